@@ -1,0 +1,49 @@
+// transferlab-cli: the headless engine. Links tlab::core only.
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+#include <iostream>
+
+#include "app/cli/DatasetCommands.h"
+#include "app/cli/JsonReport.h"
+#include "core/Errors.h"
+#include "core/runtime/Runtime.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"TransferLab: transfer learning workbench (headless)", "transferlab-cli"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "transferlab-cli 0.1.0");
+  int exitCode = 0;
+  tlab::cli::addDatasetCommands(app, exitCode);
+
+  bool systemJson = false;
+  auto* system = app.add_subcommand("system", "Show the compute set-up (BLAS, threads, speed)");
+  system->add_flag("--json", systemJson, "Print one JSON object");
+  system->callback([&] {
+    const auto report = tlab::core::configureRuntime();
+    const auto j = tlab::cli::runtimeReport(report);
+    if (systemJson) {
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+    std::cout << "BLAS     " << report.blasLibrary << " (" << j["blas_kind"].get<std::string>()
+              << ")\nGEMM     " << int(report.gemmGflops) << " GFLOP/s (256^3 float)\nThreads  "
+              << report.intraOpThreads << "\n";
+    for (const auto& w : report.warnings) std::cout << "Warning: " << w << "\n";
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const tlab::core::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
+  } catch (const c10::Error& e) {
+    std::cerr << "error (libtorch): " << e.what_without_backtrace() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
+  }
+  return exitCode;
+}

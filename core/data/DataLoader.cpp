@@ -1,0 +1,149 @@
+#include "core/data/DataLoader.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/Errors.h"
+
+namespace tlab::core {
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, std::vector<size_t> indices,
+                       LoaderOptions options)
+    : dataset_(std::move(dataset)), indices_(std::move(indices)), options_(std::move(options)) {
+  if (!dataset_) throw InvalidArgument("DataLoader: no dataset");
+  if (dataset_->modality != Modality::Image) {
+    throw InvalidArgument("DataLoader: " + dataset_->source.string() + " is not an image dataset");
+  }
+  if (options_.batchSize == 0 || options_.prefetchBatches == 0 || options_.workers < 1) {
+    throw InvalidArgument("DataLoader: batch size, prefetch depth and workers must be >= 1");
+  }
+  for (size_t i : indices_) {
+    if (i >= dataset_->size()) throw InvalidArgument("DataLoader: sample index out of range");
+  }
+}
+
+DataLoader::~DataLoader() { stopWorkers(); }
+
+size_t DataLoader::batchesPerEpoch() const {
+  const size_t n = indices_.size(), b = options_.batchSize;
+  return options_.dropLast ? n / b : (n + b - 1) / b;
+}
+
+void DataLoader::stopWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void DataLoader::startEpoch(uint64_t epoch) {
+  stopWorkers();
+  order_ = indices_;
+  if (options_.shuffle) {
+    Rng rng(mixSeed(options_.seed, epoch, 0x5EED));
+    shuffleInPlace(order_, rng);
+  }
+  epoch_ = epoch;
+  numBatches_ = batchesPerEpoch();
+  ready_.clear();
+  nextToBuild_ = nextToDeliver_ = inFlight_ = 0;
+  stopping_ = false;
+  cancelled_ = false;
+  const int n = std::max(1, std::min<int>(options_.workers, int(std::max<size_t>(1, numBatches_))));
+  for (int i = 0; i < n; ++i) workers_.emplace_back(&DataLoader::workerLoop, this);
+}
+
+void DataLoader::workerLoop() {
+  for (;;) {
+    size_t batchIndex;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Only start a batch while fewer than prefetchBatches exist: the memory bound.
+      cv_.wait(lock, [&] {
+        return stopping_ || nextToBuild_ >= numBatches_ || inFlight_ < options_.prefetchBatches;
+      });
+      if (stopping_ || nextToBuild_ >= numBatches_) return;
+      batchIndex = nextToBuild_++;
+      ++inFlight_;
+      size_t peak = peakInFlight_.load();
+      while (inFlight_ > peak && !peakInFlight_.compare_exchange_weak(peak, inFlight_)) {
+      }
+    }
+    Batch batch = buildBatch(batchIndex);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.emplace(batchIndex, std::move(batch));
+    }
+    cv_.notify_all();
+  }
+}
+
+Batch DataLoader::buildBatch(size_t batchIndex) {
+  const Preprocess& p = options_.preprocess;
+  const size_t begin = batchIndex * options_.batchSize;
+  const size_t end = std::min(order_.size(), begin + options_.batchSize);
+  Batch b;
+  b.batchIndex = batchIndex;
+  b.channels = p.channels;
+  b.height = b.width = p.inputSize;
+  const size_t per = size_t(p.channels) * p.inputSize * p.inputSize;
+  b.images.resize((end - begin) * per);
+  std::vector<SkippedItem> failed;
+  for (size_t k = begin; k < end && !cancelled_.load(); ++k) {
+    const size_t sample = order_[k];
+    const DecodedImage img = dataset_->loadImage(sample);
+    if (!img.ok()) {
+      failed.push_back({dataset_->samples[sample].path, 0, img.error});
+      continue;
+    }
+    try {
+      Rng rng(mixSeed(options_.seed, epoch_, sample));
+      const cv::Mat prepared = prepareImage(img.pixels, p, options_.augmentation, rng);
+      normalizeToChw(prepared, p, b.images.data() + b.size() * per);
+    } catch (const std::exception& e) {  // never let a worker thread die on one sample
+      failed.push_back({dataset_->samples[sample].path, 0, e.what()});
+      continue;
+    }
+    b.labels.push_back(dataset_->samples[sample].label);
+    b.indices.push_back(sample);
+  }
+  b.images.resize(b.size() * per);
+  if (!failed.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    skipped_.insert(skipped_.end(), failed.begin(), failed.end());
+  }
+  return b;
+}
+
+std::optional<Batch> DataLoader::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    if (cancelled_.load() || nextToDeliver_ >= numBatches_) return std::nullopt;
+    cv_.wait(lock, [&] { return cancelled_.load() || ready_.count(nextToDeliver_) > 0; });
+    if (cancelled_.load()) return std::nullopt;
+    auto node = ready_.extract(nextToDeliver_++);
+    --inFlight_;
+    lock.unlock();
+    cv_.notify_all();
+    if (!node.mapped().labels.empty()) return std::move(node.mapped());
+    lock.lock();  // every sample of this batch failed: move on to the next one
+  }
+}
+
+void DataLoader::cancel() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::vector<SkippedItem> DataLoader::takeSkipped() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(skipped_, {});
+}
+
+}  // namespace tlab::core

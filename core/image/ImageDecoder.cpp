@@ -1,0 +1,254 @@
+#include "core/image/ImageDecoder.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/Errors.h"
+#include "core/util/FileUtil.h"
+
+namespace tlab::core {
+namespace {
+
+uint32_t be16(const uint8_t* p) { return (uint32_t(p[0]) << 8) | p[1]; }
+uint32_t be32(const uint8_t* p) { return (be16(p) << 16) | be16(p + 2); }
+uint32_t le16(const uint8_t* p) { return (uint32_t(p[1]) << 8) | p[0]; }
+uint32_t le32(const uint8_t* p) { return (le16(p + 2) << 16) | le16(p); }
+
+// Walks JPEG marker segments up to the first start-of-frame (for the size) and the first
+// start-of-scan; then requires an EOI marker after the scan. Entropy-coded data cannot hold
+// 0xFFD9 (0xFF is byte-stuffed), so the first one after SOS is the real end of the image.
+void probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
+  size_t pos = 2;
+  while (pos + 4 <= n) {
+    if (d[pos] != 0xFF) {
+      h.error = "corrupt JPEG: expected a marker at byte " + std::to_string(pos);
+      return;
+    }
+    const uint8_t marker = d[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      pos += 2;
+      continue;
+    }
+    const uint32_t len = be16(d + pos + 2);
+    if (len < 2 || pos + 2 + len > n) {
+      h.error = "truncated JPEG: segment at byte " + std::to_string(pos) + " runs past the end";
+      return;
+    }
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+                     marker != 0xCC;
+    if (sof && h.width == 0) {
+      if (len < 7) {
+        h.error = "corrupt JPEG: frame header too short";
+        return;
+      }
+      h.height = be16(d + pos + 5);
+      h.width = be16(d + pos + 7);
+    }
+    if (marker == 0xDA) {  // start of scan
+      const uint8_t eoi[2] = {0xFF, 0xD9};
+      const uint8_t* end = d + n;
+      if (std::search(d + pos + 2 + len, end, eoi, eoi + 2) == end) {
+        h.error = "truncated JPEG: no end-of-image marker after the image data";
+      } else if (h.width == 0 || h.height == 0) {
+        h.error = "corrupt JPEG: no frame header before the image data";
+      }
+      return;
+    }
+    pos += 2 + len;
+  }
+  h.error = "truncated JPEG: file ends before the image data";
+}
+
+void probePng(const uint8_t* d, size_t n, ImageHeader& h) {
+  if (n < 33 || std::memcmp(d + 12, "IHDR", 4) != 0) {
+    h.error = "truncated PNG: no image header";
+    return;
+  }
+  h.width = be32(d + 16);
+  h.height = be32(d + 20);
+  // The last chunk of a complete PNG is IEND (length 0, type, CRC): 12 bytes.
+  const uint8_t iend[4] = {'I', 'E', 'N', 'D'};
+  const size_t tail = std::min<size_t>(n, 64);
+  if (std::search(d + n - tail, d + n, iend, iend + 4) == d + n) {
+    h.error = "truncated PNG: no IEND chunk at the end of the file";
+  }
+}
+
+void probeWebp(const uint8_t* d, size_t n, ImageHeader& h) {
+  if (n < 30) {
+    h.error = "truncated WebP header";
+    return;
+  }
+  if (std::memcmp(d + 12, "VP8 ", 4) == 0) {
+    h.width = le16(d + 26) & 0x3FFF;
+    h.height = le16(d + 28) & 0x3FFF;
+  } else if (std::memcmp(d + 12, "VP8L", 4) == 0) {
+    const uint32_t bits = le32(d + 21);
+    h.width = (bits & 0x3FFF) + 1;
+    h.height = ((bits >> 14) & 0x3FFF) + 1;
+  } else if (std::memcmp(d + 12, "VP8X", 4) == 0) {
+    h.width = 1 + (d[24] | (d[25] << 8) | (d[26] << 16));
+    h.height = 1 + (d[27] | (d[28] << 8) | (d[29] << 16));
+  } else {
+    h.error = "unknown WebP chunk";
+  }
+}
+
+}  // namespace
+
+const char* imageFormatName(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::Jpeg: return "JPEG";
+    case ImageFormat::Png: return "PNG";
+    case ImageFormat::Bmp: return "BMP";
+    case ImageFormat::Gif: return "GIF";
+    case ImageFormat::Webp: return "WebP";
+    case ImageFormat::Tiff: return "TIFF";
+    case ImageFormat::Pnm: return "PNM";
+    case ImageFormat::Unknown: break;
+  }
+  return "unknown";
+}
+
+ImageHeader probeImage(const uint8_t* d, size_t n) {
+  ImageHeader h;
+  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
+    h.format = ImageFormat::Jpeg;
+    probeJpeg(d, n, h);
+  } else if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) {
+    h.format = ImageFormat::Png;
+    probePng(d, n, h);
+  } else if (n >= 2 && d[0] == 'B' && d[1] == 'M') {
+    h.format = ImageFormat::Bmp;
+    if (n < 26) {
+      h.error = "truncated BMP header";
+    } else {
+      h.width = static_cast<int32_t>(le32(d + 18));
+      h.height = std::abs(static_cast<int32_t>(le32(d + 22)));
+    }
+  } else if (n >= 6 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
+    h.format = ImageFormat::Gif;
+  } else if (n >= 12 && std::memcmp(d, "RIFF", 4) == 0 && std::memcmp(d + 8, "WEBP", 4) == 0) {
+    h.format = ImageFormat::Webp;
+    probeWebp(d, n, h);
+  } else if (n >= 4 && (std::memcmp(d, "II*\0", 4) == 0 || std::memcmp(d, "MM\0*", 4) == 0)) {
+    h.format = ImageFormat::Tiff;  // size lives in an IFD; OpenCV's own pixel cap applies
+  } else if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') {
+    h.format = ImageFormat::Pnm;
+  }
+  if (h.width < 0 || h.height < 0) h.error = "negative image size in header";
+  return h;
+}
+
+DecodedImage decodeImageBytes(const uint8_t* data, size_t size, DecodeScale scale,
+                              const ImageLimits& limits) {
+  DecodedImage out;
+  if (size == 0) {
+    out.error = "empty file (0 bytes)";
+    return out;
+  }
+  const ImageHeader h = probeImage(data, size);
+  if (h.format == ImageFormat::Unknown) {
+    out.error = "not an image: content matches no supported image format";
+    return out;
+  }
+  if (h.format == ImageFormat::Gif) {
+    out.error = "unsupported image format (GIF); convert it to PNG or JPEG";
+    return out;
+  }
+  if (!h.error.empty()) {
+    out.error = h.error;
+    return out;
+  }
+  const uint64_t pixels = static_cast<uint64_t>(h.width) * static_cast<uint64_t>(h.height);
+  if (pixels > limits.maxPixels) {
+    out.error = "declared size " + std::to_string(h.width) + "x" + std::to_string(h.height) +
+                " exceeds the limit of " + std::to_string(limits.maxPixels) +
+                " pixels (possible decompression bomb)";
+    return out;
+  }
+  // JPEG: IMREAD_COLOR converts grey/CMYK and applies EXIF orientation. Other formats keep
+  // alpha and 16-bit depth (IMREAD_UNCHANGED) so they are converted deliberately below.
+  int flags = cv::IMREAD_UNCHANGED;
+  if (h.format == ImageFormat::Jpeg) {
+    flags = scale == DecodeScale::Eighth ? cv::IMREAD_REDUCED_COLOR_8 : cv::IMREAD_COLOR;
+  }
+  cv::Mat raw;
+  try {
+    const cv::Mat buf(1, static_cast<int>(size), CV_8UC1, const_cast<uint8_t*>(data));
+    raw = cv::imdecode(buf, flags);
+  } catch (const cv::Exception& e) {
+    out.error = std::string("decoder error: ") + e.err;
+    return out;
+  }
+  if (raw.empty()) {
+    out.error = std::string("corrupt ") + imageFormatName(h.format) + ": the decoder rejected it";
+    return out;
+  }
+  if (static_cast<uint64_t>(raw.total()) > limits.maxPixels) {
+    out.error = "decoded size exceeds the pixel limit";
+    return out;
+  }
+  cv::Mat img8;
+  if (raw.depth() == CV_8U) {
+    img8 = raw;
+  } else if (raw.depth() == CV_16U) {
+    raw.convertTo(img8, CV_8U, 1.0 / 257.0);
+  } else if (raw.depth() == CV_32F || raw.depth() == CV_64F) {
+    raw.convertTo(img8, CV_8U, 255.0);
+  } else {
+    raw.convertTo(img8, CV_8U);
+  }
+  switch (img8.channels()) {
+    case 1: cv::cvtColor(img8, out.pixels, cv::COLOR_GRAY2RGB); break;
+    case 3: cv::cvtColor(img8, out.pixels, cv::COLOR_BGR2RGB); break;
+    case 4: {
+      // Composite over white: transparent regions hold arbitrary colours otherwise.
+      cv::Mat bgra;
+      img8.convertTo(bgra, CV_32F, 1.0 / 255.0);
+      std::vector<cv::Mat> ch;
+      cv::split(bgra, ch);
+      cv::Mat rgb;
+      std::vector<cv::Mat> outCh(3);
+      for (int c = 0; c < 3; ++c) outCh[c] = ch[2 - c].mul(ch[3]) + (1.0 - ch[3]);
+      cv::merge(outCh, rgb);
+      rgb.convertTo(out.pixels, CV_8U, 255.0);
+      break;
+    }
+    default: out.error = "unsupported channel count " + std::to_string(img8.channels()); break;
+  }
+  return out;
+}
+
+DecodedImage decodeImageFile(const std::filesystem::path& path, DecodeScale scale,
+                             const ImageLimits& limits) {
+  try {
+    const auto bytes = readFileBytes(path, limits.maxFileBytes);
+    return decodeImageBytes(bytes.data(), bytes.size(), scale, limits);
+  } catch (const Error& e) {
+    DecodedImage out;
+    out.error = e.what();
+    const std::string prefix = path.string() + ": ";
+    if (out.error.rfind(prefix, 0) == 0) out.error.erase(0, prefix.size());
+    return out;
+  }
+}
+
+bool hasImageExtension(const std::filesystem::path& path) {
+  static const char* kExts[] = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif",
+                                ".tiff", ".pgm", ".ppm", ".pnm", ".pbm", ".gif"};
+  const std::string ext = lowerExtension(path);
+  for (const char* e : kExts) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+}  // namespace tlab::core

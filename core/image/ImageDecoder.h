@@ -1,0 +1,46 @@
+#pragma once
+// Safe image decoding for untrusted files. The header is parsed first so that a file declaring
+// an absurd size (a decompression bomb) is refused before any pixel buffer is allocated, and
+// structural truncation (JPEG without EOI, PNG without IEND) is caught even where the codec
+// would silently return a half-grey picture. Output is always 8-bit RGB with EXIF orientation
+// applied, so thumbnails, previews and training see the same pixels. Thread-safe.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/dataset/Dataset.h"
+
+namespace tlab::core {
+
+enum class ImageFormat { Unknown, Jpeg, Png, Bmp, Gif, Webp, Tiff, Pnm };
+const char* imageFormatName(ImageFormat format);
+
+struct ImageHeader {
+  ImageFormat format = ImageFormat::Unknown;
+  int64_t width = 0;   ///< 0 when the format's header does not say (TIFF)
+  int64_t height = 0;
+  std::string error;   ///< set when the header itself is malformed or truncated
+};
+
+struct ImageLimits {
+  uint64_t maxPixels = 100'000'000;   ///< 100 megapixels
+  uint64_t maxFileBytes = 512ULL << 20;
+};
+
+/// Identifies the format by content (extensions lie) and reads the declared size.
+ImageHeader probeImage(const uint8_t* data, size_t size);
+
+enum class DecodeScale { Full, Eighth };  ///< Eighth: fast verification (JPEG DCT scaling)
+
+DecodedImage decodeImageBytes(const uint8_t* data, size_t size,
+                              DecodeScale scale = DecodeScale::Full,
+                              const ImageLimits& limits = {});
+/// Reads and decodes a file; errors never throw and are phrased for the user.
+DecodedImage decodeImageFile(const std::filesystem::path& path,
+                             DecodeScale scale = DecodeScale::Full,
+                             const ImageLimits& limits = {});
+
+/// Extensions treated as image files when scanning folders.
+bool hasImageExtension(const std::filesystem::path& path);
+
+}  // namespace tlab::core

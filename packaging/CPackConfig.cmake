@@ -1,0 +1,15 @@
+# Debian package of TransferLab: `cpack -G DEB` in the build folder.
+set(CPACK_PACKAGE_NAME "transferlab")
+set(CPACK_PACKAGE_VENDOR "TransferLab")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Desktop workbench for transfer learning")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "TransferLab developers")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-openmp")
+set(CPACK_DEBIAN_PACKAGE_SECTION "science")
+if(TLAB_BUILD_UI)
+  install(FILES ${CMAKE_CURRENT_LIST_DIR}/transferlab.desktop DESTINATION share/applications)
+  install(FILES ${CMAKE_CURRENT_LIST_DIR}/io.transferlab.TransferLab.metainfo.xml
+          DESTINATION share/metainfo)
+endif()
+include(CPack)

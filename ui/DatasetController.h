@@ -1,0 +1,57 @@
+#pragma once
+// Opens and verifies a dataset off the GUI thread. One load at a time: a new open() cancels the
+// previous one. Progress is polled from atomics on a timer (no per-file signals). The
+// destructor cancels and waits for the worker, so closing the window never leaves it running.
+// All signals are emitted on the GUI thread.
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <atomic>
+#include <memory>
+
+#include "core/dataset/Dataset.h"
+
+template <typename T>
+class QFutureWatcher;
+
+namespace tlab::ui {
+
+struct DatasetLoadResult {
+  std::shared_ptr<const core::Dataset> dataset;  ///< null on failure
+  QString error;
+};
+
+class DatasetController : public QObject {
+  Q_OBJECT
+ public:
+  explicit DatasetController(QObject* parent = nullptr);
+  ~DatasetController() override;
+
+  /// `format`: "auto", "folder", "csv", "idx", "hdf5" or "text".
+  void open(const QString& path, const QString& format = QStringLiteral("auto"));
+  void cancel();
+  bool isBusy() const;
+  std::shared_ptr<const core::Dataset> dataset() const { return dataset_; }
+
+ signals:
+  void started(const QString& path);
+  void progress(qint64 done, qint64 total);
+  void loaded(std::shared_ptr<const tlab::core::Dataset> dataset);
+  void failed(const QString& message);
+
+ private:
+  void finish();
+
+  struct Job {
+    std::atomic<bool> cancel{false};
+    std::atomic<qint64> done{0}, total{0};
+  };
+  std::shared_ptr<Job> job_;
+  QFutureWatcher<DatasetLoadResult>* watcher_ = nullptr;
+  QTimer progressTimer_;
+  std::shared_ptr<const core::Dataset> dataset_;
+};
+
+}  // namespace tlab::ui
+
+Q_DECLARE_METATYPE(std::shared_ptr<const tlab::core::Dataset>)

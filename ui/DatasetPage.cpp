@@ -1,0 +1,95 @@
+#include "ui/DatasetPage.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QProgressBar>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "core/dataset/Dataset.h"
+#include "ui/ClassBalanceChart.h"
+#include "ui/DatasetController.h"
+
+namespace tlab::ui {
+
+DatasetPage::DatasetPage(DatasetController* controller, QWidget* parent)
+    : QWidget(parent),
+      summary_(new QLabel(tr("Open a dataset with File \u2192 Open Dataset (Ctrl+O)."), this)),
+      progress_(new QProgressBar(this)),
+      chart_(new ClassBalanceChart(this)),
+      skipped_(new QTableWidget(0, 2, this)) {
+  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  summary_->setWordWrap(true);
+  progress_->hide();
+  skipped_->setHorizontalHeaderLabels({tr("Skipped file"), tr("Reason")});
+  skipped_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Interactive);
+  skipped_->horizontalHeader()->setStretchLastSection(true);
+  skipped_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  skipped_->verticalHeader()->hide();
+
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  splitter->setObjectName(QStringLiteral("dataSplitter"));
+  splitter->addWidget(chart_);
+  splitter->addWidget(skipped_);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(summary_);
+  layout->addWidget(progress_);
+  layout->addWidget(splitter, 1);
+
+  connect(controller, &DatasetController::started, this, [this](const QString& path) {
+    summary_->setText(tr("Opening %1 \u2026").arg(path));
+    progress_->setRange(0, 0);
+    progress_->show();
+  });
+  connect(controller, &DatasetController::progress, this, [this](qint64 done, qint64 total) {
+    if (total <= 0) return;
+    progress_->setRange(0, int(total));
+    progress_->setValue(int(done));
+    progress_->setFormat(tr("verifying images %v / %m"));
+  });
+  connect(controller, &DatasetController::loaded, this,
+          [this](std::shared_ptr<const core::Dataset> ds) {
+            progress_->hide();
+            showDataset(*ds);
+          });
+  connect(controller, &DatasetController::failed, this, [this](const QString& message) {
+    progress_->hide();
+    summary_->setText(tr("<b>Could not open the dataset.</b><br>%1").arg(message.toHtmlEscaped()));
+  });
+}
+
+QString DatasetPage::summaryText() const { return summary_->text(); }
+
+void DatasetPage::showDataset(const core::Dataset& ds) {
+  QStringList splits;
+  for (auto s : {core::Split::Train, core::Split::Val, core::Split::Test}) {
+    if (const auto n = ds.splitCount(s)) splits << QStringLiteral("%1 %2").arg(core::splitName(s)).arg(n);
+  }
+  QString text = tr("<b>%1</b> \u2014 %2, %3 samples in %4 classes")
+                     .arg(QString::fromStdString(ds.source.string()).toHtmlEscaped(),
+                          QString::fromStdString(ds.format))
+                     .arg(ds.size())
+                     .arg(ds.numClasses());
+  if (!splits.isEmpty()) text += tr("; split: %1").arg(splits.join(QStringLiteral(", ")));
+  text += tr("; %n skipped", nullptr, int(ds.skipped.size()));
+  for (const auto& e : ds.structuralErrors()) {
+    text += QStringLiteral("<br><span style='color:#a40000'>%1</span>")
+                .arg(QString::fromStdString(e).toHtmlEscaped());
+  }
+  summary_->setText(text);
+  chart_->setDataset(ds);
+  skipped_->setRowCount(int(ds.skipped.size()));
+  for (int r = 0; r < int(ds.skipped.size()); ++r) {
+    const auto& s = ds.skipped[size_t(r)];
+    QString where = QString::fromStdString(s.path);
+    if (s.line > 0) where += QStringLiteral(":%1").arg(s.line);
+    skipped_->setItem(r, 0, new QTableWidgetItem(where));
+    skipped_->setItem(r, 1, new QTableWidgetItem(QString::fromStdString(s.reason)));
+  }
+  skipped_->resizeColumnToContents(0);
+}
+
+}  // namespace tlab::ui
