@@ -47,6 +47,9 @@ double run(const std::shared_ptr<const Dataset>& ds, int workers, int epochs) {
   std::vector<size_t> all(ds->size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   DataLoader loader(ds, all, o);
+  loader.startEpoch(1000);  // warm-up: page cache, thread start, CPU clocks
+  while (loader.next()) {
+  }
   size_t images = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (int e = 0; e < epochs; ++e) {

@@ -59,20 +59,30 @@ Dataset openAndVerify(const OpenArgs& a, bool quiet) {
 }
 
 void printText(const Dataset& ds) {
-  const auto j = datasetReport(ds);
   std::cout << "Dataset  " << ds.source.string() << "  (" << ds.format << ", "
-            << j["modality"].get<std::string>() << ")\n";
+            << (ds.modality == core::Modality::Image ? "image" : "text") << ")\n";
   std::cout << "Samples  " << ds.size() << " in " << ds.numClasses() << " classes\n";
+  const std::pair<Split, const char*> parts[] = {
+      {Split::Train, "train"}, {Split::Val, "val"}, {Split::Test, "test"}, {Split::None, "unassigned"}};
+  std::vector<std::pair<const char*, std::vector<int64_t>>> columns;
   std::cout << "Splits  ";
-  for (const auto& [name, n] : j["splits"].items()) std::cout << " " << name << " " << n;
-  std::cout << "\nClasses\n";
+  for (const auto& [split, name] : parts) {
+    if (const auto n = ds.splitCount(split)) {
+      std::cout << " " << name << " " << n;
+      columns.emplace_back(name, ds.classCounts(split));
+    }
+  }
+  std::cout << "\nClasses  " << std::string(14, ' ') << std::setw(8) << "total";
+  for (const auto& col : columns) std::cout << std::setw(11) << col.first;
+  std::cout << "\n";
   const auto counts = ds.classCounts();
   int64_t maxCount = 1;
   for (auto c : counts) maxCount = std::max(maxCount, c);
   for (size_t c = 0; c < counts.size(); ++c) {
     std::cout << "  " << std::left << std::setw(20) << ds.classNames[c] << std::right
-              << std::setw(8) << counts[c] << "  "
-              << std::string(size_t(30 * counts[c] / maxCount), '#') << "\n";
+              << std::setw(8) << counts[c];
+    for (const auto& col : columns) std::cout << std::setw(11) << col.second[c];
+    std::cout << "  " << std::string(size_t(24 * counts[c] / maxCount), '#') << "\n";
   }
   std::cout << "Skipped  " << ds.skipped.size() << "\n";
   for (const auto& s : ds.skipped) {

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
       return;
     }
     std::cout << "BLAS     " << report.blasLibrary << " (" << j["blas_kind"].get<std::string>()
-              << ")\nGEMM     " << int(report.gemmGflops) << " GFLOP/s (256^3 float)\nThreads  "
+              << ")\nGEMM     " << int(report.gemmGflops) << " GFLOP/s (512^3 float)\nThreads  "
               << report.intraOpThreads << "\n";
     for (const auto& w : report.warnings) std::cout << "Warning: " << w << "\n";
   });

@@ -55,23 +55,22 @@ void colourJitter(cv::Mat& img, const Augmentation& a, Rng& rng) {
   const double b = a.brightness > 0 ? rng.uniform(1 - a.brightness, 1 + a.brightness) : 1.0;
   const double c = a.contrast > 0 ? rng.uniform(1 - a.contrast, 1 + a.contrast) : 1.0;
   const double s = a.saturation > 0 ? rng.uniform(1 - a.saturation, 1 + a.saturation) : 1.0;
-  cv::Mat f;
+  cv::Mat f, grey;
   img.convertTo(f, CV_32F, b);
-  cv::Mat grey;
   if (f.channels() == 3) {
     cv::cvtColor(f, grey, cv::COLOR_RGB2GRAY);
   } else {
     grey = f;
   }
-  if (c != 1.0) {
-    const double mean = cv::mean(grey)[0];
-    f = f * c + (1.0 - c) * mean;
-    grey = grey * c + (1.0 - c) * mean;
+  if (c != 1.0) {  // blend towards the mean grey level
+    const double shift = (1.0 - c) * cv::mean(grey)[0];
+    f.convertTo(f, -1, c, shift);
+    if (f.channels() == 3) grey.convertTo(grey, -1, c, shift);
   }
-  if (s != 1.0 && f.channels() == 3) {
+  if (s != 1.0 && f.channels() == 3) {  // blend towards the grey image
     cv::Mat grey3;
     cv::cvtColor(grey, grey3, cv::COLOR_GRAY2RGB);
-    f = f * s + grey3 * (1.0 - s);
+    cv::addWeighted(f, s, grey3, 1.0 - s, 0.0, f);
   }
   f.convertTo(img, CV_8U);  // saturates to [0, 255]
 }
