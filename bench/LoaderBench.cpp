@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
   std::printf("dataset: %zu JPEG files in %s\n", ds->size(), dir.c_str());
   for (int workers : {1, 2}) {
     const double ips = run(ds, workers, epochs);
-    std::printf("loader 224x224 train-augment batch 32, %d worker(s): %.0f images/s\n", workers, ips);
+    std::printf("loader 224x224 train-augment batch 32, %d worker(s): %.0f images/s\n", workers,
+                ips);
   }
   if (generated) fs::remove_all(dir);
   return 0;

@@ -1,9 +1,9 @@
 #include "ui/ClassBalanceChart.h"
 
+#include <qcustomplot.h>
 #include <QLabel>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <qcustomplot.h>
 
 namespace tlab::ui {
 

@@ -66,7 +66,8 @@ QString DatasetPage::summaryText() const { return summary_->text(); }
 void DatasetPage::showDataset(const core::Dataset& ds) {
   QStringList splits;
   for (auto s : {core::Split::Train, core::Split::Val, core::Split::Test}) {
-    if (const auto n = ds.splitCount(s)) splits << QStringLiteral("%1 %2").arg(core::splitName(s)).arg(n);
+    if (const auto n = ds.splitCount(s))
+      splits << QStringLiteral("%1 %2").arg(core::splitName(s)).arg(n);
   }
   QString text = tr("<b>%1</b> \u2014 %2, %3 samples in %4 classes")
                      .arg(QString::fromStdString(ds.source.string()).toHtmlEscaped(),

@@ -42,14 +42,16 @@ void addOpenOptions(CLI::App* cmd, OpenArgs& a) {
 Dataset openAndVerify(const OpenArgs& a, bool quiet) {
   core::ReadOptions ro;
   ro.format = core::parseDatasetFormat(a.format);
-  ro.pathPolicy = a.allowOutside ? core::PathPolicy::AllowOutsideRoot : core::PathPolicy::StayInsideRoot;
+  ro.pathPolicy =
+      a.allowOutside ? core::PathPolicy::AllowOutsideRoot : core::PathPolicy::StayInsideRoot;
   Dataset ds = core::openDataset(a.path, ro);
   if (!a.noVerify) {
     core::VerifyOptions vo;
     const bool tty = !quiet && isatty(STDERR_FILENO);
     if (tty) {
       vo.progress = [](size_t done, size_t total) {
-        if (done % 256 == 0 || done == total) std::fprintf(stderr, "\rverifying images %zu/%zu", done, total);
+        if (done % 256 == 0 || done == total)
+          std::fprintf(stderr, "\rverifying images %zu/%zu", done, total);
       };
     }
     core::verifyImages(ds, vo);
@@ -62,8 +64,10 @@ void printText(const Dataset& ds) {
   std::cout << "Dataset  " << ds.source.string() << "  (" << ds.format << ", "
             << (ds.modality == core::Modality::Image ? "image" : "text") << ")\n";
   std::cout << "Samples  " << ds.size() << " in " << ds.numClasses() << " classes\n";
-  const std::pair<Split, const char*> parts[] = {
-      {Split::Train, "train"}, {Split::Val, "val"}, {Split::Test, "test"}, {Split::None, "unassigned"}};
+  const std::pair<Split, const char*> parts[] = {{Split::Train, "train"},
+                                                 {Split::Val, "val"},
+                                                 {Split::Test, "test"},
+                                                 {Split::None, "unassigned"}};
   std::vector<std::pair<const char*, std::vector<int64_t>>> columns;
   std::cout << "Splits  ";
   for (const auto& [split, name] : parts) {
@@ -129,7 +133,8 @@ std::string manifestCsv(const Dataset& ds, const std::filesystem::path& manifest
   const auto base = std::filesystem::absolute(manifest).parent_path();
   std::string csv = "path,label,split\n";
   for (const auto& s : ds.samples) {
-    if (s.path.empty()) throw core::InvalidArgument("--manifest needs a dataset of image or text files");
+    if (s.path.empty())
+      throw core::InvalidArgument("--manifest needs a dataset of image or text files");
     const auto abs = std::filesystem::absolute(s.path);
     const auto rel = abs.lexically_relative(base);
     const bool inside = !rel.empty() && *rel.begin() != "..";
@@ -179,8 +184,9 @@ void addDatasetCommands(CLI::App& app, int& exitCode) {
   split->callback([=, &exitCode] {
     Dataset ds = openAndVerify(sa->open, sa->json);
     ds.validate();
-    core::assignSplits(ds, {sa->val, sa->test, sa->seed,
-                            sa->resplit ? core::SplitPolicy::Resplit : core::SplitPolicy::KeepPredefined});
+    core::assignSplits(
+        ds, {sa->val, sa->test, sa->seed,
+             sa->resplit ? core::SplitPolicy::Resplit : core::SplitPolicy::KeepPredefined});
     if (!sa->manifest.empty()) core::writeFileAtomic(sa->manifest, manifestCsv(ds, sa->manifest));
     if (sa->json) {
       std::cout << datasetReport(ds).dump(2) << "\n";
@@ -202,8 +208,10 @@ void addDatasetCommands(CLI::App& app, int& exitCode) {
   addOpenOptions(exp, ea->open);
   exp->add_option("--out", ea->out, "Output .h5 file")->required();
   exp->add_option("--size", ea->size, "Square output size (default: the source's)");
-  exp->add_option("--channels", ea->channels, "1 or 3 (default: the source's)")->check(CLI::IsMember({1, 3}));
-  exp->add_option("--train-per-class", ea->perClass, "Keep N training samples per class (few-shot)");
+  exp->add_option("--channels", ea->channels, "1 or 3 (default: the source's)")
+      ->check(CLI::IsMember({1, 3}));
+  exp->add_option("--train-per-class", ea->perClass,
+                  "Keep N training samples per class (few-shot)");
   exp->add_option("--splits", ea->splits, "Splits to include")->delimiter(',');
   exp->add_option("--seed", ea->seed, "Seed for the few-shot pick");
   exp->callback([=, &exitCode] {

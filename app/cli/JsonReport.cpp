@@ -43,12 +43,9 @@ json datasetReport(const core::Dataset& ds) {
 }
 
 json runtimeReport(const core::RuntimeReport& r) {
-  return json{{"blas_library", r.blasLibrary},
-              {"blas_kind", core::blasKindName(r.blasKind)},
-              {"gemm_gflops", r.gemmGflops},
-              {"intra_op_threads", r.intraOpThreads},
-              {"allocator_tuned", r.allocatorTuned},
-              {"warnings", r.warnings}};
+  return json{{"blas_library", r.blasLibrary},       {"blas_kind", core::blasKindName(r.blasKind)},
+              {"gemm_gflops", r.gemmGflops},         {"intra_op_threads", r.intraOpThreads},
+              {"allocator_tuned", r.allocatorTuned}, {"warnings", r.warnings}};
 }
 
 }  // namespace tlab::cli

@@ -1,6 +1,6 @@
 // transferlab-cli: the headless engine. Links tlab::core only.
-#include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "app/cli/DatasetCommands.h"

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   const tlab::core::RuntimeReport runtime = tlab::core::configureRuntime();
   tlab::ui::MainWindow window(runtime);
   window.show();
-  if (!parser.positionalArguments().isEmpty()) window.openDataset(parser.positionalArguments().first());
+  if (!parser.positionalArguments().isEmpty())
+    window.openDataset(parser.positionalArguments().first());
   return app.exec();
 }

@@ -28,9 +28,9 @@ namespace tlab::core {
 struct Batch {
   size_t batchIndex = 0;
   int64_t channels = 0, height = 0, width = 0;
-  std::vector<float> images;     ///< size() * channels * height * width
-  std::vector<int64_t> labels;   ///< one per sample
-  std::vector<size_t> indices;   ///< dataset sample indices, in batch order
+  std::vector<float> images;    ///< size() * channels * height * width
+  std::vector<int64_t> labels;  ///< one per sample
+  std::vector<size_t> indices;  ///< dataset sample indices, in batch order
   size_t size() const { return labels.size(); }
 };
 

@@ -12,8 +12,8 @@
 namespace tlab::core {
 
 struct Preprocess {
-  int inputSize = 224;  ///< output is inputSize x inputSize
-  int channels = 3;     ///< 1 (grey) or 3 (RGB)
+  int inputSize = 224;                                ///< output is inputSize x inputSize
+  int channels = 3;                                   ///< 1 (grey) or 3 (RGB)
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  ///< ImageNet defaults, per channel
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
   /// Evaluation: resize the shorter side to inputSize / cropFraction, then centre-crop
@@ -23,10 +23,10 @@ struct Preprocess {
 
 struct Augmentation {
   bool enabled = false;
-  double minScale = 0.08, maxScale = 1.0;              ///< random resized crop, area fraction
+  double minScale = 0.08, maxScale = 1.0;             ///< random resized crop, area fraction
   double minRatio = 3.0 / 4.0, maxRatio = 4.0 / 3.0;  ///< aspect ratio range
   double hflipProbability = 0.5;
-  double rotationDegrees = 0.0;  ///< uniform in [-d, d]
+  double rotationDegrees = 0.0;                               ///< uniform in [-d, d]
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;  ///< jitter strength, 0 = off
 };
 

@@ -58,8 +58,9 @@ Dataset readCsvManifest(const fs::path& manifest, PathPolicy policy) {
   for (size_t r = first; r < parsed.records.size(); ++r) {
     const CsvRecord& rec = parsed.records[r];
     if (rec.fields.size() < 2 || rec.fields.size() > 3) {
-      ds.skipped.push_back({file, rec.line, "expected 2 or 3 fields (path, label[, split]), found " +
-                                                std::to_string(rec.fields.size())});
+      ds.skipped.push_back({file, rec.line,
+                            "expected 2 or 3 fields (path, label[, split]), found " +
+                                std::to_string(rec.fields.size())});
       continue;
     }
     const std::string rel = trim(rec.fields[0]);
@@ -72,16 +73,18 @@ Dataset readCsvManifest(const fs::path& manifest, PathPolicy policy) {
     if (rec.fields.size() == 3 && !trim(rec.fields[2]).empty()) {
       const auto split = parseSplit(trim(rec.fields[2]));
       if (!split) {
-        ds.skipped.push_back({file, rec.line, "unknown split '" + trim(rec.fields[2]) +
-                                                  "' (expected train, val or test)"});
+        ds.skipped.push_back(
+            {file, rec.line,
+             "unknown split '" + trim(rec.fields[2]) + "' (expected train, val or test)"});
         continue;
       }
       s.split = *split;
     }
     const fs::path full = fs::path(rel).is_absolute() ? fs::path(rel) : root / rel;
     if (policy == PathPolicy::StayInsideRoot && !isInsideRoot(root, full)) {
-      ds.skipped.push_back({file, rec.line, "path '" + rel + "' escapes the dataset folder " +
-                                                root.string() + " (allow it explicitly to use it)"});
+      ds.skipped.push_back({file, rec.line,
+                            "path '" + rel + "' escapes the dataset folder " + root.string() +
+                                " (allow it explicitly to use it)"});
       continue;
     }
     std::error_code ec;

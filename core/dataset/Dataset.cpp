@@ -11,10 +11,14 @@ namespace tlab::core {
 
 const char* splitName(Split split) {
   switch (split) {
-    case Split::Train: return "train";
-    case Split::Val: return "val";
-    case Split::Test: return "test";
-    case Split::None: break;
+    case Split::Train:
+      return "train";
+    case Split::Val:
+      return "val";
+    case Split::Test:
+      return "test";
+    case Split::None:
+      break;
   }
   return "none";
 }

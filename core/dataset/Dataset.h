@@ -81,7 +81,6 @@ class Dataset {
   DecodedImage loadImage(size_t i) const;
 };
 
-
 /// Sorted, de-duplicated class list; numeric order when every name is an integer, so the
 /// name-to-index mapping does not depend on file order.
 std::vector<std::string> sortedClassNames(std::vector<std::string> names);

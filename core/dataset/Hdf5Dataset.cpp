@@ -137,15 +137,16 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
   }
   const auto dims = dimsOf(images.get());
   if (dims.size() != 3 && dims.size() != 4) {
-    throw FormatError(path, "dataset 'images' must have rank 3 [N,H,W] or 4 [N,H,W,C], found rank " +
-                                std::to_string(dims.size()));
+    throw FormatError(path,
+                      "dataset 'images' must have rank 3 [N,H,W] or 4 [N,H,W,C], found rank " +
+                          std::to_string(dims.size()));
   }
   if (dims.size() == 4 && dims[3] != 1 && dims[3] != 3) {
     throw FormatError(path, "images must have 1 or 3 channels, found " + std::to_string(dims[3]));
   }
   if (dims[1] == 0 || dims[2] == 0 || dims[1] > 16384 || dims[2] > 16384) {
-    throw FormatError(path, "image size " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
-                                " is out of range (1..16384)");
+    throw FormatError(path, "image size " + std::to_string(dims[1]) + "x" +
+                                std::to_string(dims[2]) + " is out of range (1..16384)");
   }
   const hsize_t n = dims[0];
   const auto labels = readVector<int64_t>(file.get(), "labels", H5T_NATIVE_INT64, n, path);
@@ -174,7 +175,9 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
     s.index = int64_t(i);
     s.label = int32_t(labels[i]);
     if (!splits.empty()) {
-      if (splits[i] > 3) throw FormatError(path, "split value " + std::to_string(splits[i]) + " at index " + std::to_string(i) + " (expected 0..3)");
+      if (splits[i] > 3)
+        throw FormatError(path, "split value " + std::to_string(splits[i]) + " at index " +
+                                    std::to_string(i) + " (expected 0..3)");
       s.split = Split(splits[i]);
     }
     ds.samples.push_back(std::move(s));

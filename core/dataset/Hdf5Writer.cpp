@@ -24,11 +24,11 @@ struct Hdf5Writer::Impl {
   void writeVector(const char* name, hid_t fileType, hid_t memType, const void* data) {
     hsize_t dims[1] = {hsize_t(count)};
     Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    Handle d(H5Dcreate2(file.get(), name, fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT),
-             H5Dclose);
-    if (!d.valid() || (count > 0 && H5Dwrite(d.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                              data) < 0)) {
+    Handle d(
+        H5Dcreate2(file.get(), name, fileType, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Dclose);
+    if (!d.valid() ||
+        (count > 0 && H5Dwrite(d.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
       throw IoError(tmpPath.string(), std::string("cannot write dataset '") + name + "'");
     }
   }
@@ -41,9 +41,9 @@ struct Hdf5Writer::Impl {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.get(), H5T_VARIABLE);
     H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    Handle attr(H5Acreate2(file.get(), "class_names", type.get(), space.get(), H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Aclose);
+    Handle attr(
+        H5Acreate2(file.get(), "class_names", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+        H5Aclose);
     if (!attr.valid() || H5Awrite(attr.get(), type.get(), ptrs.data()) < 0) {
       throw IoError(tmpPath.string(), "cannot write attribute class_names");
     }
@@ -101,7 +101,8 @@ void Hdf5Writer::append(const cv::Mat& image, int32_t label, Split split) {
   const cv::Mat contiguous = image.isContinuous() ? image : image.clone();
   std::lock_guard<std::mutex> lock(hdf5::hdf5Mutex());
   const int rank = m.channels == 1 ? 3 : 4;
-  hsize_t extent[4] = {hsize_t(index + 1), hsize_t(m.height), hsize_t(m.width), hsize_t(m.channels)};
+  hsize_t extent[4] = {hsize_t(index + 1), hsize_t(m.height), hsize_t(m.width),
+                       hsize_t(m.channels)};
   if (H5Dset_extent(m.images.get(), extent) < 0) {
     throw IoError(m.tmpPath.string(), "cannot grow dataset 'images'");
   }
@@ -134,7 +135,8 @@ void Hdf5Writer::close() {
   }
   std::error_code ec;
   fs::rename(m.tmpPath, m.finalPath, ec);
-  if (ec) throw IoError(m.finalPath.string(), "cannot move finished file into place: " + ec.message());
+  if (ec)
+    throw IoError(m.finalPath.string(), "cannot move finished file into place: " + ec.message());
   m.closed = true;
 }
 

@@ -12,8 +12,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint64_t kMaxIdxBytes = 8ULL << 30;
-const char* const kFashionMnistClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+const char* const kFashionMnistClasses[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                            "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                            "Bag",         "Ankle boot"};
 
 struct IdxArray {
   std::vector<uint8_t> bytes;  // whole file, header included
@@ -54,7 +55,8 @@ IdxArray loadIdx(const fs::path& path, size_t expectedRank) {
   const uint64_t actual = b.size() - a.dataOffset;
   if (actual != elems) {
     throw FormatError(path.string(), "IDX header declares " + std::to_string(elems) +
-                                         " bytes of data but the file holds " + std::to_string(actual));
+                                         " bytes of data but the file holds " +
+                                         std::to_string(actual));
   }
   return a;
 }
@@ -100,7 +102,8 @@ std::vector<IdxPair> findPairs(const fs::path& path) {
     labelName.replace(idx3, 4, "idx1");
     labelName.replace(img, 6, "labels");
     IdxPair p{f, f.parent_path() / labelName, Split::None};
-    if (!fs::exists(p.labels)) throw IoError(p.labels.string(), "label file for " + name + " is missing");
+    if (!fs::exists(p.labels))
+      throw IoError(p.labels.string(), "label file for " + name + " is missing");
     if (name.rfind("train", 0) == 0) p.split = Split::Train;
     if (name.rfind("t10k", 0) == 0 || name.rfind("test", 0) == 0) p.split = Split::Test;
     if (name.rfind("val", 0) == 0) p.split = Split::Val;
@@ -132,7 +135,8 @@ std::vector<std::string> idxClassNames(const fs::path& dir, int maxLabel) {
   }
   if (int(names.size()) <= maxLabel) {
     throw FormatError(listFile.string(), "lists " + std::to_string(names.size()) +
-                                             " classes but labels go up to " + std::to_string(maxLabel));
+                                             " classes but labels go up to " +
+                                             std::to_string(maxLabel));
   }
   return names;
 }

@@ -45,8 +45,9 @@ void collectClass(const fs::path& classDir, const std::string& className, Split 
       continue;
     }
     if (!hasImageExtension(p)) {
-      skipped.push_back({p.string(), 0, "not an image file (unsupported extension '" +
-                                            p.extension().string() + "')"});
+      skipped.push_back(
+          {p.string(), 0,
+           "not an image file (unsupported extension '" + p.extension().string() + "')"});
       continue;
     }
     Sample s;
@@ -82,8 +83,8 @@ Dataset readImageFolder(const fs::path& root) {
     }
     const auto split = parseSplit(p.filename().string());
     if (!split) {
-      ds.skipped.push_back({p.string(), 0,
-                            "folder is neither train/, val/ nor test/ in a split layout"});
+      ds.skipped.push_back(
+          {p.string(), 0, "folder is neither train/, val/ nor test/ in a split layout"});
       continue;
     }
     for (const auto& classDir : sortedEntries(p, ds.skipped)) {

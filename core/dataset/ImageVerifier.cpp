@@ -24,7 +24,8 @@ size_t verifyImages(Dataset& ds, const VerifyOptions& options) {
       if (options.progress) options.progress(d, files.size());
     }
   };
-  unsigned n = options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
+  unsigned n =
+      options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
   n = std::max(1u, std::min<unsigned>(n, unsigned(files.size())));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);

@@ -21,7 +21,8 @@ bool folderHasIdx(const fs::path& dir) {
 // Looks (bounded) into the class folders: mostly .txt files means a text dataset.
 bool folderIsText(const fs::path& dir) {
   size_t txt = 0, images = 0, seen = 0;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator() && seen < 2000; ++it) {
     if (!it->is_regular_file()) continue;
     ++seen;
@@ -56,12 +57,18 @@ fs::path withoutTrailingSlash(const fs::path& p) {
 
 const char* datasetFormatName(DatasetFormat format) {
   switch (format) {
-    case DatasetFormat::Folder: return "folder";
-    case DatasetFormat::Csv: return "csv";
-    case DatasetFormat::Idx: return "idx";
-    case DatasetFormat::Hdf5: return "hdf5";
-    case DatasetFormat::Text: return "text";
-    case DatasetFormat::Auto: break;
+    case DatasetFormat::Folder:
+      return "folder";
+    case DatasetFormat::Csv:
+      return "csv";
+    case DatasetFormat::Idx:
+      return "idx";
+    case DatasetFormat::Hdf5:
+      return "hdf5";
+    case DatasetFormat::Text:
+      return "text";
+    case DatasetFormat::Auto:
+      break;
   }
   return "auto";
 }
@@ -98,12 +105,18 @@ Dataset openDataset(const fs::path& rawPath, const ReadOptions& options) {
   const DatasetFormat format =
       options.format == DatasetFormat::Auto ? detectDatasetFormat(path) : options.format;
   switch (format) {
-    case DatasetFormat::Folder: return readImageFolder(path);
-    case DatasetFormat::Csv: return readCsvManifest(path, options.pathPolicy);
-    case DatasetFormat::Idx: return readIdx(path);
-    case DatasetFormat::Hdf5: return readHdf5Dataset(path);
-    case DatasetFormat::Text: return readTextDataset(path);
-    case DatasetFormat::Auto: break;
+    case DatasetFormat::Folder:
+      return readImageFolder(path);
+    case DatasetFormat::Csv:
+      return readCsvManifest(path, options.pathPolicy);
+    case DatasetFormat::Idx:
+      return readIdx(path);
+    case DatasetFormat::Hdf5:
+      return readHdf5Dataset(path);
+    case DatasetFormat::Text:
+      return readTextDataset(path);
+    case DatasetFormat::Auto:
+      break;
   }
   throw InvalidArgument("unreachable dataset format");
 }

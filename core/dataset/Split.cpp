@@ -31,10 +31,11 @@ void carve(std::vector<size_t>& pool, size_t base, double fraction, Split target
 }  // namespace
 
 void assignSplits(Dataset& ds, const SplitSpec& spec) {
-  if (spec.valFraction < 0 || spec.testFraction < 0 || spec.valFraction + spec.testFraction >= 1.0) {
+  if (spec.valFraction < 0 || spec.testFraction < 0 ||
+      spec.valFraction + spec.testFraction >= 1.0) {
     throw InvalidArgument("split fractions must be >= 0 and val + test < 1 (got val=" +
-                          std::to_string(spec.valFraction) + ", test=" +
-                          std::to_string(spec.testFraction) + ")");
+                          std::to_string(spec.valFraction) +
+                          ", test=" + std::to_string(spec.testFraction) + ")");
   }
   const bool keep = spec.policy == SplitPolicy::KeepPredefined && ds.hasPredefinedSplit();
   const bool haveVal = keep && ds.splitCount(Split::Val) > 0;

@@ -45,7 +45,8 @@ void addRow(std::vector<Row>& rows, std::vector<SkippedItem>& skipped, const std
   if (!splitText.empty()) {
     const auto split = parseSplit(splitText);
     if (!split) {
-      skipped.push_back({file, line, "unknown split '" + splitText + "' (expected train, val or test)"});
+      skipped.push_back(
+          {file, line, "unknown split '" + splitText + "' (expected train, val or test)"});
       return;
     }
     row.split = *split;
@@ -75,8 +76,9 @@ void readDelimited(const fs::path& path, const std::string& content, std::vector
     const auto& rec = parsed.records[r];
     const int n = int(rec.fields.size());
     if (n <= std::max(textCol, labelCol)) {
-      skipped.push_back({file, rec.line, "expected text and label columns, found " +
-                                             std::to_string(n) + " field(s)"});
+      skipped.push_back(
+          {file, rec.line,
+           "expected text and label columns, found " + std::to_string(n) + " field(s)"});
       continue;
     }
     Row row{rec.fields[textCol], rec.fields[labelCol], Split::None, ""};
@@ -112,7 +114,8 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
       continue;
     }
     row.text = obj["text"].get<std::string>();
-    if (obj.contains("label") && obj["label"].is_string()) row.label = obj["label"].get<std::string>();
+    if (obj.contains("label") && obj["label"].is_string())
+      row.label = obj["label"].get<std::string>();
     if (obj.contains("label") && obj["label"].is_number_integer()) row.label = obj["label"].dump();
     std::string split;
     if (obj.contains("split") && obj["split"].is_string()) split = obj["split"].get<std::string>();
@@ -120,9 +123,11 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
   }
 }
 
-void readTextFolder(const fs::path& root, std::vector<Row>& rows, std::vector<SkippedItem>& skipped) {
+void readTextFolder(const fs::path& root, std::vector<Row>& rows,
+                    std::vector<SkippedItem>& skipped) {
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied);
+  for (auto it =
+           fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator(); ++it) {
     if (it->path().filename().string().rfind('.', 0) == 0) {
       if (it->is_directory()) it.disable_recursion_pending();

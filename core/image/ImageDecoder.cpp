@@ -1,6 +1,7 @@
 #include "core/image/ImageDecoder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/imgcodecs.hpp>
@@ -41,8 +42,8 @@ void probeJpeg(const uint8_t* d, size_t n, ImageHeader& h) {
       h.error = "truncated JPEG: segment at byte " + std::to_string(pos) + " runs past the end";
       return;
     }
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                     marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof && h.width == 0) {
       if (len < 7) {
         h.error = "corrupt JPEG: frame header too short";
@@ -101,18 +102,78 @@ void probeWebp(const uint8_t* d, size_t n, ImageHeader& h) {
   }
 }
 
+// Reads ImageWidth (256) and ImageLength (257) from the first IFD, with every offset checked
+// against the buffer.
+void probeTiff(const uint8_t* d, size_t n, ImageHeader& h) {
+  const bool le = d[0] == 'I';
+  auto u16 = [&](size_t o) { return le ? le16(d + o) : be16(d + o); };
+  auto u32 = [&](size_t o) { return le ? le32(d + o) : be32(d + o); };
+  if (n < 8) {
+    h.error = "truncated TIFF header";
+    return;
+  }
+  const size_t ifd = u32(4);
+  if (ifd + 2 > n) {
+    h.error = "truncated TIFF: first directory lies past the end of the file";
+    return;
+  }
+  const size_t entries = u16(ifd);
+  for (size_t k = 0; k < entries; ++k) {
+    const size_t e = ifd + 2 + 12 * k;
+    if (e + 12 > n) {
+      h.error = "truncated TIFF directory";
+      return;
+    }
+    const uint32_t tag = u16(e), type = u16(e + 2);
+    const uint32_t value = type == 3 ? u16(e + 8) : u32(e + 8);
+    if (tag == 256) h.width = value;
+    if (tag == 257) h.height = value;
+  }
+  if (h.width == 0 || h.height == 0) h.error = "TIFF without image size";
+}
+
+// "P5 <w> <h> <max>" with '#' comments between the fields.
+void probePnm(const uint8_t* d, size_t n, ImageHeader& h) {
+  size_t pos = 2;
+  int64_t values[2] = {0, 0};
+  for (int64_t& v : values) {
+    while (pos < n && (std::isspace(d[pos]) || d[pos] == '#')) {
+      if (d[pos] == '#') {
+        while (pos < n && d[pos] != '\n') ++pos;
+      } else {
+        ++pos;
+      }
+    }
+    if (pos >= n || !std::isdigit(d[pos])) {
+      h.error = "truncated or malformed PNM header";
+      return;
+    }
+    while (pos < n && std::isdigit(d[pos]) && v < (int64_t(1) << 40)) v = v * 10 + (d[pos++] - '0');
+  }
+  h.width = values[0];
+  h.height = values[1];
+}
+
 }  // namespace
 
 const char* imageFormatName(ImageFormat format) {
   switch (format) {
-    case ImageFormat::Jpeg: return "JPEG";
-    case ImageFormat::Png: return "PNG";
-    case ImageFormat::Bmp: return "BMP";
-    case ImageFormat::Gif: return "GIF";
-    case ImageFormat::Webp: return "WebP";
-    case ImageFormat::Tiff: return "TIFF";
-    case ImageFormat::Pnm: return "PNM";
-    case ImageFormat::Unknown: break;
+    case ImageFormat::Jpeg:
+      return "JPEG";
+    case ImageFormat::Png:
+      return "PNG";
+    case ImageFormat::Bmp:
+      return "BMP";
+    case ImageFormat::Gif:
+      return "GIF";
+    case ImageFormat::Webp:
+      return "WebP";
+    case ImageFormat::Tiff:
+      return "TIFF";
+    case ImageFormat::Pnm:
+      return "PNM";
+    case ImageFormat::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -139,9 +200,11 @@ ImageHeader probeImage(const uint8_t* d, size_t n) {
     h.format = ImageFormat::Webp;
     probeWebp(d, n, h);
   } else if (n >= 4 && (std::memcmp(d, "II*\0", 4) == 0 || std::memcmp(d, "MM\0*", 4) == 0)) {
-    h.format = ImageFormat::Tiff;  // size lives in an IFD; OpenCV's own pixel cap applies
+    h.format = ImageFormat::Tiff;
+    probeTiff(d, n, h);
   } else if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6') {
     h.format = ImageFormat::Pnm;
+    probePnm(d, n, h);
   }
   if (h.width < 0 || h.height < 0) h.error = "negative image size in header";
   return h;
@@ -207,8 +270,12 @@ DecodedImage decodeImageBytes(const uint8_t* data, size_t size, DecodeScale scal
     raw.convertTo(img8, CV_8U);
   }
   switch (img8.channels()) {
-    case 1: cv::cvtColor(img8, out.pixels, cv::COLOR_GRAY2RGB); break;
-    case 3: cv::cvtColor(img8, out.pixels, cv::COLOR_BGR2RGB); break;
+    case 1:
+      cv::cvtColor(img8, out.pixels, cv::COLOR_GRAY2RGB);
+      break;
+    case 3:
+      cv::cvtColor(img8, out.pixels, cv::COLOR_BGR2RGB);
+      break;
     case 4: {
       // Composite over white: transparent regions hold arbitrary colours otherwise.
       cv::Mat bgra;
@@ -222,7 +289,9 @@ DecodedImage decodeImageBytes(const uint8_t* data, size_t size, DecodeScale scal
       rgb.convertTo(out.pixels, CV_8U, 255.0);
       break;
     }
-    default: out.error = "unsupported channel count " + std::to_string(img8.channels()); break;
+    default:
+      out.error = "unsupported channel count " + std::to_string(img8.channels());
+      break;
   }
   return out;
 }
@@ -242,8 +311,8 @@ DecodedImage decodeImageFile(const std::filesystem::path& path, DecodeScale scal
 }
 
 bool hasImageExtension(const std::filesystem::path& path) {
-  static const char* kExts[] = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif",
-                                ".tiff", ".pgm", ".ppm", ".pnm", ".pbm", ".gif"};
+  static const char* kExts[] = {".jpg",  ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif",
+                                ".tiff", ".pgm",  ".ppm", ".pnm", ".pbm", ".gif"};
   const std::string ext = lowerExtension(path);
   for (const char* e : kExts) {
     if (ext == e) return true;

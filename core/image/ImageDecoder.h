@@ -17,13 +17,13 @@ const char* imageFormatName(ImageFormat format);
 
 struct ImageHeader {
   ImageFormat format = ImageFormat::Unknown;
-  int64_t width = 0;   ///< 0 when the format's header does not say (TIFF)
+  int64_t width = 0;  ///< as declared by the header (not yet trusted)
   int64_t height = 0;
-  std::string error;   ///< set when the header itself is malformed or truncated
+  std::string error;  ///< set when the header itself is malformed or truncated
 };
 
 struct ImageLimits {
-  uint64_t maxPixels = 100'000'000;   ///< 100 megapixels
+  uint64_t maxPixels = 100'000'000;  ///< 100 megapixels
   uint64_t maxFileBytes = 512ULL << 20;
 };
 
@@ -37,8 +37,7 @@ DecodedImage decodeImageBytes(const uint8_t* data, size_t size,
                               const ImageLimits& limits = {});
 /// Reads and decodes a file; errors never throw and are phrased for the user.
 DecodedImage decodeImageFile(const std::filesystem::path& path,
-                             DecodeScale scale = DecodeScale::Full,
-                             const ImageLimits& limits = {});
+                             DecodeScale scale = DecodeScale::Full, const ImageLimits& limits = {});
 
 /// Extensions treated as image files when scanning folders.
 bool hasImageExtension(const std::filesystem::path& path);

@@ -3,12 +3,12 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <torch/torch.h>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <opencv2/core/utility.hpp>
 #include <thread>
-#include <torch/torch.h>
 
 namespace tlab::core {
 
@@ -61,11 +61,16 @@ double measureGemmGflops() {
 
 const char* blasKindName(BlasKind kind) {
   switch (kind) {
-    case BlasKind::OpenBlasOpenMp: return "OpenBLAS (OpenMP)";
-    case BlasKind::OpenBlasPthread: return "OpenBLAS (pthreads)";
-    case BlasKind::OtherOptimised: return "optimised BLAS";
-    case BlasKind::Reference: return "reference BLAS (slow)";
-    case BlasKind::Unknown: break;
+    case BlasKind::OpenBlasOpenMp:
+      return "OpenBLAS (OpenMP)";
+    case BlasKind::OpenBlasPthread:
+      return "OpenBLAS (pthreads)";
+    case BlasKind::OtherOptimised:
+      return "optimised BLAS";
+    case BlasKind::Reference:
+      return "reference BLAS (slow)";
+    case BlasKind::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -74,8 +79,6 @@ RuntimeReport configureRuntime(const RuntimeOptions& options) {
   RuntimeReport r;
   // Keep large tensors' pages mapped between steps instead of mmap/munmap churn on every step.
   r.allocatorTuned = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
-  // OpenCV's own pixel cap as a backstop for formats whose size the header probe cannot read.
-  setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "100000000", 0);
   // Data-loader workers provide the parallelism; nested OpenCV threads would oversubscribe.
   cv::setNumThreads(1);
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -92,16 +95,16 @@ RuntimeReport configureRuntime(const RuntimeOptions& options) {
 std::vector<std::string> runtimeWarnings(const RuntimeReport& r) {
   std::vector<std::string> warnings;
   if (r.blasKind == BlasKind::Reference || (r.gemmGflops > 0 && r.gemmGflops < kSlowGemmGflops)) {
-    warnings.push_back(
-        "Slow BLAS in use (" + (r.blasLibrary.empty() ? std::string("unknown") : r.blasLibrary) +
-        ", " + std::to_string(int(r.gemmGflops)) +
-        " GFLOP/s): training will be ~50x slower. Install libopenblas0-openmp "
-        "(scripts/demo does) or select it with update-alternatives --config "
-        "libblas.so.3-x86_64-linux-gnu.");
+    warnings.push_back("Slow BLAS in use (" +
+                       (r.blasLibrary.empty() ? std::string("unknown") : r.blasLibrary) + ", " +
+                       std::to_string(int(r.gemmGflops)) +
+                       " GFLOP/s): training will be ~50x slower. Install libopenblas0-openmp "
+                       "(scripts/demo does) or select it with update-alternatives --config "
+                       "libblas.so.3-x86_64-linux-gnu.");
   } else if (r.blasKind == BlasKind::OpenBlasPthread) {
     warnings.push_back("OpenBLAS pthreads variant in use (" + r.blasLibrary +
-                         "): it oversubscribes cores next to libtorch's OpenMP pool; "
-                         "libopenblas0-openmp is faster.");
+                       "): it oversubscribes cores next to libtorch's OpenMP pool; "
+                       "libopenblas0-openmp is faster.");
   }
   return warnings;
 }

@@ -13,15 +13,15 @@ enum class BlasKind { OpenBlasOpenMp, OpenBlasPthread, OtherOptimised, Reference
 struct RuntimeReport {
   std::string blasLibrary;  ///< resolved file providing sgemm_, or "" when none was found
   BlasKind blasKind = BlasKind::Unknown;
-  double gemmGflops = 0;    ///< measured on a 256^3 float product
+  double gemmGflops = 0;  ///< measured on a 256^3 float product
   int intraOpThreads = 0;
   bool allocatorTuned = false;
   std::vector<std::string> warnings;  ///< user-facing; e.g. the slow reference BLAS
 };
 
 struct RuntimeOptions {
-  int threads = 0;            ///< 0: all hardware threads (GUI callers may leave one free)
-  bool measureGemm = true;    ///< a ~1 ms measurement that catches a slow BLAS whatever its name
+  int threads = 0;          ///< 0: all hardware threads (GUI callers may leave one free)
+  bool measureGemm = true;  ///< a ~1 ms measurement that catches a slow BLAS whatever its name
 };
 
 /// Applies thread count, allocator and OpenCV settings and inspects the BLAS. Idempotent.

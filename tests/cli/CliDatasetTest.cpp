@@ -38,8 +38,10 @@ std::string readAll(const std::filesystem::path& p) {
 TEST(CliDataset, InspectJsonListsClassesSplitsAndEveryBrokenFile) {
   TempDir dir;
   for (int i = 0; i < 5; ++i) {
-    tlab::test::writeImage(dir / ("train/cat/" + std::to_string(i) + ".jpg"), tlab::test::patternRgb(20, 20, i));
-    tlab::test::writeImage(dir / ("train/dog/" + std::to_string(i) + ".png"), tlab::test::patternRgb(20, 20, i));
+    tlab::test::writeImage(dir / ("train/cat/" + std::to_string(i) + ".jpg"),
+                           tlab::test::patternRgb(20, 20, i));
+    tlab::test::writeImage(dir / ("train/dog/" + std::to_string(i) + ".png"),
+                           tlab::test::patternRgb(20, 20, i));
   }
   tlab::test::writeImage(dir / "test/dog/t.png", tlab::test::patternRgb(20, 20));
   tlab::test::writeBytes(dir / "train/cat/empty.jpg", {});
@@ -82,7 +84,8 @@ TEST(CliDataset, SplitWritesAReproducibleManifest) {
     tlab::test::writeImage(dir / ("a/" + std::to_string(i) + ".png"), tlab::test::patternRgb(8, 8));
     tlab::test::writeImage(dir / ("b/" + std::to_string(i) + ".png"), tlab::test::patternRgb(8, 8));
   }
-  const std::string base = "dataset split " + dir.path().string() + " --val 0.2 --test 0.2 --seed 5 --json";
+  const std::string base =
+      "dataset split " + dir.path().string() + " --val 0.2 --test 0.2 --seed 5 --json";
   const RunResult r1 = runCli(base + " --manifest " + (dir / "m1.csv").string());
   const RunResult r2 = runCli(base + " --manifest " + (dir / "m2.csv").string());
   ASSERT_EQ(r1.exitCode, 0) << r1.out;
@@ -98,8 +101,9 @@ TEST(CliDataset, SplitWritesAReproducibleManifest) {
   EXPECT_EQ(json::parse(back.out)["split_classes"], j["split_classes"]);
   EXPECT_TRUE(json::parse(back.out)["skipped"].empty());
   // Same seed: the same samples in the same parts; another seed: other samples.
-  const RunResult other = runCli("dataset split " + dir.path().string() +
-                                 " --val 0.2 --test 0.2 --seed 6 --manifest " + (dir / "m3.csv").string());
+  const RunResult other =
+      runCli("dataset split " + dir.path().string() + " --val 0.2 --test 0.2 --seed 6 --manifest " +
+             (dir / "m3.csv").string());
   ASSERT_EQ(other.exitCode, 0);
   EXPECT_EQ(readAll(dir / "m1.csv"), readAll(dir / "m2.csv"));
   EXPECT_NE(readAll(dir / "m1.csv"), readAll(dir / "m3.csv"));
@@ -109,15 +113,19 @@ TEST(CliDataset, SplitWritesAReproducibleManifest) {
 TEST(CliDataset, ExportFewShotHdf5) {
   TempDir dir;
   for (int i = 0; i < 6; ++i) {
-    tlab::test::writeImage(dir / ("src/train/a/" + std::to_string(i) + ".png"), tlab::test::patternRgb(8, 8));
-    tlab::test::writeImage(dir / ("src/train/b/" + std::to_string(i) + ".png"), tlab::test::patternRgb(8, 8));
+    tlab::test::writeImage(dir / ("src/train/a/" + std::to_string(i) + ".png"),
+                           tlab::test::patternRgb(8, 8));
+    tlab::test::writeImage(dir / ("src/train/b/" + std::to_string(i) + ".png"),
+                           tlab::test::patternRgb(8, 8));
   }
   tlab::test::writeImage(dir / "src/test/a/t.png", tlab::test::patternRgb(8, 8));
   tlab::test::writeImage(dir / "src/test/b/t.png", tlab::test::patternRgb(8, 8));
-  const RunResult r = runCli("dataset export " + (dir / "src").string() + " --out " +
-                             (dir / "few.h5").string() + " --train-per-class 2 --size 4 --channels 1");
+  const RunResult r =
+      runCli("dataset export " + (dir / "src").string() + " --out " + (dir / "few.h5").string() +
+             " --train-per-class 2 --size 4 --channels 1");
   ASSERT_EQ(r.exitCode, 0) << r.out;
-  const json j = json::parse(runCli("dataset inspect " + (dir / "few.h5").string() + " --json").out);
+  const json j =
+      json::parse(runCli("dataset inspect " + (dir / "few.h5").string() + " --json").out);
   EXPECT_EQ(j["format"], "hdf5");
   EXPECT_EQ(j["splits"]["train"], 4);
   EXPECT_EQ(j["splits"]["test"], 2);

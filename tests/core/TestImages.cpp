@@ -69,10 +69,10 @@ std::vector<uint8_t> jpegWithExifOrientation(const cv::Mat& rgb, int orientation
   const auto jpeg = encode(".jpg", rgb);
   // APP1 "Exif\0\0" + little-endian TIFF header + one IFD entry: tag 0x0112 (Orientation),
   // type SHORT, count 1, value.
-  std::vector<uint8_t> tiff = {'I', 'I', 0x2A, 0, 8, 0, 0, 0,  // header, IFD at offset 8
-                               1, 0,                          // one entry
-                               0x12, 0x01, 3, 0, 1, 0, 0, 0, uint8_t(orientation), 0, 0, 0,
-                               0, 0, 0, 0};                   // next IFD: none
+  std::vector<uint8_t> tiff = {'I',  'I',  0x2A, 0, 8, 0, 0, 0,  // header, IFD at offset 8
+                               1,    0,                          // one entry
+                               0x12, 0x01, 3,    0, 1, 0, 0, 0, uint8_t(orientation),
+                               0,    0,    0,    0, 0, 0, 0};  // next IFD: none
   std::vector<uint8_t> payload = {'E', 'x', 'i', 'f', 0, 0};
   payload.insert(payload.end(), tiff.begin(), tiff.end());
   const size_t len = payload.size() + 2;
@@ -83,8 +83,8 @@ std::vector<uint8_t> jpegWithExifOrientation(const cv::Mat& rgb, int orientation
 }
 
 std::vector<uint8_t> pngHeaderOnly(uint32_t w, uint32_t h) {
-  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13,
-                              'I',  'H', 'D', 'R'};
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n',
+                              0,    0,   0,   13,  'I',  'H',  'D',  'R'};
   for (uint32_t v : {w, h}) {
     for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(v >> s));
   }

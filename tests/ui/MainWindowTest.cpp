@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <qcustomplot.h>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableWidget>
-#include <qcustomplot.h>
 
 #include "core/TestImages.h"
 #include "ui/ClassBalanceChart.h"
@@ -17,7 +17,8 @@ namespace {
 
 TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
   test::TempDir dir;
-  for (int i = 0; i < 8; ++i) test::writeImage(dir / ("big/" + std::to_string(i) + ".png"), test::patternRgb(8, 8));
+  for (int i = 0; i < 8; ++i)
+    test::writeImage(dir / ("big/" + std::to_string(i) + ".png"), test::patternRgb(8, 8));
   test::writeImage(dir / "small/0.png", test::patternRgb(8, 8));
   test::writeImage(dir / "small/1.png", test::patternRgb(8, 8));
   test::writeBytes(dir / "small/empty.png", {});

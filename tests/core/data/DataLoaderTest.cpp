@@ -114,8 +114,10 @@ TEST(DataLoader, MemoryIsBoundedBySlowConsumers) {
 
 TEST(DataLoader, BrokenFilesAreSkippedAndReported) {
   test::TempDir dir;
-  for (int i = 0; i < 6; ++i) test::writeImage(dir / ("a/" + std::to_string(i) + ".png"), test::patternRgb(10, 10));
-  for (int i = 0; i < 6; ++i) test::writeImage(dir / ("b/" + std::to_string(i) + ".png"), test::patternRgb(10, 10));
+  for (int i = 0; i < 6; ++i)
+    test::writeImage(dir / ("a/" + std::to_string(i) + ".png"), test::patternRgb(10, 10));
+  for (int i = 0; i < 6; ++i)
+    test::writeImage(dir / ("b/" + std::to_string(i) + ".png"), test::patternRgb(10, 10));
   test::writeText(dir / "b/broken.png", "nope");
   auto ds = std::make_shared<Dataset>(readImageFolder(dir.path()));
   LoaderOptions o = options(2, true);

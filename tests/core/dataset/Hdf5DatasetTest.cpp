@@ -46,7 +46,8 @@ TEST(Hdf5Dataset, GreyImagesAndConcurrentReads) {
   const auto path = dir / "g.h5";
   {
     Hdf5Writer w(path, 4, 4, 1, {"a", "b"});
-    for (int i = 0; i < 50; ++i) w.append(cv::Mat(4, 4, CV_8UC1, cv::Scalar(i)), i % 2, Split::None);
+    for (int i = 0; i < 50; ++i)
+      w.append(cv::Mat(4, 4, CV_8UC1, cv::Scalar(i)), i % 2, Split::None);
     w.close();
   }
   const Dataset ds = readHdf5Dataset(path);
@@ -118,7 +119,8 @@ TEST(Hdf5Dataset, MalformedFilesAreClearErrors) {
   expectError(dir / "fake.h5", "signature");
   {
     Hdf5Writer w(dir / "ok.h5", 8, 8, 1, {"a", "b"});
-    for (int i = 0; i < 20; ++i) w.append(cv::Mat(8, 8, CV_8UC1, cv::Scalar(i)), i % 2, Split::None);
+    for (int i = 0; i < 20; ++i)
+      w.append(cv::Mat(8, 8, CV_8UC1, cv::Scalar(i)), i % 2, Split::None);
     w.close();
   }
   const auto size = std::filesystem::file_size(dir / "ok.h5");

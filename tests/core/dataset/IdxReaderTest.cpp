@@ -106,8 +106,8 @@ TEST(IdxReader, MalformedFilesAreClearErrors) {
   }
   {
     TempDir dir;  // absurd declared dimensions
-    std::vector<uint8_t> bomb = {0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                 0xFF, 0xFF, 0xFF, 0xFF};
+    std::vector<uint8_t> bomb = {0,    0,    8,    3,    0xFF, 0xFF, 0xFF, 0xFF,
+                                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     test::writeBytes(dir / "train-images-idx3-ubyte", bomb);
     test::writeBytes(dir / "train-labels-idx1-ubyte", labels({0}));
     expectFormatError(dir, "absurdly large");

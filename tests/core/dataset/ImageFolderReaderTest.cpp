@@ -63,10 +63,11 @@ TEST(ImageFolderReader, BrokenFilesAreListedAndNothingElse) {
   EXPECT_EQ(verifyImages(ds), 4u);
   EXPECT_EQ(ds.size(), 40u);
   std::vector<std::string> skipped;
-  for (const auto& s : ds.skipped) skipped.push_back(std::filesystem::path(s.path).filename().string());
+  for (const auto& s : ds.skipped)
+    skipped.push_back(std::filesystem::path(s.path).filename().string());
   std::sort(skipped.begin(), skipped.end());
-  EXPECT_EQ(skipped, (std::vector<std::string>{"bomb.png", "notes.txt", "text.png",
-                                               "truncated.jpg", "zero.jpg"}));
+  EXPECT_EQ(skipped, (std::vector<std::string>{"bomb.png", "notes.txt", "text.png", "truncated.jpg",
+                                               "zero.jpg"}));
   for (const auto& s : ds.skipped) EXPECT_FALSE(s.reason.empty());
 }
 
@@ -103,7 +104,9 @@ TEST(ImageFolderReader, MissingFolderThrowsNamingIt) {
 
 TEST(ImageFolderReader, VerifyDecodesInParallelWithProgress) {
   TempDir dir;
-  for (int i = 0; i < 30; ++i) writeImage(dir / ("c" + std::to_string(i % 3) + "/" + std::to_string(i) + ".png"), patternRgb(8, 8));
+  for (int i = 0; i < 30; ++i)
+    writeImage(dir / ("c" + std::to_string(i % 3) + "/" + std::to_string(i) + ".png"),
+               patternRgb(8, 8));
   Dataset ds = readImageFolder(dir.path());
   std::atomic<size_t> last{0};
   VerifyOptions opts;

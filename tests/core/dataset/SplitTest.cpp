@@ -54,7 +54,8 @@ TEST(Split, AddingAClassDoesNotMoveOtherClassesSamples) {
 
 TEST(Split, KeepsPredefinedSplitAndCarvesValFromTrain) {
   Dataset ds = synthetic({20, 20});
-  for (size_t i = 0; i < ds.size(); ++i) ds.samples[i].split = (i % 5 == 0) ? Split::Test : Split::Train;
+  for (size_t i = 0; i < ds.size(); ++i)
+    ds.samples[i].split = (i % 5 == 0) ? Split::Test : Split::Train;
   const auto testBefore = ds.classCounts(Split::Test);
   assignSplits(ds, {0.25, 0.5, 3, SplitPolicy::KeepPredefined});
   EXPECT_EQ(ds.classCounts(Split::Test), testBefore);  // untouched; test fraction ignored

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/TestImages.h"
+#include "core/util/Random.h"
 
 namespace tlab::core {
 namespace {
@@ -31,7 +32,7 @@ TEST(ImageDecoder, JpegAndBmpDecode) {
     const auto img = decode(encode(ext, patternRgb(32, 16)));
     ASSERT_TRUE(img.ok()) << ext << ": " << img.error;
     EXPECT_EQ(img.pixels.size(), cv::Size(32, 16)) << ext;
-    EXPECT_GT(img.pixels.at<cv::Vec3b>(8, 2)[0], 180) << ext;  // left half red
+    EXPECT_GT(img.pixels.at<cv::Vec3b>(8, 2)[0], 180) << ext;   // left half red
     EXPECT_GT(img.pixels.at<cv::Vec3b>(8, 30)[2], 180) << ext;  // right half blue
   }
 }
@@ -45,7 +46,7 @@ TEST(ImageDecoder, GreyscaleBecomesThreeEqualChannels) {
 }
 
 TEST(ImageDecoder, AlphaIsCompositedOverWhite) {
-  cv::Mat rgba(4, 4, CV_8UC4, cv::Scalar(0, 0, 0, 0));  // fully transparent black
+  cv::Mat rgba(4, 4, CV_8UC4, cv::Scalar(0, 0, 0, 0));   // fully transparent black
   rgba.at<cv::Vec4b>(0, 0) = cv::Vec4b(255, 0, 0, 255);  // one opaque red pixel
   const auto img = decode(encode(".png", rgba));
   ASSERT_TRUE(img.ok()) << img.error;
@@ -74,7 +75,7 @@ TEST(ImageDecoder, CmykJpegDecodesToRgb) {
 }
 
 TEST(ImageDecoder, ExifOrientationIsApplied) {
-  const cv::Mat src = patternRgb(40, 20);  // landscape
+  const cv::Mat src = patternRgb(40, 20);                    // landscape
   const auto bytes = test::jpegWithExifOrientation(src, 6);  // rotate 90 degrees clockwise
   const auto img = decode(bytes);
   ASSERT_TRUE(img.ok()) << img.error;
@@ -138,6 +139,48 @@ TEST(ImageDecoder, EveryPrefixOfAJpegIsRejected) {
   for (size_t cut = 0; cut + 2 < jpeg.size(); cut += 7) {
     std::vector<uint8_t> part(jpeg.begin(), jpeg.begin() + cut);
     EXPECT_FALSE(decode(part).ok()) << "cut at " << cut;
+  }
+}
+
+TEST(ImageDecoder, TiffAndPnmDecodeAndTheirSizesAreCapped) {
+  for (const char* ext : {".tiff", ".ppm"}) {
+    const auto bytes = encode(ext, patternRgb(12, 7));
+    const auto h = probeImage(bytes.data(), bytes.size());
+    EXPECT_EQ(h.width, 12) << ext;
+    EXPECT_EQ(h.height, 7) << ext;
+    EXPECT_TRUE(decode(bytes).ok()) << ext;
+  }
+  const std::string pnm = "P5\n# a comment\n200000 200000\n255\n";
+  const auto img = decode({pnm.begin(), pnm.end()});
+  EXPECT_NE(img.error.find("exceeds the limit"), std::string::npos) << img.error;
+  // Little-endian TIFF whose only directory declares 100000 x 100000 (LONG values).
+  std::vector<uint8_t> tiff = {'I', 'I', 42, 0, 8,    0,    0,    0,    2, 0, 0, 1, 4,
+                               0,   1,   0,  0, 0,    0xA0, 0x86, 0x01, 0, 1, 1, 4, 0,
+                               1,   0,   0,  0, 0xA0, 0x86, 0x01, 0,    0, 0, 0, 0};
+  const auto t = decode(tiff);
+  EXPECT_NE(t.error.find("100000x100000"), std::string::npos) << t.error;
+  // A directory offset pointing past the end is a clear error, not a read out of bounds.
+  std::vector<uint8_t> lying = {'I', 'I', 42, 0, 0xFF, 0xFF, 0, 0};
+  EXPECT_NE(decode(lying).error.find("TIFF"), std::string::npos);
+}
+
+TEST(ImageDecoder, CorruptedBytesNeverCrash) {
+  // Flip bytes all over valid files: every result is either a proper image of the right size
+  // or an error message; nothing crashes, hangs or returns an empty "success".
+  for (const char* ext : {".jpg", ".png", ".bmp", ".tiff"}) {
+    const auto good = encode(ext, patternRgb(40, 30));
+    Rng rng(99);
+    for (int trial = 0; trial < 60; ++trial) {
+      auto bad = good;
+      for (int k = 0; k < 4; ++k) bad[rng.next() % bad.size()] ^= uint8_t(1 + rng.next() % 255);
+      const auto img = decode(bad);
+      if (img.ok()) {
+        EXPECT_EQ(img.pixels.channels(), 3);
+        EXPECT_EQ(img.pixels.depth(), CV_8U);
+      } else {
+        EXPECT_FALSE(img.error.empty());
+      }
+    }
   }
 }
 

@@ -11,7 +11,8 @@ TEST(Runtime, ClassifiesDebianBlasAlternatives) {
             BlasKind::OpenBlasOpenMp);
   EXPECT_EQ(classifyBlasLibrary("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"),
             BlasKind::OpenBlasPthread);
-  EXPECT_EQ(classifyBlasLibrary("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"), BlasKind::Reference);
+  EXPECT_EQ(classifyBlasLibrary("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"),
+            BlasKind::Reference);
   EXPECT_EQ(classifyBlasLibrary(""), BlasKind::Unknown);
 }
 

@@ -6,7 +6,8 @@ namespace tlab::core {
 namespace {
 
 TEST(Csv, QuotesDelimitersNewlinesAndLineNumbers) {
-  const auto r = parseDelimited("a,b\n\"x, y\",\"he said \"\"hi\"\"\"\n\"multi\nline\",z\r\n\nlast,1", ',');
+  const auto r =
+      parseDelimited("a,b\n\"x, y\",\"he said \"\"hi\"\"\"\n\"multi\nline\",z\r\n\nlast,1", ',');
   ASSERT_TRUE(r.problems.empty());
   ASSERT_EQ(r.records.size(), 4u);
   EXPECT_EQ(r.records[1].fields, (std::vector<std::string>{"x, y", "he said \"hi\""}));

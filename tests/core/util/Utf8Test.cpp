@@ -12,12 +12,12 @@ TEST(Utf8, AcceptsWellFormedText) {
 }
 
 TEST(Utf8, RejectsMalformedSequences) {
-  EXPECT_FALSE(isValidUtf8("caf\xE9"));              // Latin-1
-  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));             // overlong '/'
-  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));         // surrogate
-  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));     // above U+10FFFF
-  EXPECT_FALSE(isValidUtf8("\xE6\x97"));             // truncated
-  EXPECT_FALSE(isValidUtf8("\x80"));                 // lone continuation
+  EXPECT_FALSE(isValidUtf8("caf\xE9"));           // Latin-1
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(isValidUtf8("\xE6\x97"));          // truncated
+  EXPECT_FALSE(isValidUtf8("\x80"));              // lone continuation
 }
 
 TEST(Utf8, StripsBom) { EXPECT_EQ(stripBom("\xEF\xBB\xBFhi"), "hi"); }
