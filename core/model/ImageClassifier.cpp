@@ -1,0 +1,60 @@
+#include "core/model/ImageClassifier.h"
+
+#include "core/Errors.h"
+#include "core/model/EfficientNetLite.h"
+#include "core/model/MobileNetV2.h"
+#include "core/model/ResNet.h"
+#include "core/model/SmallCnn.h"
+
+namespace tlab::core {
+
+void ImageClassifierImpl::setHead(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+                                  std::function<torch::Tensor(torch::Tensor)> forward, int64_t numClasses) {
+  headName_ = name;
+  numClasses_ = numClasses;
+  head_ = std::move(forward);
+  register_module(name, std::move(module));
+}
+
+void ImageClassifierImpl::replaceHead(const HeadSpec& spec) {
+  TORCH_CHECK(spec.numClasses >= 1, "replaceHead: numClasses must be >= 1");
+  torch::nn::Sequential seq;
+  if (spec.kind == HeadSpec::Kind::Linear) {
+    seq->push_back(torch::nn::Dropout(spec.dropout));
+    seq->push_back(torch::nn::Linear(featureDim(), spec.numClasses));
+  } else {
+    seq->push_back(torch::nn::Linear(featureDim(), spec.hidden));
+    seq->push_back(torch::nn::ReLU());
+    seq->push_back(torch::nn::Dropout(spec.dropout));
+    seq->push_back(torch::nn::Linear(spec.hidden, spec.numClasses));
+  }
+  replace_module(headName_, seq.ptr());
+  head_ = [seq](torch::Tensor x) mutable { return seq->forward(x); };
+  numClasses_ = spec.numClasses;
+}
+
+torch::Tensor ImageClassifierImpl::runTraced(const std::string& prefix, torch::nn::Sequential& seq,
+                                             torch::Tensor x) {
+  if (!trace_) return seq->forward(x);
+  size_t i = 0;
+  for (auto& child : *seq) {
+    x = child.forward(x);
+    record(prefix + "." + std::to_string(i++), x);
+  }
+  return x;
+}
+
+ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses, int64_t inChannels) {
+  if (arch == "resnet18") return std::make_shared<ResNetImpl>(ResNetDepth::R18, numClasses);
+  if (arch == "resnet34") return std::make_shared<ResNetImpl>(ResNetDepth::R34, numClasses);
+  if (arch == "resnet50") return std::make_shared<ResNetImpl>(ResNetDepth::R50, numClasses);
+  if (arch == "mobilenet_v2") return std::make_shared<MobileNetV2Impl>(numClasses);
+  if (arch == "efficientnet_lite0") {
+    return std::make_shared<EfficientNetLite0Impl>(numClasses);
+  }
+  if (arch == "small_cnn") return std::make_shared<SmallCnnImpl>(numClasses, inChannels);
+  throw InvalidArgument("unknown architecture '" + arch +
+                        "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0 or small_cnn)");
+}
+
+}  // namespace tlab::core

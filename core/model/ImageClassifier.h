@@ -1,0 +1,77 @@
+#pragma once
+// Base of every built-in image network: a backbone that maps images to pooled features and a
+// replaceable head. Child modules are registered under the upstream PyTorch names (torchvision,
+// the EfficientNet-Lite weights file) so published state dicts load by name.
+//
+// Not thread-safe: one thread (the trainer's) uses a model at a time.
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tlab::core {
+
+/// Output shapes recorded during a traced forward pass, keyed by module path.
+using ShapeTrace = std::map<std::string, std::vector<int64_t>>;
+
+struct HeadSpec {
+  enum class Kind { Linear, Mlp };
+  Kind kind = Kind::Linear;
+  int64_t numClasses = 2;
+  int64_t hidden = 256;  ///< MLP only
+  double dropout = 0.2;
+};
+
+class ImageClassifierImpl : public torch::nn::Module {
+ public:
+  /// Images [N, C, H, W] (normalised) -> logits [N, classes].
+  torch::Tensor forward(torch::Tensor x) { return head_(features(x)); }
+  /// Images -> pooled features [N, featureDim()] (everything but the head).
+  virtual torch::Tensor features(torch::Tensor x) = 0;
+  /// Logits from pooled features.
+  torch::Tensor classify(torch::Tensor f) { return head_(f); }
+
+  /// The backbone's stages in forward order (head excluded): the units of "unfreeze the last
+  /// N stages" and of gradual unfreezing. Each lists the module paths it covers.
+  struct Stage {
+    std::string name;
+    std::vector<std::string> modules;
+  };
+  virtual std::vector<Stage> stages() const = 0;
+  const std::string& headName() const { return headName_; }
+  virtual int64_t featureDim() const = 0;
+  int64_t numClasses() const { return numClasses_; }
+
+  /// Replaces the head with a new, randomly initialised one (registered under headName()).
+  void replaceHead(const HeadSpec& spec);
+
+  /// When set, forward() records the output shape of each stage and block into it.
+  void setShapeTrace(ShapeTrace* trace) { trace_ = trace; }
+
+ protected:
+  /// Registers the original head (the upstream layout, so its weights load too).
+  /// `forward` runs the head; `module` holds its parameters (may be the same object).
+  void setHead(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+               std::function<torch::Tensor(torch::Tensor)> forward, int64_t numClasses);
+  torch::Tensor record(const std::string& path, torch::Tensor x) {
+    if (trace_) (*trace_)[path] = x.sizes().vec();
+    return x;
+  }
+  /// Runs a Sequential child by child, recording "<prefix>.<i>" shapes.
+  torch::Tensor runTraced(const std::string& prefix, torch::nn::Sequential& seq, torch::Tensor x);
+
+ private:
+  std::function<torch::Tensor(torch::Tensor)> head_;
+  std::string headName_;
+  int64_t numClasses_ = 0;
+  ShapeTrace* trace_ = nullptr;
+};
+using ImageClassifier = std::shared_ptr<ImageClassifierImpl>;
+
+/// Architectures: "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
+/// "small_cnn". Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
+ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses, int64_t inChannels = 3);
+
+}  // namespace tlab::core

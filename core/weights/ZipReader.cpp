@@ -1,0 +1,121 @@
+#include "core/weights/ZipReader.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+#include "core/Errors.h"
+
+namespace tlab::core {
+namespace {
+
+uint64_t le(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+bool ZipReader::looksLikeZip(const std::vector<uint8_t>& b) {
+  return b.size() >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4;
+}
+
+ZipReader::ZipReader(std::string path, const std::vector<uint8_t>& bytes)
+    : path_(std::move(path)), bytes_(bytes) {
+  const size_t n = bytes.size();
+  if (n < 22) throw FormatError(path_, "truncated ZIP archive (no end-of-directory record)");
+  // End-of-central-directory record: within the last 64 KiB + 22 bytes (comment limit).
+  size_t eocd = std::string::npos;
+  for (size_t i = n - 22 + 1; i-- > (n > 65557 ? n - 65557 : 0);) {
+    if (le(&bytes[i], 4) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd == std::string::npos) throw FormatError(path_, "truncated ZIP archive (no end-of-directory record)");
+  uint64_t count = le(&bytes[eocd + 10], 2);
+  uint64_t cdSize = le(&bytes[eocd + 12], 4);
+  uint64_t cdOffset = le(&bytes[eocd + 16], 4);
+  if (cdOffset == 0xFFFFFFFF || count == 0xFFFF) {  // ZIP64: locator just before the EOCD
+    if (eocd < 20 || le(&bytes[eocd - 20], 4) != 0x07064b50) throw FormatError(path_, "corrupt ZIP64 locator");
+    const uint64_t z64 = le(&bytes[eocd - 20 + 8], 8);
+    if (z64 + 56 > n || le(&bytes[z64], 4) != 0x06064b50) throw FormatError(path_, "corrupt ZIP64 directory record");
+    count = le(&bytes[z64 + 32], 8);
+    cdSize = le(&bytes[z64 + 40], 8);
+    cdOffset = le(&bytes[z64 + 48], 8);
+  }
+  if (cdOffset > n || cdSize > n - cdOffset) throw FormatError(path_, "ZIP central directory lies outside the file");
+  if (count > cdSize / 46) throw FormatError(path_, "ZIP entry count does not fit the central directory");
+  size_t pos = cdOffset;
+  for (uint64_t k = 0; k < count; ++k) {
+    if (pos + 46 > cdOffset + cdSize || le(&bytes[pos], 4) != 0x02014b50) {
+      throw FormatError(path_, "corrupt ZIP central directory entry " + std::to_string(k));
+    }
+    Entry e;
+    e.method = uint16_t(le(&bytes[pos + 10], 2));
+    e.compressedSize = le(&bytes[pos + 20], 4);
+    e.size = le(&bytes[pos + 24], 4);
+    const size_t nameLen = le(&bytes[pos + 28], 2), extraLen = le(&bytes[pos + 30], 2), commentLen = le(&bytes[pos + 32], 2);
+    e.localHeaderOffset = le(&bytes[pos + 42], 4);
+    if (pos + 46 + nameLen + extraLen + commentLen > cdOffset + cdSize) throw FormatError(path_, "corrupt ZIP entry name");
+    e.name.assign(reinterpret_cast<const char*>(&bytes[pos + 46]), nameLen);
+    // ZIP64 extra field (id 1): the 0xFFFFFFFF fields, in order.
+    for (size_t x = pos + 46 + nameLen; x + 4 <= pos + 46 + nameLen + extraLen;) {
+      const uint64_t id = le(&bytes[x], 2), len = le(&bytes[x + 2], 2);
+      if (x + 4 + len > pos + 46 + nameLen + extraLen) break;
+      if (id == 1) {
+        size_t f = x + 4;
+        for (uint64_t* field : {&e.size, &e.compressedSize, &e.localHeaderOffset}) {
+          if (*field == 0xFFFFFFFF && f + 8 <= x + 4 + len) {
+            *field = le(&bytes[f], 8);
+            f += 8;
+          }
+        }
+      }
+      x += 4 + len;
+    }
+    entries_.push_back(std::move(e));
+    pos += 46 + nameLen + extraLen + commentLen;
+  }
+}
+
+const ZipReader::Entry* ZipReader::find(const std::string& name) const {
+  for (const auto& e : entries_) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+std::vector<uint8_t> ZipReader::read(const Entry& e, uint64_t maxBytes) const {
+  const size_t n = bytes_.size();
+  const uint64_t h = e.localHeaderOffset;
+  if (h > n || n - h < 30 || le(&bytes_[h], 4) != 0x04034b50) {
+    throw FormatError(path_, "entry '" + e.name + "': local header lies outside the file");
+  }
+  const uint64_t start = h + 30 + le(&bytes_[h + 26], 2) + le(&bytes_[h + 28], 2);
+  if (start > n || e.compressedSize > n - start) {
+    throw FormatError(path_, "entry '" + e.name + "' is truncated (" + std::to_string(e.compressedSize) +
+                                 " bytes declared, " + std::to_string(start > n ? 0 : n - start) + " present)");
+  }
+  if (e.size > maxBytes) throw FormatError(path_, "entry '" + e.name + "' is larger than allowed");
+  if (e.method == 0) {
+    if (e.size != e.compressedSize) throw FormatError(path_, "entry '" + e.name + "': stored sizes disagree");
+    return std::vector<uint8_t>(bytes_.begin() + start, bytes_.begin() + start + e.size);
+  }
+  if (e.method != 8) throw FormatError(path_, "entry '" + e.name + "': unsupported compression method " + std::to_string(e.method));
+  std::vector<uint8_t> out(e.size);
+  z_stream zs{};
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw FormatError(path_, "zlib initialisation failed");
+  zs.next_in = const_cast<uint8_t*>(&bytes_[start]);
+  zs.avail_in = uInt(e.compressedSize);
+  zs.next_out = out.data();
+  zs.avail_out = uInt(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  const uint64_t produced = zs.total_out;
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END || produced != e.size) throw FormatError(path_, "entry '" + e.name + "': corrupt deflate data");
+  return out;
+}
+
+}  // namespace tlab::core
