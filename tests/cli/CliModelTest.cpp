@@ -1,0 +1,100 @@
+// transferlab-cli backbones / model tree / predict, run as a user would.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/TestImages.h"
+#include "core/dataset/Readers.h"
+
+namespace {
+using nlohmann::json;
+
+std::pair<int, std::string> run(const std::string& args) {
+  const std::string cmd = std::string(TLAB_CLI_PATH) + " " + args + " 2>/dev/null";
+  std::string out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(CliModel, BackbonesListNamesEveryCatalogId) {
+  const auto [code, out] = run("backbones list --json");
+  ASSERT_EQ(code, 0) << out;
+  std::set<std::string> ids;
+  for (const auto& b : json::parse(out)) ids.insert(b["id"].get<std::string>());
+  for (const char* id : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0", "small_cnn",
+                         "small_cnn_fmnist"}) {
+    EXPECT_TRUE(ids.count(id)) << id;
+  }
+}
+
+TEST(CliModel, ModelTreeJsonHasTotalsAndShapes) {
+  const auto [code, out] = run("model tree --backbone resnet18 --trainable-stages 1 --json");
+  ASSERT_EQ(code, 0) << out;
+  const json j = json::parse(out);
+  EXPECT_EQ(j["backbone"], "resnet18");
+  EXPECT_EQ(j["total_params"], 11689512);
+  EXPECT_EQ(j["trainable_params"], 8906728);
+  EXPECT_EQ(j["frozen_params"], 11689512 - 8906728);
+  const auto& children = j["root"]["children"];
+  ASSERT_EQ(children.size(), 7u);
+  EXPECT_EQ(children[5]["name"], "layer4");
+  EXPECT_EQ(children[5]["output_shape"], json::array({1, 512, 7, 7}));
+  EXPECT_EQ(children[0]["state"], "frozen");
+  const auto [code2, out2] = run("model tree --backbone mobilenet_v2 --input-size 96 --json");
+  ASSERT_EQ(code2, 0);
+  EXPECT_EQ(json::parse(out2)["total_params"], 3504872);
+}
+
+TEST(CliModel, PredictWithTheBundledFashionMnistCnn) {
+  const std::filesystem::path fm = "/usr/share/datasets/fashion-mnist";
+  if (!std::filesystem::exists(fm)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const auto ds = tlab::core::openDataset(fm);
+  tlab::test::TempDir dir;
+  std::string args = "predict --backbone small_cnn_fmnist --topk 2 --json";
+  std::vector<int> truth;
+  const auto test = ds.indicesOf(tlab::core::Split::Test);
+  for (int k = 0; k < 40; ++k) {
+    const size_t i = test[size_t(k) * 97];
+    const auto path = dir / ("img" + std::to_string(k) + ".png");
+    cv::imwrite(path.string(), ds.loadImage(i).pixels);
+    args += " " + path.string();
+    truth.push_back(ds.samples[i].label);
+  }
+  tlab::test::writeText(dir / "broken.png", "nope");
+  args += " " + (dir / "broken.png").string();
+  const auto [code, out] = run(args);
+  EXPECT_EQ(code, 2) << out;  // one image failed
+  const json j = json::parse(out);
+  ASSERT_EQ(j.size(), 41u);
+  int correct = 0;
+  for (int k = 0; k < 40; ++k) {
+    ASSERT_EQ(j[k]["top"].size(), 2u);
+    correct += j[k]["top"][0]["index"].get<int>() == truth[size_t(k)];
+    EXPECT_EQ(j[k]["top"][0]["label"], ds.classNames[j[k]["top"][0]["index"].get<size_t>()]);
+  }
+  EXPECT_GE(correct, 30) << "the bundled CNN should classify most Fashion-MNIST test images";
+  EXPECT_TRUE(j[40].contains("error"));
+}
+
+TEST(CliModel, PredictWithATorchScriptFile) {
+  tlab::test::TempDir dir;
+  tlab::test::writeImage(dir / "a.png", tlab::test::patternRgb(40, 30));
+  const auto [code, out] = run("predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
+                               "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string());
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(json::parse(out)[0]["top"].size(), 3u);
+}
+
+TEST(CliModel, UnknownBackboneIsAClearError) {
+  EXPECT_EQ(run("model tree --backbone vgg99").first, 3);
+}
+
+}  // namespace
