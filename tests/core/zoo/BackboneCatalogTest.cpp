@@ -140,3 +140,26 @@ TEST(TorchScript, BrokenFilesAreClearErrors) {
 
 }  // namespace
 }  // namespace tlab::core
+
+namespace tlab::core {
+namespace {
+
+TEST(BackboneLoader, RealEfficientNetLite0WeightsLoadCompletely) {
+  const auto catalog = BackboneCatalog::loadDefault();
+  const auto& entry = catalog.get("efficientnet_lite0");
+  if (!weightsAvailableOffline(catalog, entry)) GTEST_SKIP() << "run scripts/fetch-weights first";
+  const LoadedBackbone b = loadBackbone(catalog, "efficientnet_lite0", {});
+  EXPECT_TRUE(b.report.complete()) << b.report.summary();
+  EXPECT_EQ(b.report.loaded.size(), 296u);
+  EXPECT_EQ(sha256File(b.weightsPath), entry.weights->sha256);
+  // A flat grey image is no ImageNet object: the prediction must not be confidently anything,
+  // while the network must produce a proper distribution.
+  b.net->eval();
+  torch::NoGradGuard noGrad;
+  const auto p = torch::softmax(b.net->forward(torch::zeros({1, 3, 224, 224})), 1);
+  EXPECT_NEAR(p.sum().item<double>(), 1.0, 1e-4);
+  EXPECT_LT(p.max().item<double>(), 0.9);
+}
+
+}  // namespace
+}  // namespace tlab::core
