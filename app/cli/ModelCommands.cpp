@@ -137,6 +137,7 @@ void modelTree(const TreeArgs& a) {
 
 void addPredictCommand(CLI::App& app, int& exitCode);
 void addPretrainCommand(CLI::App& app, int& exitCode);
+void addTrainCommands(CLI::App& app, int& exitCode);
 
 void addModelCommands(CLI::App& app, int& exitCode) {
   auto* backbones = app.add_subcommand("backbones", "The backbone catalog");
@@ -166,6 +167,7 @@ void addModelCommands(CLI::App& app, int& exitCode) {
   });
   addPredictCommand(app, exitCode);
   addPretrainCommand(app, exitCode);
+  addTrainCommands(app, exitCode);
 }
 
 }  // namespace tlab::cli

@@ -12,6 +12,7 @@
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
 #include "core/runtime/Runtime.h"
+#include "core/train/ModelBundle.h"
 #include "core/zoo/BackboneLoader.h"
 
 namespace tlab::cli {
@@ -20,7 +21,8 @@ using nlohmann::json;
 namespace {
 
 struct PredictArgs {
-  std::string backbone, weights, classesFile;
+  std::string backbone, model, weights, classesFile;
+  bool csv = false;
   std::vector<std::string> images;
   int topk = 5;
   int inputSize = 224;
@@ -44,7 +46,15 @@ void predict(const PredictArgs& a, int& exitCode) {
   std::vector<std::string> names;
   core::ImageClassifier net;
   torch::jit::Module script;
-  if (fs::exists(a.backbone) && !fs::is_directory(a.backbone)) {
+  core::LoadedModel bundle;
+  if (!a.model.empty()) {
+    bundle = core::loadModelBundle(a.model);
+    pre = bundle.info.preprocess;
+    names = bundle.info.classNames;
+    forward = [&bundle](torch::Tensor x) { return bundle.net->forward(x); };
+  } else if (a.backbone.empty()) {
+    throw core::InvalidArgument("predict needs --model BUNDLE or --backbone ID|FILE");
+  } else if (fs::exists(a.backbone) && !fs::is_directory(a.backbone)) {
     script = core::loadTorchScript(a.backbone);
     script.eval();
     pre.inputSize = a.inputSize;
@@ -65,7 +75,20 @@ void predict(const PredictArgs& a, int& exitCode) {
   torch::NoGradGuard noGrad;
   json out = json::array();
   bool anyFailed = false;
-  for (const auto& path : a.images) {
+  std::vector<std::string> files;
+  for (const auto& p : a.images) {  // folders: every image below them, sorted
+    if (!fs::is_directory(p)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(p)) {
+      if (e.is_regular_file() && core::hasImageExtension(e.path())) found.push_back(e.path().string());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  for (const auto& path : files) {
     const auto img = core::decodeImageFile(path);
     if (!img.ok()) {
       out.push_back({{"path", path}, {"error", img.error}});
@@ -89,6 +112,18 @@ void predict(const PredictArgs& a, int& exitCode) {
   }
   if (a.json) {
     std::cout << out.dump(2) << "\n";
+  } else if (a.csv) {
+    std::cout << "path,label,index,probability,error\n";
+    for (const auto& r : out) {
+      const std::string path = "\"" + r["path"].get<std::string>() + "\"";
+      if (r.contains("error")) {
+        std::cout << path << ",,,,\"" << r["error"].get<std::string>() << "\"\n";
+      } else {
+        const auto& t = r["top"][0];
+        std::cout << path << ",\"" << t["label"].get<std::string>() << "\"," << t["index"].get<int64_t>() << ","
+                  << t["prob"].get<double>() << ",\n";
+      }
+    }
   } else {
     for (const auto& r : out) {
       std::cout << r["path"].get<std::string>() << "\n";
@@ -109,14 +144,16 @@ void predict(const PredictArgs& a, int& exitCode) {
 
 void addPredictCommand(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<PredictArgs>();
-  auto* cmd = app.add_subcommand("predict", "Classify images with a backbone's pre-trained head");
-  cmd->add_option("--backbone", a->backbone, "Catalog id, or a TorchScript file (trusted files only)")->required();
+  auto* cmd = app.add_subcommand("predict", "Classify images with a fine-tuned bundle or a backbone's own head");
+  cmd->add_option("--backbone", a->backbone, "Catalog id, or a TorchScript file (trusted files only)");
+  cmd->add_option("--model", a->model, "A fine-tuned model bundle (RUN/model)");
+  cmd->add_flag("--csv", a->csv, "Print CSV: path,label,index,probability,error");
   cmd->add_option("--weights", a->weights, "Load this safetensors/.pth file into the built-in architecture");
   cmd->add_option("--classes", a->classesFile, "Class names, one per line (default: the catalog's)");
   cmd->add_option("--topk", a->topk, "How many classes to show")->check(CLI::PositiveNumber);
   cmd->add_option("--input-size", a->inputSize, "Input size for TorchScript models");
   cmd->add_flag("--json", a->json, "Print JSON");
-  cmd->add_option("IMAGE", a->images, "Image files")->required();
+  cmd->add_option("IMAGE", a->images, "Image files or folders")->required();
   cmd->callback([a, &exitCode] { predict(*a, exitCode); });
 }
 

@@ -36,10 +36,8 @@ class Handle {
   herr_t (*closer_)(hid_t);
 };
 
-/// Turns off the library's own error printing; TransferLab reports errors itself.
-inline void silenceHdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
+/// Turns off the library's own error printing for the calling thread (thread-safe HDF5 builds
+/// keep one error stack per thread); TransferLab reports errors itself.
+inline void silenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 }  // namespace tlab::core::hdf5

@@ -40,6 +40,25 @@ void initCurlOnce() {
 
 }  // namespace
 
+namespace {
+std::string toHex(const unsigned char* digest, unsigned len) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
+std::string sha256Hex(const std::string& bytes) {
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  return toHex(digest, len);
+}
+
 std::string sha256File(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path.string(), "cannot open for checksum");
@@ -54,13 +73,7 @@ std::string sha256File(const fs::path& path) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
   EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return toHex(digest, len);
 }
 
 bool sha256Matches(const std::string& actual, const std::string& expected) {

@@ -25,6 +25,8 @@ struct DownloadOptions {
 /// naming the URL.
 void downloadFile(const std::string& url, const std::filesystem::path& target, const DownloadOptions& options = {});
 
+/// Lower-case hex SHA-256 of bytes in memory.
+std::string sha256Hex(const std::string& bytes);
 /// Lower-case hex SHA-256 of a file.
 std::string sha256File(const std::filesystem::path& path);
 /// True when `actual` equals `expected`, or starts with it when `expected` is a prefix.

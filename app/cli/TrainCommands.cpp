@@ -1,0 +1,272 @@
+// `transferlab-cli train | evaluate | export`: the training engine, headless.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/Errors.h"
+#include "core/dataset/Readers.h"
+#include "core/runtime/Runtime.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/Evaluate.h"
+#include "core/train/ModelBundle.h"
+#include "core/train/Trainer.h"
+#include "core/util/FileUtil.h"
+#include "core/zoo/BackboneCatalog.h"
+
+namespace tlab::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace {
+
+// Prints progress: a one-line bar with ETA on a terminal, or one JSON event per line.
+class CliObserver : public core::TrainerObserver {
+ public:
+  CliObserver(bool json, int epochs) : json_(json), tty_(isatty(STDERR_FILENO)), epochs_(epochs) {}
+  void onStatus(const core::StatusEvent& s) override {
+    std::lock_guard<std::mutex> lock(m_);
+    if (json_) emit({{"event", "status"}, {"state", core::runStateName(s.state)}, {"message", s.message}});
+    else if (!s.message.empty() || s.state != core::RunState::Started) std::cerr << clear() << "[" << core::runStateName(s.state) << "] " << s.message << "\n";
+  }
+  void onLog(const std::string& text) override {
+    std::lock_guard<std::mutex> lock(m_);
+    if (json_) emit({{"event", "log"}, {"message", text}});
+    else std::cerr << clear() << text << "\n";
+  }
+  void onBatch(const core::BatchMetrics& b) override {
+    std::lock_guard<std::mutex> lock(m_);
+    if (json_) {
+      if (b.stepInEpoch % 10 == 0 || b.stepInEpoch == b.stepsPerEpoch) {
+        emit({{"event", "batch"}, {"epoch", b.epoch}, {"step", b.step}, {"loss", b.loss}, {"accuracy", b.accuracy},
+              {"lr", b.learningRate}, {"images_per_second", b.imagesPerSecond}});
+      }
+      return;
+    }
+    if (!tty_) return;
+    const double frac = double(b.stepInEpoch) / double(std::max<int64_t>(1, b.stepsPerEpoch));
+    const int width = 24, filled = int(frac * width);
+    const double remainingSteps = double(b.stepsPerEpoch - b.stepInEpoch) + double(epochs_ - b.epoch) * double(b.stepsPerEpoch);
+    const double stepSeconds = b.imagesPerSecond > 0 ? 1.0 / b.imagesPerSecond * double(lastBatch_) : 0;
+    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3d%%  loss %.4f  acc %.3f  %.1f img/s  ETA %ds   ", b.epoch, epochs_,
+                 std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
+                 int(frac * 100), b.loss, b.accuracy, b.imagesPerSecond, int(remainingSteps * stepSeconds));
+    barShown_ = true;
+  }
+  void onEpoch(const core::EpochMetrics& e) override {
+    std::lock_guard<std::mutex> lock(m_);
+    if (json_) {
+      emit({{"event", "epoch"}, {"epoch", e.epoch}, {"phase", e.phase}, {"train_loss", e.trainLoss},
+            {"train_accuracy", e.trainAccuracy}, {"val_loss", e.valLoss}, {"val_accuracy", e.valAccuracy},
+            {"seconds", e.seconds}, {"lr", e.learningRate}, {"improved", e.improved}});
+      return;
+    }
+    std::fprintf(stderr, "%sepoch %d/%d %-14s train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.1f s%s\n",
+                 clear().c_str(), e.epoch, e.epochs, e.phase.c_str(), e.trainLoss, e.trainAccuracy, e.valLoss,
+                 e.valAccuracy, e.seconds, e.improved ? "  *" : "");
+  }
+  void setBatchSize(int64_t b) { lastBatch_ = b; }
+
+ private:
+  void emit(const json& j) { std::cout << j.dump() << std::endl; }
+  std::string clear() {
+    if (!barShown_) return "";
+    barShown_ = false;
+    return "\r" + std::string(100, ' ') + "\r";
+  }
+  std::mutex m_;
+  bool json_, tty_;
+  int epochs_;
+  int64_t lastBatch_ = 32;
+  bool barShown_ = false;
+};
+
+struct TrainArgs {
+  std::string dataset, out, config, backbone, strategy, optimizer, schedule;
+  int epochs = 0, imageSize = -1;
+  int64_t batchSize = 0;
+  double lr = 0;
+  int64_t seed = -1;
+  bool resume = false, json = false;
+};
+
+void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core::Dataset& ds) {
+  json history = json::array();
+  std::string csv = "epoch,phase,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
+  for (const auto& e : r.history) {
+    history.push_back({{"epoch", e.epoch}, {"phase", e.phase}, {"train_loss", e.trainLoss},
+                       {"train_accuracy", e.trainAccuracy}, {"val_loss", e.valLoss}, {"val_accuracy", e.valAccuracy},
+                       {"lr", e.learningRate}, {"seconds", e.seconds}});
+    csv += std::to_string(e.epoch) + "," + e.phase + "," + std::to_string(e.trainLoss) + "," +
+           std::to_string(e.trainAccuracy) + "," + std::to_string(e.valLoss) + "," + std::to_string(e.valAccuracy) +
+           "," + std::to_string(e.learningRate) + "," + std::to_string(e.seconds) + "\n";
+  }
+  core::writeFileAtomic(dir / "history.json", history.dump(1));
+  core::writeFileAtomic(dir / "history.csv", csv);
+  json metrics{{"best_epoch", r.bestEpoch}, {"seconds", r.seconds}, {"feature_cache", r.featureCache}};
+  if (r.val) metrics["val"] = core::metricsJson(*r.val);
+  if (r.test) metrics["test"] = core::metricsJson(*r.test);
+  core::writeFileAtomic(dir / "metrics.json", metrics.dump(1));
+  const auto* final = r.test ? &*r.test : (r.val ? &*r.val : nullptr);
+  if (final) {
+    core::writeFileAtomic(dir / "confusion_matrix.csv", core::confusionCsv(*final));
+    core::writeFileAtomic(dir / "predictions.csv", core::predictionsCsv(*final, ds));
+  }
+}
+
+void train(const TrainArgs& a, int& exitCode) {
+  core::configureRuntime({0, false});
+  core::TrainConfig cfg;
+  if (!a.config.empty()) {
+    const auto j = json::parse(core::readTextFile(a.config, 16 << 20), nullptr, false);
+    if (j.is_discarded()) throw core::FormatError(a.config, "invalid JSON");
+    core::fromJson(j, cfg, a.config);
+  }
+  const fs::path out = a.out;
+  if (a.resume && a.config.empty() && fs::exists(out / "config.json")) {
+    core::fromJson(json::parse(core::readTextFile(out / "config.json", 16 << 20)), cfg, (out / "config.json").string());
+  }
+  if (!a.backbone.empty()) cfg.backbone = a.backbone;
+  if (!a.strategy.empty()) cfg.strategy = core::parseStrategy(a.strategy);
+  if (!a.optimizer.empty()) cfg.optimizer = core::parseOptimizer(a.optimizer);
+  if (!a.schedule.empty()) cfg.schedule = core::parseSchedule(a.schedule);
+  if (a.epochs > 0) cfg.epochs = a.epochs;
+  if (a.batchSize > 0) cfg.batchSize = a.batchSize;
+  if (a.imageSize >= 0) cfg.imageSize = a.imageSize;
+  const bool lrGiven = a.lr > 0 || (!a.config.empty() && json::parse(core::readTextFile(a.config, 16 << 20)).contains("lr"));
+  if (a.lr > 0) cfg.lr = a.lr;
+  // A head alone on frozen features takes a larger step than a network being fine-tuned.
+  if (!lrGiven && !a.resume && cfg.strategy == core::Strategy::LinearProbe) cfg.lr = 1e-2;
+  if (a.seed >= 0) cfg.seed = uint64_t(a.seed);
+  fs::create_directories(out);
+  core::writeFileAtomic(out / "config.json", core::toJson(cfg).dump(2));
+  auto ds = std::make_shared<core::Dataset>(core::openDataset(a.dataset));
+  for (const auto& s : ds->skipped) std::cerr << "skipped " << s.path << ": " << s.reason << "\n";
+  CliObserver observer(a.json, cfg.epochs);
+  observer.setBatchSize(cfg.batchSize);
+  core::Trainer trainer(cfg, ds, out, &observer);
+  trainer.start(a.resume);
+  trainer.join();
+  const auto& r = trainer.result();
+  if (r.state == core::RunState::Failed) throw core::Error(r.error);
+  writeRunOutputs(out, r, *ds);
+  core::ModelBundleInfo info{r.architecture, cfg.backbone, {cfg.head, int64_t(r.classNames.size()), cfg.headHidden, cfg.dropout},
+                             r.classNames, r.preprocess};
+  core::exportModelBundle(out / "model", *trainer.model(), info);
+  json summary{{"event", "done"}, {"state", core::runStateName(r.state)}, {"seconds", r.seconds},
+               {"best_epoch", r.bestEpoch}, {"feature_cache", r.featureCache}, {"out", out.string()}};
+  if (r.val) summary["val_accuracy"] = r.val->accuracy;
+  if (r.test) {
+    summary["test_accuracy"] = r.test->accuracy;
+    summary["test_macro_f1"] = r.test->macroF1;
+  }
+  if (a.json) {
+    std::cout << summary.dump() << std::endl;
+  } else {
+    std::cout << "run " << core::runStateName(r.state) << " in " << int(r.seconds) << " s; best epoch " << r.bestEpoch;
+    if (r.val) std::cout << "; val accuracy " << r.val->accuracy;
+    if (r.test) std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
+    std::cout << "\noutputs in " << out.string() << " (metrics.json, history.csv, model/)\n";
+  }
+  exitCode = r.state == core::RunState::Finished ? 0 : 4;
+}
+
+void evaluate(const std::string& modelDir, const std::string& datasetPath, const std::string& split, bool asJson,
+              int& exitCode) {
+  core::configureRuntime({0, false});
+  auto model = core::loadModelBundle(modelDir);
+  auto ds = std::make_shared<core::Dataset>(core::openDataset(datasetPath));
+  // Map the dataset's classes onto the model's by name.
+  std::vector<size_t> indices;
+  std::vector<int32_t> remap(ds->numClasses(), -1);
+  for (size_t c = 0; c < ds->numClasses(); ++c) {
+    const auto it = std::find(model.info.classNames.begin(), model.info.classNames.end(), ds->classNames[c]);
+    if (it != model.info.classNames.end()) remap[c] = int32_t(it - model.info.classNames.begin());
+    else std::cerr << "class '" << ds->classNames[c] << "' is unknown to the model; its samples are left out\n";
+  }
+  const auto wanted = split == "all" ? std::optional<core::Split>() : core::parseSplit(split);
+  if (split != "all" && !wanted) throw core::InvalidArgument("unknown split '" + split + "'");
+  const bool hasSplit = wanted && ds->splitCount(*wanted) > 0;
+  if (wanted && !hasSplit) std::cerr << "dataset has no " << split << " split; evaluating every sample\n";
+  for (size_t i = 0; i < ds->size(); ++i) {
+    auto& s = ds->samples[i];
+    if (remap[size_t(s.label)] < 0 || (hasSplit && s.split != *wanted)) continue;
+    s.label = remap[size_t(s.label)];
+    indices.push_back(i);
+  }
+  ds->classNames = model.info.classNames;
+  const auto r = core::evaluateModel(*model.net, ds, indices, model.info.preprocess);
+  const json j = core::metricsJson(r);
+  if (asJson) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("%lld samples: accuracy %.4f, macro-F1 %.4f, top-%d %.4f, loss %.4f\n", (long long)r.count,
+                r.accuracy, r.macroF1, r.topK, r.topKAccuracy, r.loss);
+    for (const auto& c : r.perClass) {
+      std::printf("  %-20s precision %.3f recall %.3f F1 %.3f (%lld)\n", c.name.c_str(), c.precision, c.recall, c.f1,
+                  (long long)c.support);
+    }
+  }
+  exitCode = 0;
+}
+
+}  // namespace
+
+void addTrainCommands(CLI::App& app, int& exitCode) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* t = app.add_subcommand("train", "Fine-tune a backbone on a dataset (runs in the background thread)");
+  t->add_option("--dataset", a->dataset, "Dataset path")->required();
+  t->add_option("--backbone", a->backbone, "Catalog id");
+  t->add_option("--strategy", a->strategy, "linear-probe|finetune-last|full|lp-ft|scratch")
+      ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
+  t->add_option("--epochs", a->epochs, "Epochs");
+  t->add_option("--batch-size", a->batchSize, "Batch size");
+  t->add_option("--image-size", a->imageSize, "Input size (default: the backbone's)");
+  t->add_option("--lr", a->lr, "Learning rate");
+  t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")
+      ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle"}));
+  t->add_option("--seed", a->seed, "Seed");
+  t->add_option("--config", a->config, "Run config JSON (flags override it)");
+  t->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");
+  t->add_option("--out", a->out, "Run folder")->required();
+  t->add_flag("--json", a->json, "Stream one JSON event per line");
+  t->callback([a, &exitCode] { train(*a, exitCode); });
+
+  struct EvalArgs {
+    std::string model, dataset, split = "test";
+    bool json = false;
+  };
+  auto e = std::make_shared<EvalArgs>();
+  auto* ev = app.add_subcommand("evaluate", "Evaluate an exported model bundle on a dataset");
+  ev->add_option("--model", e->model, "Model bundle folder (RUN/model)")->required();
+  ev->add_option("--dataset", e->dataset, "Dataset path")->required();
+  ev->add_option("--split", e->split, "train|val|test|all");
+  ev->add_flag("--json", e->json, "Print JSON");
+  ev->callback([e, &exitCode] { evaluate(e->model, e->dataset, e->split, e->json, exitCode); });
+
+  struct ExportArgs {
+    std::string run, out, which = "best";
+  };
+  auto x = std::make_shared<ExportArgs>();
+  auto* ex = app.add_subcommand("export", "Export a run's checkpoint as a model bundle");
+  ex->add_option("--run", x->run, "Run folder (with model/model.json and checkpoints/)")->required();
+  ex->add_option("--out", x->out, "Bundle folder to write")->required();
+  ex->add_option("--checkpoint", x->which, "best|last")->check(CLI::IsMember({"best", "last"}));
+  ex->callback([x, &exitCode] {
+    auto model = core::loadModelBundle(fs::path(x->run) / "model");
+    const auto dir = core::latestCheckpoint(x->run);
+    if (!dir) throw core::IoError(x->run, "run has no checkpoint");
+    const fs::path file = *dir / (x->which == "best" && fs::exists(*dir / "best.safetensors") ? "best.safetensors" : "model.safetensors");
+    const auto report = core::loadStateDict(*model.net, core::readSafetensors(file));
+    if (!report.complete()) throw core::FormatError(file.string(), report.summary());
+    core::exportModelBundle(x->out, *model.net, model.info);
+    std::cout << "exported " << file.string() << " to " << x->out << "\n";
+    exitCode = 0;
+  });
+}
+
+}  // namespace tlab::cli

@@ -1,0 +1,73 @@
+#include "core/train/Evaluate.h"
+
+#include "core/data/DataLoader.h"
+#include "core/train/SupervisedFit.h"
+
+namespace tlab::core {
+namespace {
+
+// Runs `fn` on each batch of `indices` in order (no shuffling, no augmentation).
+void forEachBatch(std::shared_ptr<const Dataset> dataset, const std::vector<size_t>& indices,
+                  const Preprocess& preprocess, const InferenceOptions& o,
+                  const std::function<void(Batch&)>& fn) {
+  LoaderOptions lo;
+  lo.batchSize = size_t(o.batchSize);
+  lo.workers = o.workers;
+  lo.shuffle = false;
+  lo.preprocess = preprocess;
+  DataLoader loader(std::move(dataset), indices, lo);
+  loader.startEpoch(0);
+  size_t done = 0;
+  while (auto b = loader.next()) {
+    if (o.cancel && o.cancel->load()) return;
+    fn(*b);
+    done += b->size();
+    if (o.progress) o.progress(done, indices.size());
+  }
+}
+
+}  // namespace
+
+torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                              const std::vector<size_t>& indices, const Preprocess& preprocess,
+                              std::vector<size_t>& kept, const InferenceOptions& o) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = net.is_training();
+  net.eval();
+  std::vector<torch::Tensor> parts;
+  kept.clear();
+  forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
+    parts.push_back(net.features(imagesTensor(b)).clone());
+    kept.insert(kept.end(), b.indices.begin(), b.indices.end());
+  });
+  net.train(wasTraining);
+  return parts.empty() ? torch::zeros({0, net.featureDim()}) : torch::cat(parts);
+}
+
+EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vector<size_t>& samples,
+                                   const Dataset& dataset) {
+  const auto probs = torch::softmax(logits.to(torch::kFloat), 1).contiguous();
+  std::vector<float> p(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+  std::vector<int32_t> labels;
+  for (size_t s : samples) labels.push_back(dataset.samples[s].label);
+  return computeMetrics(dataset.classNames, p, labels, samples, 5);
+}
+
+EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                               const std::vector<size_t>& indices, const Preprocess& preprocess,
+                               const InferenceOptions& o) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = net.is_training();
+  net.eval();
+  std::vector<torch::Tensor> parts;
+  std::vector<size_t> kept;
+  forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
+    parts.push_back(net.forward(imagesTensor(b)));
+    kept.insert(kept.end(), b.indices.begin(), b.indices.end());
+  });
+  net.train(wasTraining);
+  const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())}) : torch::cat(parts);
+  return metricsFromLogits(logits, kept, *dataset);
+}
+
+}  // namespace tlab::core

@@ -1,0 +1,33 @@
+#pragma once
+// A fine-tuned model as a folder a user can hand on: model.safetensors (upstream key names for
+// the backbone, so PyTorch users can load it into the torchvision/timm model; the head under
+// its own keys) and model.json (architecture, head, class names, preprocessing).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/data/Transforms.h"
+#include "core/model/ImageClassifier.h"
+
+namespace tlab::core {
+
+struct ModelBundleInfo {
+  std::string architecture;  ///< e.g. "efficientnet_lite0"
+  std::string backbone;      ///< catalog id it started from
+  HeadSpec head;
+  std::vector<std::string> classNames;
+  Preprocess preprocess;
+};
+
+/// Writes DIR/model.safetensors and DIR/model.json (each atomically).
+void exportModelBundle(const std::filesystem::path& dir, const ImageClassifierImpl& net, const ModelBundleInfo& info);
+
+struct LoadedModel {
+  ImageClassifier net;  ///< in eval mode
+  ModelBundleInfo info;
+};
+
+/// Reads a bundle; every weight must match the described architecture (errors name the key).
+LoadedModel loadModelBundle(const std::filesystem::path& dir);
+
+}  // namespace tlab::core

@@ -1,0 +1,161 @@
+#include "core/train/TrainConfig.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/Errors.h"
+
+namespace tlab::core {
+using nlohmann::json;
+
+const char* strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::LinearProbe: return "linear-probe";
+    case Strategy::Full: return "full";
+    case Strategy::LpFt: return "lp-ft";
+    case Strategy::Scratch: return "scratch";
+    case Strategy::FinetuneLast: break;
+  }
+  return "finetune-last";
+}
+
+Strategy parseStrategy(const std::string& n) {
+  for (auto s : {Strategy::LinearProbe, Strategy::FinetuneLast, Strategy::Full, Strategy::LpFt, Strategy::Scratch}) {
+    if (n == strategyName(s)) return s;
+  }
+  throw InvalidArgument("unknown strategy '" + n + "' (expected linear-probe, finetune-last, full, lp-ft or scratch)");
+}
+
+const char* optimizerName(OptimizerKind k) {
+  switch (k) {
+    case OptimizerKind::Sgd: return "sgd";
+    case OptimizerKind::Adam: return "adam";
+    case OptimizerKind::AdamW: break;
+  }
+  return "adamw";
+}
+
+OptimizerKind parseOptimizer(const std::string& n) {
+  for (auto k : {OptimizerKind::Sgd, OptimizerKind::Adam, OptimizerKind::AdamW}) {
+    if (n == optimizerName(k)) return k;
+  }
+  throw InvalidArgument("unknown optimizer '" + n + "' (expected sgd, adam or adamw)");
+}
+
+namespace {
+BatchNormPolicy parseBn(const std::string& n) {
+  for (auto p : {BatchNormPolicy::FollowFreeze, BatchNormPolicy::AlwaysTrain, BatchNormPolicy::AlwaysFrozen}) {
+    if (n == batchNormPolicyName(p)) return p;
+  }
+  throw InvalidArgument("unknown BatchNorm policy '" + n + "'");
+}
+}  // namespace
+
+json toJson(const TrainConfig& c) {
+  json rules = json::array();
+  for (const auto& r : c.lrRules) rules.push_back({{"pattern", r.pattern}, {"multiplier", r.multiplier}});
+  return {{"backbone", c.backbone},
+          {"weights", c.weights},
+          {"strategy", strategyName(c.strategy)},
+          {"finetune_stages", c.finetuneStages},
+          {"lp_epochs", c.lpEpochs},
+          {"ft_lr_factor", c.ftLrFactor},
+          {"epochs", c.epochs},
+          {"batch_size", c.batchSize},
+          {"image_size", c.imageSize},
+          {"lr", c.lr},
+          {"optimizer", optimizerName(c.optimizer)},
+          {"momentum", c.momentum},
+          {"nesterov", c.nesterov},
+          {"weight_decay", c.weightDecay},
+          {"schedule", scheduleName(c.schedule)},
+          {"warmup_epochs", c.warmupEpochs},
+          {"step_epochs", c.stepEpochs},
+          {"step_gamma", c.stepGamma},
+          {"label_smoothing", c.labelSmoothing},
+          {"class_weighted", c.classWeighted},
+          {"grad_clip_norm", c.gradClipNorm},
+          {"early_stopping_patience", c.earlyStoppingPatience},
+          {"early_stopping_metric", c.earlyStoppingMetric == EarlyStopMetric::ValLoss ? "val_loss" : "val_accuracy"},
+          {"restore_best", c.restoreBest},
+          {"seed", c.seed},
+          {"deterministic", c.deterministic},
+          {"head", c.head == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
+          {"head_hidden", c.headHidden},
+          {"dropout", c.dropout},
+          {"bn_policy", batchNormPolicyName(c.batchNorm)},
+          {"backbone_lr_multiplier", c.backboneLrMultiplier},
+          {"lr_rules", rules},
+          {"gradual_unfreeze_every", c.gradualUnfreezeEvery},
+          {"augment", c.augment},
+          {"feature_cache", c.featureCache},
+          {"workers", c.workers},
+          {"val_fraction", c.valFraction},
+          {"test_fraction", c.testFraction},
+          {"checkpoint_every", c.checkpointEvery}};
+}
+
+void fromJson(const json& j, TrainConfig& c, const std::string& source) {
+  if (!j.is_object()) throw FormatError(source, "run config must be a JSON object");
+  const json known = toJson(c);
+  for (const auto& [key, value] : j.items()) {
+    if (!known.contains(key)) throw FormatError(source, "unknown config key '" + key + "'");
+  }
+  try {
+    auto get = [&](const char* k, auto& field) {
+      if (j.contains(k)) field = j.at(k).get<std::decay_t<decltype(field)>>();
+    };
+    get("backbone", c.backbone);
+    get("weights", c.weights);
+    if (j.contains("strategy")) c.strategy = parseStrategy(j["strategy"].get<std::string>());
+    get("finetune_stages", c.finetuneStages);
+    get("lp_epochs", c.lpEpochs);
+    get("ft_lr_factor", c.ftLrFactor);
+    get("epochs", c.epochs);
+    get("batch_size", c.batchSize);
+    get("image_size", c.imageSize);
+    get("lr", c.lr);
+    if (j.contains("optimizer")) c.optimizer = parseOptimizer(j["optimizer"].get<std::string>());
+    get("momentum", c.momentum);
+    get("nesterov", c.nesterov);
+    get("weight_decay", c.weightDecay);
+    if (j.contains("schedule")) c.schedule = parseSchedule(j["schedule"].get<std::string>());
+    get("warmup_epochs", c.warmupEpochs);
+    get("step_epochs", c.stepEpochs);
+    get("step_gamma", c.stepGamma);
+    get("label_smoothing", c.labelSmoothing);
+    get("class_weighted", c.classWeighted);
+    get("grad_clip_norm", c.gradClipNorm);
+    get("early_stopping_patience", c.earlyStoppingPatience);
+    if (j.contains("early_stopping_metric")) {
+      const auto m = j["early_stopping_metric"].get<std::string>();
+      if (m != "val_accuracy" && m != "val_loss") throw InvalidArgument("early_stopping_metric: val_accuracy or val_loss");
+      c.earlyStoppingMetric = m == "val_loss" ? EarlyStopMetric::ValLoss : EarlyStopMetric::ValAccuracy;
+    }
+    get("restore_best", c.restoreBest);
+    get("seed", c.seed);
+    get("deterministic", c.deterministic);
+    if (j.contains("head")) c.head = j["head"].get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
+    get("head_hidden", c.headHidden);
+    get("dropout", c.dropout);
+    if (j.contains("bn_policy")) c.batchNorm = parseBn(j["bn_policy"].get<std::string>());
+    get("backbone_lr_multiplier", c.backboneLrMultiplier);
+    if (j.contains("lr_rules")) {
+      c.lrRules.clear();
+      for (const auto& r : j["lr_rules"]) c.lrRules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
+    }
+    get("gradual_unfreeze_every", c.gradualUnfreezeEvery);
+    get("augment", c.augment);
+    get("feature_cache", c.featureCache);
+    get("workers", c.workers);
+    get("val_fraction", c.valFraction);
+    get("test_fraction", c.testFraction);
+    get("checkpoint_every", c.checkpointEvery);
+  } catch (const json::exception& e) {
+    throw FormatError(source, std::string("bad value in run config: ") + e.what());
+  } catch (const InvalidArgument& e) {
+    throw FormatError(source, e.what());
+  }
+  if (c.epochs < 1 || c.batchSize < 1 || c.lr <= 0) throw FormatError(source, "epochs, batch_size and lr must be positive");
+}
+
+}  // namespace tlab::core

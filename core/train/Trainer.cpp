@@ -1,0 +1,90 @@
+#include "core/train/Trainer.h"
+
+#include <c10/util/Exception.h>
+
+#include "core/Errors.h"
+#include "core/train/TrainingSession.h"
+
+namespace tlab::core {
+
+const char* runStateName(RunState s) {
+  switch (s) {
+    case RunState::Started: return "started";
+    case RunState::Paused: return "paused";
+    case RunState::Resumed: return "resumed";
+    case RunState::Cancelled: return "cancelled";
+    case RunState::Failed: return "failed";
+    case RunState::Finished: break;
+  }
+  return "finished";
+}
+
+Trainer::Trainer(TrainConfig config, std::shared_ptr<const Dataset> dataset, std::filesystem::path runDir,
+                 TrainerObserver* observer)
+    : config_(std::move(config)), dataset_(std::move(dataset)), runDir_(std::move(runDir)), observer_(observer) {}
+
+Trainer::~Trainer() {
+  cancel();
+  join();
+}
+
+void Trainer::start(bool resume) {
+  if (thread_.joinable()) throw InvalidArgument("Trainer::start: already started");
+  running_ = true;
+  thread_ = std::thread([this, resume] {
+    std::string error;
+    try {
+      SessionOutput out = runTrainingSession(config_, dataset_, runDir_, resume, control_, observer_);
+      result_ = std::move(out.result);
+      model_ = out.model;
+    } catch (const c10::Error& e) {
+      error = std::string("libtorch: ") + e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown error";
+    }
+    if (!error.empty()) {
+      result_.state = RunState::Failed;
+      result_.error = error;
+    }
+    running_ = false;
+    if (observer_) {
+      observer_->onStatus({result_.state, result_.state == RunState::Failed ? error : std::string()});
+    }
+  });
+}
+
+void Trainer::pause() { control_.pause = true; }
+
+void Trainer::resume() {
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex);
+    control_.pause = false;
+  }
+  control_.wake.notify_all();
+}
+
+void Trainer::cancel() {
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex);
+    control_.cancel = true;
+  }
+  control_.wake.notify_all();
+}
+
+void Trainer::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Trainer::setLearningRate(double lr) {
+  std::lock_guard<std::mutex> lock(control_.mutex);
+  control_.commands.push_back({TrainerControl::Command::Kind::SetLearningRate, lr, "", false});
+}
+
+void Trainer::setFrozen(const std::string& path, bool frozen) {
+  std::lock_guard<std::mutex> lock(control_.mutex);
+  control_.commands.push_back({TrainerControl::Command::Kind::SetFrozen, 0, path, frozen});
+}
+
+}  // namespace tlab::core

@@ -1,0 +1,45 @@
+#pragma once
+// What the trainer reports, as small value types, through an observer called on the trainer
+// thread. Observers must return quickly and must not call back into the Trainer; a UI adapter
+// re-emits these as queued signals.
+#include <cstdint>
+#include <string>
+
+namespace tlab::core {
+
+struct BatchMetrics {
+  int epoch = 0;             ///< 1-based, across phases
+  int64_t step = 0;          ///< global optimisation step, 1-based
+  int64_t stepInEpoch = 0;   ///< 1-based
+  int64_t stepsPerEpoch = 0;
+  double loss = 0, accuracy = 0, learningRate = 0, imagesPerSecond = 0;
+};
+
+struct EpochMetrics {
+  int epoch = 0, epochs = 0;
+  std::string phase;  ///< "linear-probe", "fine-tune", ...
+  double trainLoss = 0, trainAccuracy = 0;
+  double valLoss = 0, valAccuracy = 0;
+  double seconds = 0;
+  double learningRate = 0;  ///< at the end of the epoch
+  bool improved = false;    ///< best validation metric so far
+};
+
+enum class RunState { Started, Paused, Resumed, Finished, Cancelled, Failed };
+const char* runStateName(RunState state);
+
+struct StatusEvent {
+  RunState state = RunState::Started;
+  std::string message;
+};
+
+class TrainerObserver {
+ public:
+  virtual ~TrainerObserver() = default;
+  virtual void onStatus(const StatusEvent&) {}
+  virtual void onBatch(const BatchMetrics&) {}
+  virtual void onEpoch(const EpochMetrics&) {}
+  virtual void onLog(const std::string&) {}
+};
+
+}  // namespace tlab::core

@@ -1,0 +1,506 @@
+#include "core/train/TrainingSession.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/Errors.h"
+#include "core/data/DataLoader.h"
+#include "core/dataset/Split.h"
+#include "core/train/CachedFeatures.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/Evaluate.h"
+#include "core/train/FeatureCache.h"
+#include "core/train/LrSchedule.h"
+#include "core/train/SupervisedFit.h"
+#include "core/util/Random.h"
+#include "core/zoo/BackboneLoader.h"
+
+namespace tlab::core {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Phase {
+  std::string name;
+  int firstEpoch = 0;  // global, 0-based
+  int epochs = 0;
+  double lr = 0;
+  bool backboneFrozen = false;  // linear-probe phases: the feature cache may serve them
+  int trainableStages = -1;     // -1: all
+};
+
+class Session {
+ public:
+  Session(const TrainConfig& c, std::shared_ptr<const Dataset> d, const fs::path& runDir, TrainerControl& control,
+          TrainerObserver* obs)
+      : cfg_(c), runDir_(runDir), control_(control), obs_(obs) {
+    auto ds = std::make_shared<Dataset>(*d);
+    const bool hasTest = ds->splitCount(Split::Test) > 0;
+    assignSplits(*ds, {cfg_.valFraction, hasTest ? 0.0 : cfg_.testFraction, cfg_.seed, SplitPolicy::KeepPredefined});
+    ds->validate();
+    dataset_ = ds;
+    train_ = ds->indicesOf(Split::Train);
+    val_ = ds->indicesOf(Split::Val);
+    test_ = ds->indicesOf(Split::Test);
+    if (train_.empty()) throw InvalidArgument(ds->source.string() + ": no training samples");
+  }
+
+  SessionOutput run(bool resume) {
+    const auto t0 = Clock::now();
+    setup();
+    int startEpoch = 0;
+    std::optional<fs::path> ckpt;
+    if (resume && !runDir_.empty()) ckpt = latestCheckpoint(runDir_);
+    if (resume && !ckpt) log("no checkpoint in " + runDir_.string() + "; starting from scratch");
+    CheckpointState restored;
+    if (ckpt) {
+      restored = readCheckpointState(*ckpt);
+      startEpoch = restored.epoch;
+      step_ = restored.step;
+      bestEpoch_ = restored.bestEpoch;
+      bestMetric_ = restored.bestMetric;
+      badEpochs_ = restored.epochsWithoutImprovement;
+      lrOverride_ = restored.learningRateOverride;
+      for (const auto& r : restored.extraFreezeRules) extraRules_.push_back({r["pattern"], r["frozen"]});
+      for (const auto& h : restored.history) out_.result.history.push_back(epochFromJson(h));
+      out_.result.resumedFromEpoch = startEpoch;
+      log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
+    }
+    emit(RunState::Started, ckpt ? "resumed after epoch " + std::to_string(startEpoch) : "");
+    bool stopped = false;
+    for (const Phase& phase : phases()) {
+      if (phase.firstEpoch + phase.epochs <= startEpoch) continue;
+      currentPhase_ = phase;
+      const int first = std::max(phase.firstEpoch, startEpoch);
+      buildOptimizer(specAt(first));
+      if (ckpt && first == startEpoch) {
+        loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_);
+        ckpt.reset();
+      }
+      useCache_ = phase.backboneFrozen && cfg_.featureCache && cfg_.batchNorm != BatchNormPolicy::AlwaysTrain &&
+                  cfg_.gradualUnfreezeEvery == 0;
+      if (useCache_) prepareCache();
+      for (int e = first; e < phase.firstEpoch + phase.epochs; ++e) {
+        if (!runEpoch(e)) {
+          stopped = true;
+          break;
+        }
+      }
+      if (stopped) break;
+    }
+    finish(t0);
+    return std::move(out_);
+  }
+
+ private:
+  static EpochMetrics epochFromJson(const nlohmann::json& h) {
+    EpochMetrics m;
+    m.epoch = h["epoch"];
+    m.epochs = h["epochs"];
+    m.phase = h["phase"];
+    m.trainLoss = h["train_loss"];
+    m.trainAccuracy = h["train_accuracy"];
+    m.valLoss = h["val_loss"];
+    m.valAccuracy = h["val_accuracy"];
+    m.seconds = h["seconds"];
+    m.learningRate = h["lr"];
+    m.improved = h["improved"];
+    return m;
+  }
+  static nlohmann::json epochJson(const EpochMetrics& m) {
+    return {{"epoch", m.epoch},           {"epochs", m.epochs},       {"phase", m.phase},
+            {"train_loss", m.trainLoss},   {"train_accuracy", m.trainAccuracy}, {"val_loss", m.valLoss},
+            {"val_accuracy", m.valAccuracy}, {"seconds", m.seconds},  {"lr", m.learningRate},
+            {"improved", m.improved}};
+  }
+
+  void log(const std::string& s) {
+    if (obs_) obs_->onLog(s);
+  }
+  void emit(RunState st, const std::string& msg) {
+    if (obs_) obs_->onStatus({st, msg});
+  }
+
+  void setup() {
+    const auto catalog = BackboneCatalog::loadDefault();
+    const BackboneEntry& entry = catalog.get(cfg_.backbone);
+    preprocess_ = entry.preprocess();
+    if (cfg_.imageSize > 0) preprocess_.inputSize = cfg_.imageSize;
+    torch::manual_seed(cfg_.seed);
+    if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
+    if (cfg_.strategy == Strategy::Scratch) {
+      net_ = createArchitecture(entry.architecture, std::max<int64_t>(1, int64_t(entry.classNames.size())), entry.channels);
+      log("from scratch: " + entry.name + " with random initialisation");
+    } else {
+      BackboneLoadOptions o;
+      o.weightsOverride = cfg_.weights;
+      LoadedBackbone b = loadBackbone(catalog, cfg_.backbone, o);
+      net_ = b.net;
+      weightsPath_ = b.weightsPath;
+      log("loaded " + entry.name + " weights from " + b.weightsPath.string() + ": " + b.report.summary());
+    }
+    net_->replaceHead({cfg_.head, int64_t(dataset_->numClasses()), cfg_.headHidden, cfg_.dropout});
+    out_.result.classNames = dataset_->classNames;
+    out_.result.preprocess = preprocess_;
+    out_.result.architecture = entry.architecture;
+    if (cfg_.classWeighted) {
+      const auto counts = dataset_->classCounts(Split::Train);
+      std::vector<float> w;
+      for (auto n : counts) w.push_back(n ? float(train_.size()) / float(counts.size() * n) : 0.f);
+      classWeights_ = torch::tensor(w);
+    }
+    stepsPerEpoch_ = int64_t((train_.size() + size_t(cfg_.batchSize) - 1) / size_t(cfg_.batchSize));
+  }
+
+  std::vector<Phase> phases() const {
+    const int lp = cfg_.lpEpochs > 0 ? std::min(cfg_.lpEpochs, cfg_.epochs - 1) : std::max(1, cfg_.epochs / 3);
+    switch (cfg_.strategy) {
+      case Strategy::LinearProbe: return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
+      case Strategy::FinetuneLast: return {{"fine-tune-last", 0, cfg_.epochs, cfg_.lr, false, cfg_.finetuneStages}};
+      case Strategy::Full: return {{"full", 0, cfg_.epochs, cfg_.lr, false, -1}};
+      case Strategy::Scratch: return {{"scratch", 0, cfg_.epochs, cfg_.lr, false, -1}};
+      case Strategy::LpFt:
+        if (cfg_.epochs < 2) return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
+        return {{"linear-probe", 0, lp, cfg_.lr, true, 0},
+                {"fine-tune", lp, cfg_.epochs - lp, cfg_.lr * cfg_.ftLrFactor, false, -1}};
+    }
+    return {};
+  }
+
+  FreezeSpec specAt(int epoch) const {
+    const Phase& p = currentPhase_;
+    FreezeSpec s;
+    if (cfg_.gradualUnfreezeEvery > 0 && !p.backboneFrozen) {
+      s = gradualUnfreezeSpec(*net_, epoch - p.firstEpoch, 0, cfg_.gradualUnfreezeEvery, cfg_.batchNorm);
+    } else if (p.trainableStages >= 0) {
+      s = FreezeSpec::lastStagesTrainable(*net_, p.trainableStages);
+    }
+    s.batchNorm = cfg_.batchNorm;
+    for (const auto& r : extraRules_) s.rules.push_back(r);
+    if (cfg_.backboneLrMultiplier != 1.0) {
+      s.lrRules.push_back({"*", cfg_.backboneLrMultiplier});
+      s.lrRules.push_back({net_->headName(), 1.0});
+    }
+    for (const auto& r : cfg_.lrRules) s.lrRules.push_back(r);
+    return s;
+  }
+
+  void buildOptimizer(const FreezeSpec& spec) {
+    spec_ = spec;
+    applyFreezeSpec(*net_, spec);
+    multipliers_.clear();
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    for (auto& g : trainableParameterGroups(*net_, spec)) {
+      multipliers_.push_back(g.lrMultiplier);
+      std::unique_ptr<torch::optim::OptimizerOptions> o;
+      switch (cfg_.optimizer) {
+        case OptimizerKind::Sgd:
+          o = std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(currentPhase_.lr)
+                                                             .momentum(cfg_.momentum)
+                                                             .nesterov(cfg_.nesterov && cfg_.momentum > 0)
+                                                             .weight_decay(cfg_.weightDecay));
+          break;
+        case OptimizerKind::Adam:
+          o = std::make_unique<torch::optim::AdamOptions>(
+              torch::optim::AdamOptions(currentPhase_.lr).weight_decay(cfg_.weightDecay));
+          break;
+        case OptimizerKind::AdamW:
+          o = std::make_unique<torch::optim::AdamWOptions>(
+              torch::optim::AdamWOptions(currentPhase_.lr).weight_decay(cfg_.weightDecay));
+          break;
+      }
+      groups.emplace_back(g.params, std::move(o));
+    }
+    if (groups.empty()) throw InvalidArgument("nothing to train: every parameter is frozen");
+    switch (cfg_.optimizer) {
+      case OptimizerKind::Sgd: optimizer_ = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(currentPhase_.lr)); break;
+      case OptimizerKind::Adam: optimizer_ = std::make_unique<torch::optim::Adam>(groups); break;
+      case OptimizerKind::AdamW: optimizer_ = std::make_unique<torch::optim::AdamW>(groups); break;
+    }
+  }
+
+  double learningRate(int64_t stepInPhase) const {
+    ScheduleSpec s;
+    s.kind = cfg_.schedule;
+    s.baseLr = lrOverride_ > 0 ? lrOverride_ : currentPhase_.lr;
+    s.totalSteps = int64_t(currentPhase_.epochs) * stepsPerEpoch_;
+    s.warmupSteps = int64_t(std::llround(cfg_.warmupEpochs * double(stepsPerEpoch_)));
+    s.stepSize = int64_t(std::max(1, cfg_.stepEpochs)) * stepsPerEpoch_;
+    s.gamma = cfg_.stepGamma;
+    return learningRateAt(s, stepInPhase);
+  }
+
+  // Pause, cancel and queued edits, between steps. False when the run must stop.
+  bool checkControl() {
+    if (control_.pause.load() && !control_.cancel.load()) {
+      emit(RunState::Paused, "");
+      std::unique_lock<std::mutex> lock(control_.mutex);
+      control_.wake.wait(lock, [&] { return !control_.pause.load() || control_.cancel.load(); });
+      lock.unlock();
+      if (!control_.cancel.load()) emit(RunState::Resumed, "");
+    }
+    if (control_.cancel.load()) return false;
+    std::vector<TrainerControl::Command> commands;
+    {
+      std::lock_guard<std::mutex> lock(control_.mutex);
+      commands.swap(control_.commands);
+    }
+    for (const auto& c : commands) {
+      if (c.kind == TrainerControl::Command::Kind::SetLearningRate) {
+        lrOverride_ = c.value;
+        log("learning rate set to " + std::to_string(c.value));
+      } else {
+        extraRules_.push_back({c.path, c.frozen});
+        buildOptimizer(specAt(epoch_));
+        if (useCache_ && !c.frozen) {
+          useCache_ = false;  // part of the backbone trains now: cached features no longer apply
+          log("'" + c.path + "' unfrozen: training from images from now on");
+        }
+        log(std::string(c.frozen ? "froze " : "unfroze ") + c.path + " (optimiser rebuilt)");
+      }
+    }
+    return true;
+  }
+
+  torch::Tensor lossOf(const torch::Tensor& logits, const torch::Tensor& y) const {
+    auto o = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg_.labelSmoothing);
+    if (classWeights_.defined()) o.weight(classWeights_);
+    return torch::nn::functional::cross_entropy(logits, y, o);
+  }
+
+  void prepareCache() {
+    FeatureCache cache(featureCacheDirectory());
+    bool allHit = true;
+    auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out) {
+      if (idx.empty()) return;
+      const std::string key = featureCacheKey(*dataset_, idx, cfg_.backbone, weightsPath_, preprocess_);
+      std::string note;
+      if (auto hit = cache.load(key, &note)) {
+        out = std::move(*hit);
+        return;
+      }
+      if (!note.empty()) log(note);
+      allHit = false;
+      InferenceOptions io;
+      io.workers = cfg_.workers;
+      io.cancel = &control_.cancel;
+      out.features = extractFeatures(*net_, dataset_, idx, preprocess_, out.samples, io);
+      if (!control_.cancel.load()) cache.store(key, out);
+    };
+    const auto t0 = Clock::now();
+    get(train_, trainFeat_);
+    get(val_, valFeat_);
+    get(test_, testFeat_);
+    out_.result.featureCache = allHit ? "hit" : "miss";
+    log(std::string("feature cache ") + (allHit ? "hit" : "miss (computed)") + " in " +
+        std::to_string(std::chrono::duration<double>(Clock::now() - t0).count()) + " s");
+  }
+
+  EvaluationResult evalCached(const CachedFeatures& f) {
+    torch::NoGradGuard g;
+    net_->eval();
+    const auto logits = net_->classify(f.features);
+    return metricsFromLogits(logits, f.samples, *dataset_);
+  }
+
+  EvaluationResult evaluate(const std::vector<size_t>& idx, const CachedFeatures& cached) {
+    if (useCache_) return evalCached(cached);
+    InferenceOptions io;
+    io.workers = cfg_.workers;
+    return evaluateModel(*net_, dataset_, idx, preprocess_, io);
+  }
+
+  // One epoch; false when cancelled.
+  bool runEpoch(int epoch) {
+    epoch_ = epoch;
+    if (cfg_.gradualUnfreezeEvery > 0 && epoch > currentPhase_.firstEpoch) {
+      const FreezeSpec next = specAt(epoch);
+      if (next.rules.size() != spec_.rules.size()) buildOptimizer(next);  // one more stage opened
+    }
+    torch::manual_seed(mixSeed(cfg_.seed, uint64_t(epoch), 0xD20)); // dropout depends on the epoch only
+    setTrainingMode(*net_, spec_);
+    if (useCache_) net_->eval();  // frozen backbone unused; the head's dropout is set below
+    const auto t0 = Clock::now();
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0;
+    auto step = [&](const torch::Tensor& x, const torch::Tensor& y, bool features) {
+      const int64_t inPhase = step_ - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_;
+      const double lr = learningRate(inPhase);
+      for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
+        optimizer_->param_groups()[g].options().set_lr(lr * multipliers_[g]);
+      }
+      optimizer_->zero_grad();
+      const auto logits = features ? net_->classify(x) : net_->forward(x);
+      const auto loss = lossOf(logits, y);
+      loss.backward();
+      if (cfg_.gradClipNorm > 0) {
+        std::vector<torch::Tensor> params;
+        for (auto& g : optimizer_->param_groups()) params.insert(params.end(), g.params().begin(), g.params().end());
+        torch::nn::utils::clip_grad_norm_(params, cfg_.gradClipNorm);
+      }
+      optimizer_->step();
+      ++step_;
+      const int64_t n = x.size(0);
+      const double l = loss.item<double>();
+      const int64_t c = logits.argmax(1).eq(y).sum().item<int64_t>();
+      lossSum += l * double(n);
+      correct += c;
+      seen += n;
+      if (obs_) {
+        BatchMetrics b;
+        b.epoch = epoch + 1;
+        b.step = step_;
+        b.stepInEpoch = step_ - int64_t(epoch) * stepsPerEpoch_;
+        b.stepsPerEpoch = stepsPerEpoch_;
+        b.loss = l;
+        b.accuracy = double(c) / double(n);
+        b.learningRate = lr;
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        b.imagesPerSecond = s > 0 ? double(seen) / s : 0;
+        obs_->onBatch(b);
+      }
+    };
+    if (useCache_) {
+      net_->named_children()[net_->headName()]->train();  // only the head runs: its dropout on
+      std::vector<size_t> order(trainFeat_.samples.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      Rng rng(mixSeed(cfg_.seed, uint64_t(epoch), 0x5EED));
+      shuffleInPlace(order, rng);
+      const auto labels = labelsOf(trainFeat_.samples);
+      for (size_t b = 0; b < order.size(); b += size_t(cfg_.batchSize)) {
+        if (!checkControl()) return false;
+        if (!useCache_) break;  // an unfreeze command switched to images mid-epoch
+        const size_t e = std::min(order.size(), b + size_t(cfg_.batchSize));
+        const auto idx = torch::from_blob(order.data() + b, {int64_t(e - b)}, torch::kLong).clone();
+        step(trainFeat_.features.index_select(0, idx), labels.index_select(0, idx), true);
+      }
+    } else {
+      LoaderOptions lo;
+      lo.batchSize = size_t(cfg_.batchSize);
+      lo.workers = cfg_.workers;
+      lo.seed = cfg_.seed;
+      lo.preprocess = preprocess_;
+      lo.augmentation.enabled = cfg_.augment;
+      if (preprocess_.inputSize <= 64) lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
+      DataLoader loader(dataset_, train_, lo);
+      loader.startEpoch(uint64_t(epoch));
+      while (auto b = loader.next()) {
+        if (!checkControl()) {
+          loader.cancel();
+          return false;
+        }
+        step(imagesTensor(*b), labelsTensor(*b), false);
+      }
+      for (const auto& s : loader.takeSkipped()) log("skipped " + s.path + ": " + s.reason);
+    }
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.epochs = cfg_.epochs;
+    m.phase = currentPhase_.name;
+    m.trainLoss = seen ? lossSum / double(seen) : 0;
+    m.trainAccuracy = seen ? double(correct) / double(seen) : 0;
+    m.learningRate = learningRate(step_ - 1 - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_);
+    if (!val_.empty()) {
+      const EvaluationResult v = evaluate(val_, valFeat_);
+      m.valLoss = v.loss;
+      m.valAccuracy = v.accuracy;
+      const double metric = cfg_.earlyStoppingMetric == EarlyStopMetric::ValLoss ? -v.loss : v.accuracy;
+      if (bestEpoch_ == 0 || metric > bestMetric_) {
+        bestMetric_ = metric;
+        bestEpoch_ = m.epoch;
+        badEpochs_ = 0;
+        m.improved = true;
+        best_.clear();
+        for (const auto& [k, t] : stateDictOf(*net_)) best_.emplace_back(k, t.clone());
+      } else {
+        ++badEpochs_;
+      }
+    }
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    out_.result.history.push_back(m);
+    if (obs_) obs_->onEpoch(m);
+    if (!runDir_.empty() && cfg_.checkpointEvery > 0 && m.epoch % cfg_.checkpointEvery == 0) checkpoint(m.epoch);
+    if (cfg_.earlyStoppingPatience > 0 && badEpochs_ >= cfg_.earlyStoppingPatience) {
+      log("early stopping: no improvement for " + std::to_string(badEpochs_) + " epochs (best epoch " +
+          std::to_string(bestEpoch_) + ")");
+      earlyStopped_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  torch::Tensor labelsOf(const std::vector<size_t>& samples) const {
+    std::vector<int64_t> y;
+    for (size_t s : samples) y.push_back(dataset_->samples[s].label);
+    return torch::tensor(y, torch::kLong);
+  }
+
+  void checkpoint(int epoch) {
+    CheckpointState s;
+    s.epoch = epoch;
+    s.step = step_;
+    s.bestEpoch = bestEpoch_;
+    s.bestMetric = bestMetric_;
+    s.epochsWithoutImprovement = badEpochs_;
+    for (const auto& h : out_.result.history) s.history.push_back(epochJson(h));
+    for (const auto& r : extraRules_) s.extraFreezeRules.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
+    s.learningRateOverride = lrOverride_;
+    s.config = toJson(cfg_);
+    saveCheckpoint(runDir_, s, *net_, *optimizer_, best_.empty() ? nullptr : &best_);
+  }
+
+  void finish(Clock::time_point t0) {
+    const bool cancelled = control_.cancel.load() && !earlyStopped_;
+    if (cfg_.restoreBest && !best_.empty() && !cancelled) {
+      loadStateDict(*net_, best_);
+      log("restored the weights of epoch " + std::to_string(bestEpoch_) + " (best validation)");
+    }
+    out_.result.bestEpoch = bestEpoch_;
+    if (!cancelled) {
+      if (!val_.empty()) out_.result.val = evaluate(val_, valFeat_);
+      if (!test_.empty()) out_.result.test = evaluate(test_, testFeat_);
+    }
+    net_->eval();
+    out_.result.state = cancelled ? RunState::Cancelled : RunState::Finished;
+    out_.result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    out_.model = net_;
+  }
+
+  TrainConfig cfg_;
+  fs::path runDir_;
+  TrainerControl& control_;
+  TrainerObserver* obs_;
+  std::shared_ptr<const Dataset> dataset_;
+  std::vector<size_t> train_, val_, test_;
+  ImageClassifier net_;
+  fs::path weightsPath_;
+  Preprocess preprocess_;
+  torch::Tensor classWeights_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<double> multipliers_;
+  FreezeSpec spec_;
+  std::vector<FreezeRule> extraRules_;
+  Phase currentPhase_;
+  bool useCache_ = false;
+  CachedFeatures trainFeat_, valFeat_, testFeat_;
+  int64_t stepsPerEpoch_ = 1, step_ = 0;
+  int epoch_ = 0;
+  double lrOverride_ = 0;
+  int bestEpoch_ = 0, badEpochs_ = 0;
+  double bestMetric_ = 0;
+  bool earlyStopped_ = false;
+  StateDict best_;
+  SessionOutput out_;
+};
+
+}  // namespace
+
+SessionOutput runTrainingSession(const TrainConfig& config, std::shared_ptr<const Dataset> dataset,
+                                 const fs::path& runDir, bool resume, TrainerControl& control,
+                                 TrainerObserver* observer) {
+  Session s(config, std::move(dataset), runDir, control, observer);
+  return s.run(resume);
+}
+
+}  // namespace tlab::core
