@@ -13,6 +13,7 @@
 #include "core/runtime/Runtime.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/Evaluate.h"
+#include "core/train/LrFinder.h"
 #include "core/train/ModelBundle.h"
 #include "core/train/Trainer.h"
 #include "core/util/FileUtil.h"
@@ -29,44 +30,65 @@ class CliObserver : public core::TrainerObserver {
   CliObserver(bool json, int epochs) : json_(json), tty_(isatty(STDERR_FILENO)), epochs_(epochs) {}
   void onStatus(const core::StatusEvent& s) override {
     std::lock_guard<std::mutex> lock(m_);
-    if (json_) emit({{"event", "status"}, {"state", core::runStateName(s.state)}, {"message", s.message}});
-    else if (!s.message.empty() || s.state != core::RunState::Started) std::cerr << clear() << "[" << core::runStateName(s.state) << "] " << s.message << "\n";
+    if (json_)
+      emit({{"event", "status"}, {"state", core::runStateName(s.state)}, {"message", s.message}});
+    else if (!s.message.empty() || s.state != core::RunState::Started)
+      std::cerr << clear() << "[" << core::runStateName(s.state) << "] " << s.message << "\n";
   }
   void onLog(const std::string& text) override {
     std::lock_guard<std::mutex> lock(m_);
-    if (json_) emit({{"event", "log"}, {"message", text}});
-    else std::cerr << clear() << text << "\n";
+    if (json_)
+      emit({{"event", "log"}, {"message", text}});
+    else
+      std::cerr << clear() << text << "\n";
   }
   void onBatch(const core::BatchMetrics& b) override {
     std::lock_guard<std::mutex> lock(m_);
     if (json_) {
       if (b.stepInEpoch % 10 == 0 || b.stepInEpoch == b.stepsPerEpoch) {
-        emit({{"event", "batch"}, {"epoch", b.epoch}, {"step", b.step}, {"loss", b.loss}, {"accuracy", b.accuracy},
-              {"lr", b.learningRate}, {"images_per_second", b.imagesPerSecond}});
+        emit({{"event", "batch"},
+              {"epoch", b.epoch},
+              {"step", b.step},
+              {"loss", b.loss},
+              {"accuracy", b.accuracy},
+              {"lr", b.learningRate},
+              {"images_per_second", b.imagesPerSecond}});
       }
       return;
     }
     if (!tty_) return;
     const double frac = double(b.stepInEpoch) / double(std::max<int64_t>(1, b.stepsPerEpoch));
     const int width = 24, filled = int(frac * width);
-    const double remainingSteps = double(b.stepsPerEpoch - b.stepInEpoch) + double(epochs_ - b.epoch) * double(b.stepsPerEpoch);
-    const double stepSeconds = b.imagesPerSecond > 0 ? 1.0 / b.imagesPerSecond * double(lastBatch_) : 0;
-    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3d%%  loss %.4f  acc %.3f  %.1f img/s  ETA %ds   ", b.epoch, epochs_,
-                 std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
-                 int(frac * 100), b.loss, b.accuracy, b.imagesPerSecond, int(remainingSteps * stepSeconds));
+    const double remainingSteps = double(b.stepsPerEpoch - b.stepInEpoch) +
+                                  double(epochs_ - b.epoch) * double(b.stepsPerEpoch);
+    const double stepSeconds =
+        b.imagesPerSecond > 0 ? 1.0 / b.imagesPerSecond * double(lastBatch_) : 0;
+    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3d%%  loss %.4f  acc %.3f  %.1f img/s  ETA %ds   ",
+                 b.epoch, epochs_, std::string(size_t(filled), '#').c_str(),
+                 std::string(size_t(width - filled), '.').c_str(), int(frac * 100), b.loss,
+                 b.accuracy, b.imagesPerSecond, int(remainingSteps * stepSeconds));
     barShown_ = true;
   }
   void onEpoch(const core::EpochMetrics& e) override {
     std::lock_guard<std::mutex> lock(m_);
     if (json_) {
-      emit({{"event", "epoch"}, {"epoch", e.epoch}, {"phase", e.phase}, {"train_loss", e.trainLoss},
-            {"train_accuracy", e.trainAccuracy}, {"val_loss", e.valLoss}, {"val_accuracy", e.valAccuracy},
-            {"seconds", e.seconds}, {"lr", e.learningRate}, {"improved", e.improved}});
+      emit({{"event", "epoch"},
+            {"epoch", e.epoch},
+            {"phase", e.phase},
+            {"train_loss", e.trainLoss},
+            {"train_accuracy", e.trainAccuracy},
+            {"val_loss", e.valLoss},
+            {"val_accuracy", e.valAccuracy},
+            {"seconds", e.seconds},
+            {"lr", e.learningRate},
+            {"improved", e.improved}});
       return;
     }
-    std::fprintf(stderr, "%sepoch %d/%d %-14s train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.1f s%s\n",
-                 clear().c_str(), e.epoch, e.epochs, e.phase.c_str(), e.trainLoss, e.trainAccuracy, e.valLoss,
-                 e.valAccuracy, e.seconds, e.improved ? "  *" : "");
+    std::fprintf(
+        stderr,
+        "%sepoch %d/%d %-14s train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.1f s%s\n",
+        clear().c_str(), e.epoch, e.epochs, e.phase.c_str(), e.trainLoss, e.trainAccuracy,
+        e.valLoss, e.valAccuracy, e.seconds, e.improved ? "  *" : "");
   }
   void setBatchSize(int64_t b) { lastBatch_ = b; }
 
@@ -97,16 +119,23 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
   json history = json::array();
   std::string csv = "epoch,phase,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
   for (const auto& e : r.history) {
-    history.push_back({{"epoch", e.epoch}, {"phase", e.phase}, {"train_loss", e.trainLoss},
-                       {"train_accuracy", e.trainAccuracy}, {"val_loss", e.valLoss}, {"val_accuracy", e.valAccuracy},
-                       {"lr", e.learningRate}, {"seconds", e.seconds}});
+    history.push_back({{"epoch", e.epoch},
+                       {"phase", e.phase},
+                       {"train_loss", e.trainLoss},
+                       {"train_accuracy", e.trainAccuracy},
+                       {"val_loss", e.valLoss},
+                       {"val_accuracy", e.valAccuracy},
+                       {"lr", e.learningRate},
+                       {"seconds", e.seconds}});
     csv += std::to_string(e.epoch) + "," + e.phase + "," + std::to_string(e.trainLoss) + "," +
-           std::to_string(e.trainAccuracy) + "," + std::to_string(e.valLoss) + "," + std::to_string(e.valAccuracy) +
-           "," + std::to_string(e.learningRate) + "," + std::to_string(e.seconds) + "\n";
+           std::to_string(e.trainAccuracy) + "," + std::to_string(e.valLoss) + "," +
+           std::to_string(e.valAccuracy) + "," + std::to_string(e.learningRate) + "," +
+           std::to_string(e.seconds) + "\n";
   }
   core::writeFileAtomic(dir / "history.json", history.dump(1));
   core::writeFileAtomic(dir / "history.csv", csv);
-  json metrics{{"best_epoch", r.bestEpoch}, {"seconds", r.seconds}, {"feature_cache", r.featureCache}};
+  json metrics{
+      {"best_epoch", r.bestEpoch}, {"seconds", r.seconds}, {"feature_cache", r.featureCache}};
   if (r.val) metrics["val"] = core::metricsJson(*r.val);
   if (r.test) metrics["test"] = core::metricsJson(*r.test);
   core::writeFileAtomic(dir / "metrics.json", metrics.dump(1));
@@ -127,7 +156,8 @@ void train(const TrainArgs& a, int& exitCode) {
   }
   const fs::path out = a.out;
   if (a.resume && a.config.empty() && fs::exists(out / "config.json")) {
-    core::fromJson(json::parse(core::readTextFile(out / "config.json", 16 << 20)), cfg, (out / "config.json").string());
+    core::fromJson(json::parse(core::readTextFile(out / "config.json", 16 << 20)), cfg,
+                   (out / "config.json").string());
   }
   if (!a.backbone.empty()) cfg.backbone = a.backbone;
   if (!a.strategy.empty()) cfg.strategy = core::parseStrategy(a.strategy);
@@ -136,7 +166,9 @@ void train(const TrainArgs& a, int& exitCode) {
   if (a.epochs > 0) cfg.epochs = a.epochs;
   if (a.batchSize > 0) cfg.batchSize = a.batchSize;
   if (a.imageSize >= 0) cfg.imageSize = a.imageSize;
-  const bool lrGiven = a.lr > 0 || (!a.config.empty() && json::parse(core::readTextFile(a.config, 16 << 20)).contains("lr"));
+  const bool lrGiven =
+      a.lr > 0 ||
+      (!a.config.empty() && json::parse(core::readTextFile(a.config, 16 << 20)).contains("lr"));
   if (a.lr > 0) cfg.lr = a.lr;
   // A head alone on frozen features takes a larger step than a network being fine-tuned.
   if (!lrGiven && !a.resume && cfg.strategy == core::Strategy::LinearProbe) cfg.lr = 1e-2;
@@ -153,11 +185,15 @@ void train(const TrainArgs& a, int& exitCode) {
   const auto& r = trainer.result();
   if (r.state == core::RunState::Failed) throw core::Error(r.error);
   writeRunOutputs(out, r, *ds);
-  core::ModelBundleInfo info{r.architecture, cfg.backbone, {cfg.head, int64_t(r.classNames.size()), cfg.headHidden, cfg.dropout},
-                             r.classNames, r.preprocess};
+  core::ModelBundleInfo info{r.architecture,
+                             cfg.backbone,
+                             {cfg.head, int64_t(r.classNames.size()), cfg.headHidden, cfg.dropout},
+                             r.classNames,
+                             r.preprocess};
   core::exportModelBundle(out / "model", *trainer.model(), info);
-  json summary{{"event", "done"}, {"state", core::runStateName(r.state)}, {"seconds", r.seconds},
-               {"best_epoch", r.bestEpoch}, {"feature_cache", r.featureCache}, {"out", out.string()}};
+  json summary{
+      {"event", "done"},           {"state", core::runStateName(r.state)}, {"seconds", r.seconds},
+      {"best_epoch", r.bestEpoch}, {"feature_cache", r.featureCache},      {"out", out.string()}};
   if (r.val) summary["val_accuracy"] = r.val->accuracy;
   if (r.test) {
     summary["test_accuracy"] = r.test->accuracy;
@@ -166,16 +202,18 @@ void train(const TrainArgs& a, int& exitCode) {
   if (a.json) {
     std::cout << summary.dump() << std::endl;
   } else {
-    std::cout << "run " << core::runStateName(r.state) << " in " << int(r.seconds) << " s; best epoch " << r.bestEpoch;
+    std::cout << "run " << core::runStateName(r.state) << " in " << int(r.seconds)
+              << " s; best epoch " << r.bestEpoch;
     if (r.val) std::cout << "; val accuracy " << r.val->accuracy;
-    if (r.test) std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
+    if (r.test)
+      std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
     std::cout << "\noutputs in " << out.string() << " (metrics.json, history.csv, model/)\n";
   }
   exitCode = r.state == core::RunState::Finished ? 0 : 4;
 }
 
-void evaluate(const std::string& modelDir, const std::string& datasetPath, const std::string& split, bool asJson,
-              int& exitCode) {
+void evaluate(const std::string& modelDir, const std::string& datasetPath, const std::string& split,
+              bool asJson, int& exitCode) {
   core::configureRuntime({0, false});
   auto model = core::loadModelBundle(modelDir);
   auto ds = std::make_shared<core::Dataset>(core::openDataset(datasetPath));
@@ -183,14 +221,19 @@ void evaluate(const std::string& modelDir, const std::string& datasetPath, const
   std::vector<size_t> indices;
   std::vector<int32_t> remap(ds->numClasses(), -1);
   for (size_t c = 0; c < ds->numClasses(); ++c) {
-    const auto it = std::find(model.info.classNames.begin(), model.info.classNames.end(), ds->classNames[c]);
-    if (it != model.info.classNames.end()) remap[c] = int32_t(it - model.info.classNames.begin());
-    else std::cerr << "class '" << ds->classNames[c] << "' is unknown to the model; its samples are left out\n";
+    const auto it =
+        std::find(model.info.classNames.begin(), model.info.classNames.end(), ds->classNames[c]);
+    if (it != model.info.classNames.end())
+      remap[c] = int32_t(it - model.info.classNames.begin());
+    else
+      std::cerr << "class '" << ds->classNames[c]
+                << "' is unknown to the model; its samples are left out\n";
   }
   const auto wanted = split == "all" ? std::optional<core::Split>() : core::parseSplit(split);
   if (split != "all" && !wanted) throw core::InvalidArgument("unknown split '" + split + "'");
   const bool hasSplit = wanted && ds->splitCount(*wanted) > 0;
-  if (wanted && !hasSplit) std::cerr << "dataset has no " << split << " split; evaluating every sample\n";
+  if (wanted && !hasSplit)
+    std::cerr << "dataset has no " << split << " split; evaluating every sample\n";
   for (size_t i = 0; i < ds->size(); ++i) {
     auto& s = ds->samples[i];
     if (remap[size_t(s.label)] < 0 || (hasSplit && s.split != *wanted)) continue;
@@ -203,11 +246,11 @@ void evaluate(const std::string& modelDir, const std::string& datasetPath, const
   if (asJson) {
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("%lld samples: accuracy %.4f, macro-F1 %.4f, top-%d %.4f, loss %.4f\n", (long long)r.count,
-                r.accuracy, r.macroF1, r.topK, r.topKAccuracy, r.loss);
+    std::printf("%lld samples: accuracy %.4f, macro-F1 %.4f, top-%d %.4f, loss %.4f\n",
+                (long long)r.count, r.accuracy, r.macroF1, r.topK, r.topKAccuracy, r.loss);
     for (const auto& c : r.perClass) {
-      std::printf("  %-20s precision %.3f recall %.3f F1 %.3f (%lld)\n", c.name.c_str(), c.precision, c.recall, c.f1,
-                  (long long)c.support);
+      std::printf("  %-20s precision %.3f recall %.3f F1 %.3f (%lld)\n", c.name.c_str(),
+                  c.precision, c.recall, c.f1, (long long)c.support);
     }
   }
   exitCode = 0;
@@ -217,7 +260,8 @@ void evaluate(const std::string& modelDir, const std::string& datasetPath, const
 
 void addTrainCommands(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<TrainArgs>();
-  auto* t = app.add_subcommand("train", "Fine-tune a backbone on a dataset (runs in the background thread)");
+  auto* t = app.add_subcommand("train",
+                               "Fine-tune a backbone on a dataset (runs in the background thread)");
   t->add_option("--dataset", a->dataset, "Dataset path")->required();
   t->add_option("--backbone", a->backbone, "Catalog id");
   t->add_option("--strategy", a->strategy, "linear-probe|finetune-last|full|lp-ft|scratch")
@@ -226,7 +270,8 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   t->add_option("--batch-size", a->batchSize, "Batch size");
   t->add_option("--image-size", a->imageSize, "Input size (default: the backbone's)");
   t->add_option("--lr", a->lr, "Learning rate");
-  t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")
       ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle"}));
   t->add_option("--seed", a->seed, "Seed");
@@ -248,19 +293,71 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   ev->add_flag("--json", e->json, "Print JSON");
   ev->callback([e, &exitCode] { evaluate(e->model, e->dataset, e->split, e->json, exitCode); });
 
+  struct LrArgs {
+    std::string dataset, backbone, strategy;
+    int imageSize = 0, steps = 100;
+    int64_t batchSize = 32;
+    double start = 1e-7, end = 1.0;
+    bool json = false;
+  };
+  auto l = std::make_shared<LrArgs>();
+  auto* lf = app.add_subcommand("lr-find", "Learning-rate range test with a suggested rate");
+  lf->add_option("--dataset", l->dataset, "Dataset path")->required();
+  lf->add_option("--backbone", l->backbone, "Catalog id");
+  lf->add_option("--strategy", l->strategy, "Strategy whose first phase is probed")
+      ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
+  lf->add_option("--image-size", l->imageSize, "Input size");
+  lf->add_option("--batch-size", l->batchSize, "Batch size");
+  lf->add_option("--steps", l->steps, "Steps of the sweep");
+  lf->add_option("--start-lr", l->start, "First rate");
+  lf->add_option("--end-lr", l->end, "Last rate");
+  lf->add_flag("--json", l->json, "Print JSON");
+  lf->callback([l, &exitCode] {
+    core::configureRuntime({0, false});
+    core::TrainConfig cfg;
+    if (!l->backbone.empty()) cfg.backbone = l->backbone;
+    if (!l->strategy.empty()) cfg.strategy = core::parseStrategy(l->strategy);
+    cfg.imageSize = l->imageSize;
+    cfg.batchSize = l->batchSize;
+    auto ds = std::make_shared<core::Dataset>(core::openDataset(l->dataset));
+    core::LrFinderOptions o;
+    o.steps = l->steps;
+    o.startLr = l->start;
+    o.endLr = l->end;
+    const auto r = core::findLearningRate(cfg, ds, o);
+    if (l->json) {
+      std::cout << json{{"suggested_lr", r.suggested},
+                        {"note", r.note},
+                        {"lr", r.lrs},
+                        {"loss", r.losses},
+                        {"smoothed_loss", r.smoothed}}
+                       .dump()
+                << "\n";
+    } else {
+      for (size_t i = 0; i < r.lrs.size(); i += std::max<size_t>(1, r.lrs.size() / 20)) {
+        std::printf("lr %.2e  loss %.4f  smoothed %.4f\n", r.lrs[i], r.losses[i], r.smoothed[i]);
+      }
+      std::printf("suggested learning rate: %.2e (%s)\n", r.suggested, r.note.c_str());
+    }
+    exitCode = 0;
+  });
+
   struct ExportArgs {
     std::string run, out, which = "best";
   };
   auto x = std::make_shared<ExportArgs>();
   auto* ex = app.add_subcommand("export", "Export a run's checkpoint as a model bundle");
-  ex->add_option("--run", x->run, "Run folder (with model/model.json and checkpoints/)")->required();
+  ex->add_option("--run", x->run, "Run folder (with model/model.json and checkpoints/)")
+      ->required();
   ex->add_option("--out", x->out, "Bundle folder to write")->required();
   ex->add_option("--checkpoint", x->which, "best|last")->check(CLI::IsMember({"best", "last"}));
   ex->callback([x, &exitCode] {
     auto model = core::loadModelBundle(fs::path(x->run) / "model");
     const auto dir = core::latestCheckpoint(x->run);
     if (!dir) throw core::IoError(x->run, "run has no checkpoint");
-    const fs::path file = *dir / (x->which == "best" && fs::exists(*dir / "best.safetensors") ? "best.safetensors" : "model.safetensors");
+    const fs::path file =
+        *dir / (x->which == "best" && fs::exists(*dir / "best.safetensors") ? "best.safetensors"
+                                                                            : "model.safetensors");
     const auto report = core::loadStateDict(*model.net, core::readSafetensors(file));
     if (!report.complete()) throw core::FormatError(file.string(), report.summary());
     core::exportModelBundle(x->out, *model.net, model.info);

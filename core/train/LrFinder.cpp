@@ -1,0 +1,122 @@
+#include "core/train/LrFinder.h"
+
+#include <cmath>
+
+#include "core/Errors.h"
+#include "core/data/DataLoader.h"
+#include "core/dataset/Split.h"
+#include "core/model/FreezeSpec.h"
+#include "core/train/SupervisedFit.h"
+#include "core/zoo/BackboneLoader.h"
+
+namespace tlab::core {
+
+double suggestLearningRate(const std::vector<double>& lrs, const std::vector<double>& s) {
+  if (lrs.size() < 3) return lrs.empty() ? 0 : lrs.front();
+  const size_t minAt = size_t(std::min_element(s.begin(), s.end()) - s.begin());
+  double steepest = 0;
+  size_t best = 0;
+  for (size_t i = 1; i <= minAt && i < s.size(); ++i) {
+    const double slope = (s[i] - s[i - 1]) / (std::log(lrs[i]) - std::log(lrs[i - 1]));
+    if (slope < steepest) {
+      steepest = slope;
+      best = i;
+    }
+  }
+  return best > 0 ? lrs[best] : lrs[minAt] / 10.0;
+}
+
+LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Dataset> source,
+                                const LrFinderOptions& o) {
+  if (o.steps < 3 || o.startLr <= 0 || o.endLr <= o.startLr)
+    throw InvalidArgument("LR finder: bad range or step count");
+  auto ds = std::make_shared<Dataset>(*source);
+  assignSplits(*ds, {cfg.valFraction, ds->splitCount(Split::Test) ? 0.0 : cfg.testFraction,
+                     cfg.seed, SplitPolicy::KeepPredefined});
+  ds->validate();
+  const auto catalog = BackboneCatalog::loadDefault();
+  const BackboneEntry& entry = catalog.get(cfg.backbone);
+  torch::manual_seed(cfg.seed);
+  ImageClassifier net;
+  if (cfg.strategy == Strategy::Scratch) {
+    net = createArchitecture(entry.architecture, 10, entry.channels);
+  } else {
+    BackboneLoadOptions lo;
+    lo.weightsOverride = cfg.weights;
+    net = loadBackbone(catalog, cfg.backbone, lo).net;
+  }
+  net->replaceHead({cfg.head, int64_t(ds->numClasses()), cfg.headHidden, cfg.dropout});
+  FreezeSpec spec;
+  if (cfg.strategy == Strategy::LinearProbe || cfg.strategy == Strategy::LpFt)
+    spec = FreezeSpec::backboneFrozen();
+  if (cfg.strategy == Strategy::FinetuneLast)
+    spec = FreezeSpec::lastStagesTrainable(*net, cfg.finetuneStages);
+  spec.batchNorm = cfg.batchNorm;
+  applyFreezeSpec(*net, spec);
+  std::vector<torch::Tensor> params;
+  for (auto& g : trainableParameterGroups(*net, spec))
+    params.insert(params.end(), g.params.begin(), g.params.end());
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (cfg.optimizer == OptimizerKind::Sgd) {
+    opt = std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.startLr).momentum(cfg.momentum));
+  } else {
+    opt = std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(o.startLr).weight_decay(cfg.weightDecay));
+  }
+  Preprocess pre = entry.preprocess();
+  if (cfg.imageSize > 0) pre.inputSize = cfg.imageSize;
+  LoaderOptions lo;
+  lo.batchSize = size_t(cfg.batchSize);
+  lo.workers = cfg.workers;
+  lo.seed = cfg.seed;
+  lo.preprocess = pre;
+  lo.augmentation.enabled = cfg.augment;
+  DataLoader loader(ds, ds->indicesOf(Split::Train), lo);
+  LrFinderResult r;
+  double avg = 0, best = INFINITY;
+  uint64_t epoch = 0;
+  loader.startEpoch(epoch);
+  setTrainingMode(*net, spec);
+  for (int i = 0; i < o.steps; ++i) {
+    if (o.cancel && o.cancel->load()) {
+      r.note = "cancelled";
+      break;
+    }
+    auto b = loader.next();
+    if (!b) {
+      loader.startEpoch(++epoch);
+      b = loader.next();
+      if (!b) break;
+    }
+    const double lr = o.startLr * std::pow(o.endLr / o.startLr, double(i) / double(o.steps - 1));
+    for (auto& g : opt->param_groups()) g.options().set_lr(lr);
+    opt->zero_grad();
+    const auto loss =
+        torch::nn::functional::cross_entropy(net->forward(imagesTensor(*b)), labelsTensor(*b));
+    const double l = loss.item<double>();
+    if (!std::isfinite(l)) {
+      r.note = "stopped at lr " + std::to_string(lr) + ": the loss became NaN/inf";
+      break;
+    }
+    loss.backward();
+    opt->step();
+    avg = o.smoothing * avg + (1 - o.smoothing) * l;
+    const double smooth = avg / (1 - std::pow(o.smoothing, double(i + 1)));
+    r.lrs.push_back(lr);
+    r.losses.push_back(l);
+    r.smoothed.push_back(smooth);
+    if (o.progress) o.progress(i + 1, lr, l);
+    best = std::min(best, smooth);
+    if (i > 5 && smooth > o.divergeFactor * best) {
+      r.note = "stopped at lr " + std::to_string(lr) + ": the loss diverged";
+      break;
+    }
+  }
+  r.suggested = suggestLearningRate(r.lrs, r.smoothed);
+  if (r.note.empty()) r.note = "ran the full range";
+  r.note += "; suggestion: steepest descent of the smoothed loss";
+  return r;
+}
+
+}  // namespace tlab::core
