@@ -117,16 +117,7 @@ std::vector<std::string> idxClassNames(const fs::path& dir, int maxLabel) {
   std::vector<std::string> names;
   const fs::path listFile = dir / "classes.txt";
   if (fs::exists(listFile)) {
-    std::string text = readTextFile(listFile, 1 << 20);
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(start, end - start);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) names.push_back(line);
-      start = end + 1;
-    }
+    names = readNonEmptyLines(listFile, 1 << 20);
   } else if (dir.filename().string().find("fashion") != std::string::npos && maxLabel < 10) {
     names.assign(std::begin(kFashionMnistClasses), std::end(kFashionMnistClasses));
   }

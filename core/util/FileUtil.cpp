@@ -70,6 +70,21 @@ std::string readTextFile(const fs::path& path, uint64_t maxBytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+std::vector<std::string> readNonEmptyLines(const fs::path& path, uint64_t maxBytes) {
+  const std::string text = readTextFile(path, maxBytes);
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) out.push_back(std::move(line));
+    start = end + 1;
+  }
+  return out;
+}
+
 bool isInsideRoot(const fs::path& root, const fs::path& candidate) {
   std::error_code ec;
   const fs::path r = fs::weakly_canonical(root, ec);

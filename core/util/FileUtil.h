@@ -17,6 +17,9 @@ std::vector<uint8_t> readMaybeGzip(const std::filesystem::path& path, uint64_t m
 /// Reads a text file as a string (no decoding; see Utf8.h for validation).
 std::string readTextFile(const std::filesystem::path& path, uint64_t maxBytes);
 
+/// Non-empty lines of a text file, without line endings (CRLF accepted).
+std::vector<std::string> readNonEmptyLines(const std::filesystem::path& path, uint64_t maxBytes);
+
 /// True when `candidate`, after resolving "..", symlinks and relative parts, lies inside `root`.
 bool isInsideRoot(const std::filesystem::path& root, const std::filesystem::path& candidate);
 

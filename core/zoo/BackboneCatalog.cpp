@@ -14,21 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> readLines(const fs::path& path) {
-  std::vector<std::string> out;
-  const std::string text = readTextFile(path, 16 << 20);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) out.push_back(line);
-    start = end + 1;
-  }
-  return out;
-}
-
 template <typename T>
 T field(const json& j, const char* key, const std::string& where) {
   if (!j.contains(key)) throw FormatError(where, std::string("missing field '") + key + "'");
@@ -39,16 +24,19 @@ T field(const json& j, const char* key, const std::string& where) {
   }
 }
 
-std::array<float, 3> triple(const json& j, const char* key, int channels, const std::string& where) {
+std::array<float, 3> triple(const json& j, const char* key, int channels,
+                            const std::string& where) {
   const auto v = field<std::vector<float>>(j, key, where);
   if (int(v.size()) != channels && v.size() != 1) {
-    throw FormatError(where, std::string("'") + key + "' needs " + std::to_string(channels) + " values");
+    throw FormatError(where,
+                      std::string("'") + key + "' needs " + std::to_string(channels) + " values");
   }
   return {v[0], v[v.size() > 1 ? 1 : 0], v[v.size() > 2 ? 2 : 0]};
 }
 
 BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& file) {
-  const std::string where = file + " (entry " + (j.contains("id") ? j["id"].dump() : std::string("?")) + ")";
+  const std::string where =
+      file + " (entry " + (j.contains("id") ? j["id"].dump() : std::string("?")) + ")";
   BackboneEntry e;
   e.id = field<std::string>(j, "id", where);
   e.name = field<std::string>(j, "name", where);
@@ -58,13 +46,14 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
   e.description = j.value("description", "");
   e.inputSize = field<int>(j, "input_size", where);
   e.channels = field<int>(j, "channels", where);
-  if (e.inputSize <= 0 || (e.channels != 1 && e.channels != 3)) throw FormatError(where, "bad input_size or channels");
+  if (e.inputSize <= 0 || (e.channels != 1 && e.channels != 3))
+    throw FormatError(where, "bad input_size or channels");
   e.mean = triple(j, "mean", e.channels, where);
   e.std = triple(j, "std", e.channels, where);
   e.cropFraction = j.value("crop_fraction", 0.875);
   e.parameters = field<int64_t>(j, "parameters", where);
   if (j.contains("classes") && j["classes"].is_string()) {
-    e.classNames = readLines(dir / j["classes"].get<std::string>());
+    e.classNames = readNonEmptyLines(dir / j["classes"].get<std::string>(), 16 << 20);
   } else if (j.contains("classes") && j["classes"].is_array()) {
     e.classNames = j["classes"].get<std::vector<std::string>>();
   }
@@ -72,7 +61,8 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
     const auto& w = j["weights"];
     WeightSource s;
     s.file = field<std::string>(w, "file", where);
-    if (s.file.find('/') != std::string::npos) throw FormatError(where, "weights file must be a plain name");
+    if (s.file.find('/') != std::string::npos)
+      throw FormatError(where, "weights file must be a plain name");
     s.format = field<std::string>(w, "format", where);
     s.url = w.value("url", "");
     s.sha256 = w.value("sha256", w.value("sha256_prefix", ""));
@@ -101,16 +91,20 @@ Preprocess BackboneEntry::preprocess() const {
 
 BackboneCatalog BackboneCatalog::load(const fs::path& path) {
   const auto j = json::parse(readTextFile(path, 16 << 20), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("backbones") || !j["backbones"].is_array()) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("backbones") ||
+      !j["backbones"].is_array()) {
     throw FormatError(path.string(), "not a backbone catalog (expected {\"backbones\": [...]})");
   }
   BackboneCatalog c;
   c.directory_ = path.parent_path();
-  for (const auto& e : j["backbones"]) c.entries_.push_back(parseEntry(e, c.directory_, path.string()));
+  for (const auto& e : j["backbones"])
+    c.entries_.push_back(parseEntry(e, c.directory_, path.string()));
   return c;
 }
 
-BackboneCatalog BackboneCatalog::loadDefault() { return load(resourceDirectory() / "backbones.json"); }
+BackboneCatalog BackboneCatalog::loadDefault() {
+  return load(resourceDirectory() / "backbones.json");
+}
 
 const BackboneEntry* BackboneCatalog::find(const std::string& id) const {
   for (const auto& e : entries_) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/CliRunner.h"
 #include "core/TestImages.h"
 
 namespace {
@@ -18,16 +19,8 @@ struct RunResult {
 };
 
 RunResult runCli(const std::string& args) {
-  const std::string cmd = std::string(TLAB_CLI_PATH) + " " + args + " 2>/dev/null";
-  RunResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  const auto [code, out] = tlab::test::runCli(args);
+  return {code, out};
 }
 
 std::string readAll(const std::filesystem::path& p) {

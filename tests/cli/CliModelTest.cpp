@@ -3,34 +3,26 @@
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
+#include "cli/CliRunner.h"
 #include "core/TestImages.h"
 #include "core/dataset/Readers.h"
 
 namespace {
 using nlohmann::json;
 
-std::pair<int, std::string> run(const std::string& args) {
-  const std::string cmd = std::string(TLAB_CLI_PATH) + " " + args + " 2>/dev/null";
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+auto run = [](const std::string& args) { return tlab::test::runCli(args); };
 
 TEST(CliModel, BackbonesListNamesEveryCatalogId) {
   const auto [code, out] = run("backbones list --json");
   ASSERT_EQ(code, 0) << out;
   std::set<std::string> ids;
   for (const auto& b : json::parse(out)) ids.insert(b["id"].get<std::string>());
-  for (const char* id : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0", "small_cnn",
-                         "small_cnn_fmnist"}) {
+  for (const char* id : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
+                         "small_cnn", "small_cnn_fmnist"}) {
     EXPECT_TRUE(ids.count(id)) << id;
   }
 }
@@ -87,8 +79,9 @@ TEST(CliModel, PredictWithTheBundledFashionMnistCnn) {
 TEST(CliModel, PredictWithATorchScriptFile) {
   tlab::test::TempDir dir;
   tlab::test::writeImage(dir / "a.png", tlab::test::patternRgb(40, 30));
-  const auto [code, out] = run("predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
-                               "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string());
+  const auto [code, out] =
+      run("predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
+          "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string());
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(json::parse(out)[0]["top"].size(), 3u);
 }

@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "cli/CliRunner.h"
 #include "core/TestImages.h"
 #include "core/dataset/Hdf5Dataset.h"
 #include "core/train/Checkpoint.h"
@@ -26,16 +27,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-std::pair<int, std::string> run(const std::string& args) {
-  const std::string cmd = std::string(TLAB_CLI_PATH) + " " + args + " 2>/dev/null";
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+auto run = [](const std::string& args) { return tlab::test::runCli(args); };
 
 cv::Mat shape(int cls, int seed) {
   cv::Mat m(28, 28, CV_8UC1);
