@@ -3,8 +3,8 @@
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -51,7 +51,10 @@ void predict(const PredictArgs& a, int& exitCode) {
     bundle = core::loadModelBundle(a.model);
     pre = bundle.info.preprocess;
     names = bundle.info.classNames;
-    forward = [&bundle](torch::Tensor x) { return bundle.net->forward(x); };
+    bundle.net->to(core::preferredDevice());
+    forward = [&bundle](torch::Tensor x) {
+      return bundle.net->forward(x.to(core::deviceOf(*bundle.net)));
+    };
   } else if (a.backbone.empty()) {
     throw core::InvalidArgument("predict needs --model BUNDLE or --backbone ID|FILE");
   } else if (fs::exists(a.backbone) && !fs::is_directory(a.backbone)) {
@@ -64,12 +67,14 @@ void predict(const PredictArgs& a, int& exitCode) {
     core::BackboneLoadOptions opts;
     opts.weightsOverride = a.weights;
     auto loaded = core::loadBackbone(catalog, a.backbone, opts);
-    if (!loaded.report.complete() && !a.json) std::cerr << "note: " << loaded.report.summary() << "\n";
+    if (!loaded.report.complete() && !a.json)
+      std::cerr << "note: " << loaded.report.summary() << "\n";
     net = loaded.net;
     net->eval();
     pre = loaded.entry.preprocess();
     names = loaded.entry.classNames;
-    forward = [&net](torch::Tensor x) { return net->forward(x); };
+    net->to(core::preferredDevice());
+    forward = [&net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); };
   }
   if (!a.classesFile.empty()) names = readClassFile(a.classesFile);
   torch::NoGradGuard noGrad;
@@ -83,7 +88,8 @@ void predict(const PredictArgs& a, int& exitCode) {
     }
     std::vector<std::string> found;
     for (const auto& e : fs::recursive_directory_iterator(p)) {
-      if (e.is_regular_file() && core::hasImageExtension(e.path())) found.push_back(e.path().string());
+      if (e.is_regular_file() && core::hasImageExtension(e.path()))
+        found.push_back(e.path().string());
     }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
@@ -99,13 +105,14 @@ void predict(const PredictArgs& a, int& exitCode) {
     const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
     auto x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
     core::normalizeToChw(prepared, pre, x.data_ptr<float>());
-    const auto probs = torch::softmax(forward(x), 1)[0];
+    const auto probs = torch::softmax(forward(x).to(torch::kCPU), 1)[0];
     const int k = std::min<int>(a.topk, int(probs.size(0)));
     const auto [values, indices] = probs.topk(k);
     json top = json::array();
     for (int i = 0; i < k; ++i) {
       const int64_t idx = indices[i].item<int64_t>();
-      const std::string label = idx < int64_t(names.size()) ? names[size_t(idx)] : std::to_string(idx);
+      const std::string label =
+          idx < int64_t(names.size()) ? names[size_t(idx)] : std::to_string(idx);
       top.push_back({{"label", label}, {"index", idx}, {"prob", values[i].item<double>()}});
     }
     out.push_back({{"path", path}, {"top", top}});
@@ -120,8 +127,8 @@ void predict(const PredictArgs& a, int& exitCode) {
         std::cout << path << ",,,,\"" << r["error"].get<std::string>() << "\"\n";
       } else {
         const auto& t = r["top"][0];
-        std::cout << path << ",\"" << t["label"].get<std::string>() << "\"," << t["index"].get<int64_t>() << ","
-                  << t["prob"].get<double>() << ",\n";
+        std::cout << path << ",\"" << t["label"].get<std::string>() << "\","
+                  << t["index"].get<int64_t>() << "," << t["prob"].get<double>() << ",\n";
       }
     }
   } else {
@@ -132,8 +139,9 @@ void predict(const PredictArgs& a, int& exitCode) {
         continue;
       }
       for (const auto& t : r["top"]) {
-        std::cout << "  " << std::fixed << std::setprecision(1) << std::setw(5) << 100 * t["prob"].get<double>()
-                  << "%  " << t["label"].get<std::string>() << "\n";
+        std::cout << "  " << std::fixed << std::setprecision(1) << std::setw(5)
+                  << 100 * t["prob"].get<double>() << "%  " << t["label"].get<std::string>()
+                  << "\n";
       }
     }
   }
@@ -144,12 +152,16 @@ void predict(const PredictArgs& a, int& exitCode) {
 
 void addPredictCommand(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<PredictArgs>();
-  auto* cmd = app.add_subcommand("predict", "Classify images with a fine-tuned bundle or a backbone's own head");
-  cmd->add_option("--backbone", a->backbone, "Catalog id, or a TorchScript file (trusted files only)");
+  auto* cmd = app.add_subcommand(
+      "predict", "Classify images with a fine-tuned bundle or a backbone's own head");
+  cmd->add_option("--backbone", a->backbone,
+                  "Catalog id, or a TorchScript file (trusted files only)");
   cmd->add_option("--model", a->model, "A fine-tuned model bundle (RUN/model)");
   cmd->add_flag("--csv", a->csv, "Print CSV: path,label,index,probability,error");
-  cmd->add_option("--weights", a->weights, "Load this safetensors/.pth file into the built-in architecture");
-  cmd->add_option("--classes", a->classesFile, "Class names, one per line (default: the catalog's)");
+  cmd->add_option("--weights", a->weights,
+                  "Load this safetensors/.pth file into the built-in architecture");
+  cmd->add_option("--classes", a->classesFile,
+                  "Class names, one per line (default: the catalog's)");
   cmd->add_option("--topk", a->topk, "How many classes to show")->check(CLI::PositiveNumber);
   cmd->add_option("--input-size", a->inputSize, "Input size for TorchScript models");
   cmd->add_flag("--json", a->json, "Print JSON");

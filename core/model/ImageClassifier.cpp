@@ -1,5 +1,7 @@
 #include "core/model/ImageClassifier.h"
 
+#include <cstdlib>
+
 #include "core/Errors.h"
 #include "core/model/EfficientNetLite.h"
 #include "core/model/MobileNetV2.h"
@@ -8,8 +10,10 @@
 
 namespace tlab::core {
 
-void ImageClassifierImpl::setHead(const std::string& name, std::shared_ptr<torch::nn::Module> module,
-                                  std::function<torch::Tensor(torch::Tensor)> forward, int64_t numClasses) {
+void ImageClassifierImpl::setHead(const std::string& name,
+                                  std::shared_ptr<torch::nn::Module> module,
+                                  std::function<torch::Tensor(torch::Tensor)> forward,
+                                  int64_t numClasses) {
   headName_ = name;
   numClasses_ = numClasses;
   head_ = std::move(forward);
@@ -44,7 +48,19 @@ torch::Tensor ImageClassifierImpl::runTraced(const std::string& prefix, torch::n
   return x;
 }
 
-ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses, int64_t inChannels) {
+torch::Device preferredDevice() {
+  const char* forced = std::getenv("TLAB_DEVICE");
+  if (forced && std::string(forced) == "cpu") return torch::kCPU;
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+torch::Device deviceOf(const torch::nn::Module& module) {
+  const auto params = module.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
+                                   int64_t inChannels) {
   if (arch == "resnet18") return std::make_shared<ResNetImpl>(ResNetDepth::R18, numClasses);
   if (arch == "resnet34") return std::make_shared<ResNetImpl>(ResNetDepth::R34, numClasses);
   if (arch == "resnet50") return std::make_shared<ResNetImpl>(ResNetDepth::R50, numClasses);
@@ -53,8 +69,9 @@ ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses, 
     return std::make_shared<EfficientNetLite0Impl>(numClasses);
   }
   if (arch == "small_cnn") return std::make_shared<SmallCnnImpl>(numClasses, inChannels);
-  throw InvalidArgument("unknown architecture '" + arch +
-                        "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0 or small_cnn)");
+  throw InvalidArgument(
+      "unknown architecture '" + arch +
+      "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0 or small_cnn)");
 }
 
 }  // namespace tlab::core

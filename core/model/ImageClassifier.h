@@ -70,8 +70,15 @@ class ImageClassifierImpl : public torch::nn::Module {
 };
 using ImageClassifier = std::shared_ptr<ImageClassifierImpl>;
 
+/// The device to compute on: CUDA when this libtorch build has it and a GPU is present (set
+/// TLAB_DEVICE=cpu to force the CPU), else the CPU.
+torch::Device preferredDevice();
+/// The device a module's parameters live on (CPU for a module without parameters).
+torch::Device deviceOf(const torch::nn::Module& module);
+
 /// Architectures: "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
 /// "small_cnn". Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
-ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses, int64_t inChannels = 3);
+ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
+                                   int64_t inChannels = 3);
 
 }  // namespace tlab::core

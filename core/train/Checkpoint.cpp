@@ -22,8 +22,9 @@ void fsyncPath(const fs::path& p) {
 }
 }  // namespace
 
-void saveCheckpoint(const fs::path& runDir, const CheckpointState& state, const torch::nn::Module& model,
-                    torch::optim::Optimizer& optimizer, const StateDict* best) {
+void saveCheckpoint(const fs::path& runDir, const CheckpointState& state,
+                    const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                    const StateDict* best) {
   const fs::path root = runDir / "checkpoints";
   fs::create_directories(root);
   char name[32];
@@ -61,7 +62,8 @@ void saveCheckpoint(const fs::path& runDir, const CheckpointState& state, const 
   writeFileAtomic(root / "latest", name);
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string n = e.path().filename().string();
-    if (e.is_directory() && n != name && n != previous && n.rfind("epoch-", 0) == 0) fs::remove_all(e.path());
+    if (e.is_directory() && n != name && n != previous && n.rfind("epoch-", 0) == 0)
+      fs::remove_all(e.path());
   }
 }
 
@@ -73,14 +75,16 @@ std::optional<fs::path> latestCheckpoint(const fs::path& runDir) {
     throw FormatError(pointer.string(), "does not name a checkpoint folder");
   }
   const fs::path dir = runDir / "checkpoints" / name;
-  if (!fs::exists(dir / "state.json")) throw FormatError(dir.string(), "checkpoint folder is incomplete");
+  if (!fs::exists(dir / "state.json"))
+    throw FormatError(dir.string(), "checkpoint folder is incomplete");
   return dir;
 }
 
 CheckpointState readCheckpointState(const fs::path& dir) {
   const fs::path file = dir / "state.json";
   const auto j = nlohmann::json::parse(readTextFile(file, 256 << 20), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw FormatError(file.string(), "not a checkpoint state (invalid JSON)");
+  if (j.is_discarded() || !j.is_object())
+    throw FormatError(file.string(), "not a checkpoint state (invalid JSON)");
   CheckpointState s;
   try {
     s.epoch = j.at("epoch").get<int>();
@@ -98,20 +102,25 @@ CheckpointState readCheckpointState(const fs::path& dir) {
   return s;
 }
 
-void loadCheckpointTensors(const fs::path& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                           StateDict* best) {
+void loadCheckpointTensors(const fs::path& dir, torch::nn::Module& model,
+                           torch::optim::Optimizer& optimizer, StateDict* best,
+                           torch::Device device) {
   const LoadReport r = loadStateDict(model, readSafetensors(dir / "model.safetensors"));
-  if (!r.complete()) throw FormatError((dir / "model.safetensors").string(), "does not fit the model: " + r.summary());
+  if (!r.complete())
+    throw FormatError((dir / "model.safetensors").string(),
+                      "does not fit the model: " + r.summary());
   const std::string bytes = readTextFile(dir / "optimizer.pt", 4ULL << 30);
   try {
     std::istringstream is(bytes);
     torch::serialize::InputArchive archive;
-    archive.load_from(is);
+    archive.load_from(is, device);  // optimiser state next to its parameters
     optimizer.load(archive);
   } catch (const c10::Error& e) {
-    throw FormatError((dir / "optimizer.pt").string(), std::string("unreadable optimiser state: ") + e.what_without_backtrace());
+    throw FormatError((dir / "optimizer.pt").string(),
+                      std::string("unreadable optimiser state: ") + e.what_without_backtrace());
   }
-  if (best && fs::exists(dir / "best.safetensors")) *best = readSafetensors(dir / "best.safetensors");
+  if (best && fs::exists(dir / "best.safetensors"))
+    *best = readSafetensors(dir / "best.safetensors");
 }
 
 }  // namespace tlab::core

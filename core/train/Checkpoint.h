@@ -22,14 +22,15 @@ struct CheckpointState {
   int epochsWithoutImprovement = 0;
   nlohmann::json history = nlohmann::json::array();
   nlohmann::json extraFreezeRules = nlohmann::json::array();  ///< [{"pattern","frozen"}]
-  double learningRateOverride = 0;                             ///< 0: none
+  double learningRateOverride = 0;                            ///< 0: none
   nlohmann::json config;
 };
 
 /// Writes runDir/checkpoints/epoch-NNNN/ and points runDir/checkpoints/latest at it; keeps the
 /// previous checkpoint, removes older ones.
-void saveCheckpoint(const std::filesystem::path& runDir, const CheckpointState& state, const torch::nn::Module& model,
-                    torch::optim::Optimizer& optimizer, const StateDict* best);
+void saveCheckpoint(const std::filesystem::path& runDir, const CheckpointState& state,
+                    const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                    const StateDict* best);
 
 /// The folder `latest` points to, or nullopt when the run has no checkpoint. Throws FormatError
 /// when the pointer or the state file is unreadable.
@@ -37,6 +38,7 @@ std::optional<std::filesystem::path> latestCheckpoint(const std::filesystem::pat
 CheckpointState readCheckpointState(const std::filesystem::path& checkpointDir);
 /// Loads model weights (must match completely), optimiser state and, if present, best weights.
 void loadCheckpointTensors(const std::filesystem::path& checkpointDir, torch::nn::Module& model,
-                           torch::optim::Optimizer& optimizer, StateDict* best);
+                           torch::optim::Optimizer& optimizer, StateDict* best,
+                           torch::Device device = torch::kCPU);
 
 }  // namespace tlab::core

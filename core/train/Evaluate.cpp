@@ -36,8 +36,9 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
   net.eval();
   std::vector<torch::Tensor> parts;
   kept.clear();
+  const torch::Device device = deviceOf(net);
   forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.features(imagesTensor(b)).clone());
+    parts.push_back(net.features(imagesTensor(b).to(device)).to(torch::kCPU).clone());
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
@@ -46,7 +47,7 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
 
 EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vector<size_t>& samples,
                                    const Dataset& dataset) {
-  const auto probs = torch::softmax(logits.to(torch::kFloat), 1).contiguous();
+  const auto probs = torch::softmax(logits.to(torch::kCPU, torch::kFloat), 1).contiguous();
   std::vector<float> p(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
   std::vector<int32_t> labels;
   for (size_t s : samples) labels.push_back(dataset.samples[s].label);
@@ -61,12 +62,14 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
   net.eval();
   std::vector<torch::Tensor> parts;
   std::vector<size_t> kept;
+  const torch::Device device = deviceOf(net);
   forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.forward(imagesTensor(b)));
+    parts.push_back(net.forward(imagesTensor(b).to(device)).to(torch::kCPU));
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
-  const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())}) : torch::cat(parts);
+  const auto logits =
+      parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())}) : torch::cat(parts);
   return metricsFromLogits(logits, kept, *dataset);
 }
 

@@ -46,6 +46,8 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     net = loadBackbone(catalog, cfg.backbone, lo).net;
   }
   net->replaceHead({cfg.head, int64_t(ds->numClasses()), cfg.headHidden, cfg.dropout});
+  const torch::Device device = preferredDevice();
+  net->to(device);
   FreezeSpec spec;
   if (cfg.strategy == Strategy::LinearProbe || cfg.strategy == Strategy::LpFt)
     spec = FreezeSpec::backboneFrozen();
@@ -92,8 +94,8 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     const double lr = o.startLr * std::pow(o.endLr / o.startLr, double(i) / double(o.steps - 1));
     for (auto& g : opt->param_groups()) g.options().set_lr(lr);
     opt->zero_grad();
-    const auto loss =
-        torch::nn::functional::cross_entropy(net->forward(imagesTensor(*b)), labelsTensor(*b));
+    const auto loss = torch::nn::functional::cross_entropy(
+        net->forward(imagesTensor(*b).to(device)), labelsTensor(*b).to(device));
     const double l = loss.item<double>();
     if (!std::isfinite(l)) {
       r.note = "stopped at lr " + std::to_string(lr) + ": the loss became NaN/inf";

@@ -9,11 +9,13 @@ torch::Tensor imagesTensor(Batch& b) {
   return torch::from_blob(b.images.data(), {int64_t(b.size()), b.channels, b.height, b.width});
 }
 
-torch::Tensor labelsTensor(Batch& b) { return torch::from_blob(b.labels.data(), {int64_t(b.size())}, torch::kLong); }
+torch::Tensor labelsTensor(Batch& b) {
+  return torch::from_blob(b.labels.data(), {int64_t(b.size())}, torch::kLong);
+}
 
 double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                        const std::vector<size_t>& indices, const Preprocess& preprocess, size_t batchSize,
-                        int workers) {
+                        const std::vector<size_t>& indices, const Preprocess& preprocess,
+                        size_t batchSize, int workers) {
   if (indices.empty()) return 0;
   LoaderOptions lo;
   lo.batchSize = batchSize;
@@ -27,7 +29,7 @@ double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset>
   net.eval();
   int64_t correct = 0, total = 0;
   while (auto b = loader.next()) {
-    const auto pred = net.forward(imagesTensor(*b)).argmax(1);
+    const auto pred = net.forward(imagesTensor(*b).to(deviceOf(net))).argmax(1).to(torch::kCPU);
     correct += pred.eq(labelsTensor(*b)).sum().item<int64_t>();
     total += int64_t(b->size());
   }
@@ -35,11 +37,15 @@ double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset>
   return total ? double(correct) / double(total) : 0;
 }
 
-std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                                    const std::vector<size_t>& trainIndices, const std::vector<size_t>& evalIndices,
+std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net,
+                                    std::shared_ptr<const Dataset> dataset,
+                                    const std::vector<size_t>& trainIndices,
+                                    const std::vector<size_t>& evalIndices,
                                     const Preprocess& preprocess, const FitOptions& o,
                                     const std::function<void(const FitEpoch&)>& onEpoch) {
   torch::manual_seed(o.seed);
+  const torch::Device device = preferredDevice();
+  net.to(device);
   applyFreezeSpec(net, o.freeze);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   std::vector<double> multipliers;
@@ -49,7 +55,8 @@ std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net, std::shared_ptr<co
     opts->weight_decay(o.weightDecay);
     groups.emplace_back(g.params, std::move(opts));
   }
-  torch::optim::AdamW optimizer(groups, torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+  torch::optim::AdamW optimizer(
+      groups, torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
   LoaderOptions lo;
   lo.batchSize = o.batchSize;
   lo.workers = o.workers;
@@ -67,13 +74,15 @@ std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net, std::shared_ptr<co
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     while (auto b = loader.next()) {
-      const double factor = 0.5 * (1 + std::cos(M_PI * double(step++) / totalSteps));  // cosine decay
+      const double factor =
+          0.5 * (1 + std::cos(M_PI * double(step++) / totalSteps));  // cosine decay
       for (size_t g = 0; g < optimizer.param_groups().size(); ++g) {
-        auto& opts = static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options());
+        auto& opts =
+            static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options());
         opts.lr(o.learningRate * factor * multipliers[g]);
       }
-      const auto x = imagesTensor(*b);
-      const auto y = labelsTensor(*b);
+      const auto x = imagesTensor(*b).to(device);
+      const auto y = labelsTensor(*b).to(device);
       optimizer.zero_grad();
       const auto logits = net.forward(x);
       const auto loss = torch::nn::functional::cross_entropy(logits, y);

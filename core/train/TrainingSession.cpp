@@ -32,12 +32,13 @@ struct Phase {
 
 class Session {
  public:
-  Session(const TrainConfig& c, std::shared_ptr<const Dataset> d, const fs::path& runDir, TrainerControl& control,
-          TrainerObserver* obs)
+  Session(const TrainConfig& c, std::shared_ptr<const Dataset> d, const fs::path& runDir,
+          TrainerControl& control, TrainerObserver* obs)
       : cfg_(c), runDir_(runDir), control_(control), obs_(obs) {
     auto ds = std::make_shared<Dataset>(*d);
     const bool hasTest = ds->splitCount(Split::Test) > 0;
-    assignSplits(*ds, {cfg_.valFraction, hasTest ? 0.0 : cfg_.testFraction, cfg_.seed, SplitPolicy::KeepPredefined});
+    assignSplits(*ds, {cfg_.valFraction, hasTest ? 0.0 : cfg_.testFraction, cfg_.seed,
+                       SplitPolicy::KeepPredefined});
     ds->validate();
     dataset_ = ds;
     train_ = ds->indicesOf(Split::Train);
@@ -62,7 +63,8 @@ class Session {
       bestMetric_ = restored.bestMetric;
       badEpochs_ = restored.epochsWithoutImprovement;
       lrOverride_ = restored.learningRateOverride;
-      for (const auto& r : restored.extraFreezeRules) extraRules_.push_back({r["pattern"], r["frozen"]});
+      for (const auto& r : restored.extraFreezeRules)
+        extraRules_.push_back({r["pattern"], r["frozen"]});
       for (const auto& h : restored.history) out_.result.history.push_back(epochFromJson(h));
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
@@ -75,11 +77,11 @@ class Session {
       const int first = std::max(phase.firstEpoch, startEpoch);
       buildOptimizer(specAt(first));
       if (ckpt && first == startEpoch) {
-        loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_);
+        loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_, device_);
         ckpt.reset();
       }
-      useCache_ = phase.backboneFrozen && cfg_.featureCache && cfg_.batchNorm != BatchNormPolicy::AlwaysTrain &&
-                  cfg_.gradualUnfreezeEvery == 0;
+      useCache_ = phase.backboneFrozen && cfg_.featureCache &&
+                  cfg_.batchNorm != BatchNormPolicy::AlwaysTrain && cfg_.gradualUnfreezeEvery == 0;
       if (useCache_) prepareCache();
       for (int e = first; e < phase.firstEpoch + phase.epochs; ++e) {
         if (!runEpoch(e)) {
@@ -109,9 +111,15 @@ class Session {
     return m;
   }
   static nlohmann::json epochJson(const EpochMetrics& m) {
-    return {{"epoch", m.epoch},           {"epochs", m.epochs},       {"phase", m.phase},
-            {"train_loss", m.trainLoss},   {"train_accuracy", m.trainAccuracy}, {"val_loss", m.valLoss},
-            {"val_accuracy", m.valAccuracy}, {"seconds", m.seconds},  {"lr", m.learningRate},
+    return {{"epoch", m.epoch},
+            {"epochs", m.epochs},
+            {"phase", m.phase},
+            {"train_loss", m.trainLoss},
+            {"train_accuracy", m.trainAccuracy},
+            {"val_loss", m.valLoss},
+            {"val_accuracy", m.valAccuracy},
+            {"seconds", m.seconds},
+            {"lr", m.learningRate},
             {"improved", m.improved}};
   }
 
@@ -130,7 +138,9 @@ class Session {
     torch::manual_seed(cfg_.seed);
     if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
     if (cfg_.strategy == Strategy::Scratch) {
-      net_ = createArchitecture(entry.architecture, std::max<int64_t>(1, int64_t(entry.classNames.size())), entry.channels);
+      net_ = createArchitecture(entry.architecture,
+                                std::max<int64_t>(1, int64_t(entry.classNames.size())),
+                                entry.channels);
       log("from scratch: " + entry.name + " with random initialisation");
     } else {
       BackboneLoadOptions o;
@@ -138,9 +148,13 @@ class Session {
       LoadedBackbone b = loadBackbone(catalog, cfg_.backbone, o);
       net_ = b.net;
       weightsPath_ = b.weightsPath;
-      log("loaded " + entry.name + " weights from " + b.weightsPath.string() + ": " + b.report.summary());
+      log("loaded " + entry.name + " weights from " + b.weightsPath.string() + ": " +
+          b.report.summary());
     }
     net_->replaceHead({cfg_.head, int64_t(dataset_->numClasses()), cfg_.headHidden, cfg_.dropout});
+    device_ = preferredDevice();
+    net_->to(device_);
+    log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU"));
     out_.result.classNames = dataset_->classNames;
     out_.result.preprocess = preprocess_;
     out_.result.architecture = entry.architecture;
@@ -148,18 +162,23 @@ class Session {
       const auto counts = dataset_->classCounts(Split::Train);
       std::vector<float> w;
       for (auto n : counts) w.push_back(n ? float(train_.size()) / float(counts.size() * n) : 0.f);
-      classWeights_ = torch::tensor(w);
+      classWeights_ = torch::tensor(w).to(device_);
     }
     stepsPerEpoch_ = int64_t((train_.size() + size_t(cfg_.batchSize) - 1) / size_t(cfg_.batchSize));
   }
 
   std::vector<Phase> phases() const {
-    const int lp = cfg_.lpEpochs > 0 ? std::min(cfg_.lpEpochs, cfg_.epochs - 1) : std::max(1, cfg_.epochs / 3);
+    const int lp =
+        cfg_.lpEpochs > 0 ? std::min(cfg_.lpEpochs, cfg_.epochs - 1) : std::max(1, cfg_.epochs / 3);
     switch (cfg_.strategy) {
-      case Strategy::LinearProbe: return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
-      case Strategy::FinetuneLast: return {{"fine-tune-last", 0, cfg_.epochs, cfg_.lr, false, cfg_.finetuneStages}};
-      case Strategy::Full: return {{"full", 0, cfg_.epochs, cfg_.lr, false, -1}};
-      case Strategy::Scratch: return {{"scratch", 0, cfg_.epochs, cfg_.lr, false, -1}};
+      case Strategy::LinearProbe:
+        return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
+      case Strategy::FinetuneLast:
+        return {{"fine-tune-last", 0, cfg_.epochs, cfg_.lr, false, cfg_.finetuneStages}};
+      case Strategy::Full:
+        return {{"full", 0, cfg_.epochs, cfg_.lr, false, -1}};
+      case Strategy::Scratch:
+        return {{"scratch", 0, cfg_.epochs, cfg_.lr, false, -1}};
       case Strategy::LpFt:
         if (cfg_.epochs < 2) return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
         return {{"linear-probe", 0, lp, cfg_.lr, true, 0},
@@ -172,7 +191,8 @@ class Session {
     const Phase& p = currentPhase_;
     FreezeSpec s;
     if (cfg_.gradualUnfreezeEvery > 0 && !p.backboneFrozen) {
-      s = gradualUnfreezeSpec(*net_, epoch - p.firstEpoch, 0, cfg_.gradualUnfreezeEvery, cfg_.batchNorm);
+      s = gradualUnfreezeSpec(*net_, epoch - p.firstEpoch, 0, cfg_.gradualUnfreezeEvery,
+                              cfg_.batchNorm);
     } else if (p.trainableStages >= 0) {
       s = FreezeSpec::lastStagesTrainable(*net_, p.trainableStages);
     }
@@ -196,10 +216,11 @@ class Session {
       std::unique_ptr<torch::optim::OptimizerOptions> o;
       switch (cfg_.optimizer) {
         case OptimizerKind::Sgd:
-          o = std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(currentPhase_.lr)
-                                                             .momentum(cfg_.momentum)
-                                                             .nesterov(cfg_.nesterov && cfg_.momentum > 0)
-                                                             .weight_decay(cfg_.weightDecay));
+          o = std::make_unique<torch::optim::SGDOptions>(
+              torch::optim::SGDOptions(currentPhase_.lr)
+                  .momentum(cfg_.momentum)
+                  .nesterov(cfg_.nesterov && cfg_.momentum > 0)
+                  .weight_decay(cfg_.weightDecay));
           break;
         case OptimizerKind::Adam:
           o = std::make_unique<torch::optim::AdamOptions>(
@@ -214,9 +235,16 @@ class Session {
     }
     if (groups.empty()) throw InvalidArgument("nothing to train: every parameter is frozen");
     switch (cfg_.optimizer) {
-      case OptimizerKind::Sgd: optimizer_ = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(currentPhase_.lr)); break;
-      case OptimizerKind::Adam: optimizer_ = std::make_unique<torch::optim::Adam>(groups); break;
-      case OptimizerKind::AdamW: optimizer_ = std::make_unique<torch::optim::AdamW>(groups); break;
+      case OptimizerKind::Sgd:
+        optimizer_ =
+            std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(currentPhase_.lr));
+        break;
+      case OptimizerKind::Adam:
+        optimizer_ = std::make_unique<torch::optim::Adam>(groups);
+        break;
+      case OptimizerKind::AdamW:
+        optimizer_ = std::make_unique<torch::optim::AdamW>(groups);
+        break;
     }
   }
 
@@ -274,7 +302,8 @@ class Session {
     bool allHit = true;
     auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out) {
       if (idx.empty()) return;
-      const std::string key = featureCacheKey(*dataset_, idx, cfg_.backbone, weightsPath_, preprocess_);
+      const std::string key =
+          featureCacheKey(*dataset_, idx, cfg_.backbone, weightsPath_, preprocess_);
       std::string note;
       if (auto hit = cache.load(key, &note)) {
         out = std::move(*hit);
@@ -300,7 +329,7 @@ class Session {
   EvaluationResult evalCached(const CachedFeatures& f) {
     torch::NoGradGuard g;
     net_->eval();
-    const auto logits = net_->classify(f.features);
+    const auto logits = net_->classify(f.features.to(device_));
     return metricsFromLogits(logits, f.samples, *dataset_);
   }
 
@@ -318,13 +347,15 @@ class Session {
       const FreezeSpec next = specAt(epoch);
       if (next.rules.size() != spec_.rules.size()) buildOptimizer(next);  // one more stage opened
     }
-    torch::manual_seed(mixSeed(cfg_.seed, uint64_t(epoch), 0xD20)); // dropout depends on the epoch only
+    torch::manual_seed(
+        mixSeed(cfg_.seed, uint64_t(epoch), 0xD20));  // dropout depends on the epoch only
     setTrainingMode(*net_, spec_);
     if (useCache_) net_->eval();  // frozen backbone unused; the head's dropout is set below
     const auto t0 = Clock::now();
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
-    auto step = [&](const torch::Tensor& x, const torch::Tensor& y, bool features) {
+    auto step = [&](const torch::Tensor& cpuX, const torch::Tensor& cpuY, bool features) {
+      const auto x = cpuX.to(device_), y = cpuY.to(device_);
       const int64_t inPhase = step_ - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_;
       const double lr = learningRate(inPhase);
       for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
@@ -336,7 +367,8 @@ class Session {
       loss.backward();
       if (cfg_.gradClipNorm > 0) {
         std::vector<torch::Tensor> params;
-        for (auto& g : optimizer_->param_groups()) params.insert(params.end(), g.params().begin(), g.params().end());
+        for (auto& g : optimizer_->param_groups())
+          params.insert(params.end(), g.params().begin(), g.params().end());
         torch::nn::utils::clip_grad_norm_(params, cfg_.gradClipNorm);
       }
       optimizer_->step();
@@ -382,7 +414,8 @@ class Session {
       lo.seed = cfg_.seed;
       lo.preprocess = preprocess_;
       lo.augmentation.enabled = cfg_.augment;
-      if (preprocess_.inputSize <= 64) lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
+      if (preprocess_.inputSize <= 64)
+        lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
       DataLoader loader(dataset_, train_, lo);
       loader.startEpoch(uint64_t(epoch));
       while (auto b = loader.next()) {
@@ -405,7 +438,8 @@ class Session {
       const EvaluationResult v = evaluate(val_, valFeat_);
       m.valLoss = v.loss;
       m.valAccuracy = v.accuracy;
-      const double metric = cfg_.earlyStoppingMetric == EarlyStopMetric::ValLoss ? -v.loss : v.accuracy;
+      const double metric =
+          cfg_.earlyStoppingMetric == EarlyStopMetric::ValLoss ? -v.loss : v.accuracy;
       if (bestEpoch_ == 0 || metric > bestMetric_) {
         bestMetric_ = metric;
         bestEpoch_ = m.epoch;
@@ -420,10 +454,11 @@ class Session {
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     out_.result.history.push_back(m);
     if (obs_) obs_->onEpoch(m);
-    if (!runDir_.empty() && cfg_.checkpointEvery > 0 && m.epoch % cfg_.checkpointEvery == 0) checkpoint(m.epoch);
+    if (!runDir_.empty() && cfg_.checkpointEvery > 0 && m.epoch % cfg_.checkpointEvery == 0)
+      checkpoint(m.epoch);
     if (cfg_.earlyStoppingPatience > 0 && badEpochs_ >= cfg_.earlyStoppingPatience) {
-      log("early stopping: no improvement for " + std::to_string(badEpochs_) + " epochs (best epoch " +
-          std::to_string(bestEpoch_) + ")");
+      log("early stopping: no improvement for " + std::to_string(badEpochs_) +
+          " epochs (best epoch " + std::to_string(bestEpoch_) + ")");
       earlyStopped_ = true;
       return false;
     }
@@ -444,7 +479,8 @@ class Session {
     s.bestMetric = bestMetric_;
     s.epochsWithoutImprovement = badEpochs_;
     for (const auto& h : out_.result.history) s.history.push_back(epochJson(h));
-    for (const auto& r : extraRules_) s.extraFreezeRules.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
+    for (const auto& r : extraRules_)
+      s.extraFreezeRules.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
     s.learningRateOverride = lrOverride_;
     s.config = toJson(cfg_);
     saveCheckpoint(runDir_, s, *net_, *optimizer_, best_.empty() ? nullptr : &best_);
@@ -477,6 +513,7 @@ class Session {
   fs::path weightsPath_;
   Preprocess preprocess_;
   torch::Tensor classWeights_;
+  torch::Device device_ = torch::kCPU;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> multipliers_;
   FreezeSpec spec_;
