@@ -3,34 +3,46 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Errors.h"
+#include "core/model/ScriptBackbone.h"
 #include "core/util/FileUtil.h"
 #include "core/weights/StateDict.h"
+#include "core/zoo/BackboneLoader.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net, const ModelBundleInfo& i) {
+void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net,
+                       const ModelBundleInfo& i) {
   fs::create_directories(dir);
-  writeSafetensors(dir / "model.safetensors", stateDictOf(net), {{"format", "transferlab-bundle-v1"}});
+  writeSafetensors(dir / "model.safetensors", stateDictOf(net),
+                   {{"format", "transferlab-bundle-v1"}});
+  if (const auto* s = dynamic_cast<const ScriptBackboneImpl*>(&net)) {
+    // TorchScript in, TorchScript out: the fine-tuned backbone, and backbone + head in one file.
+    s->script().save((dir / "backbone.pt").string());
+    if (i.head.kind == HeadSpec::Kind::Linear)
+      s->exportWithHead().save((dir / "model.pt").string());
+  }
   const auto& p = i.preprocess;
-  json j{{"format_version", 1},
-         {"architecture", i.architecture},
-         {"backbone", i.backbone},
-         {"head",
-          {{"kind", i.head.kind == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
-           {"num_classes", i.head.numClasses},
-           {"hidden", i.head.hidden},
-           {"dropout", i.head.dropout},
-           {"module", net.headName()}}},
-         {"class_names", i.classNames},
-         {"preprocess",
-          {{"input_size", p.inputSize},
-           {"channels", p.channels},
-           {"mean", std::vector<float>(p.mean.begin(), p.mean.begin() + p.channels)},
-           {"std", std::vector<float>(p.std.begin(), p.std.begin() + p.channels)},
-           {"crop_fraction", p.cropFraction},
-           {"resize", "shorter side to input_size / crop_fraction, centre crop, RGB, (x/255 - mean) / std"}}}};
+  json j{
+      {"format_version", 1},
+      {"architecture", i.architecture},
+      {"backbone", i.backbone},
+      {"head",
+       {{"kind", i.head.kind == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
+        {"num_classes", i.head.numClasses},
+        {"hidden", i.head.hidden},
+        {"dropout", i.head.dropout},
+        {"module", net.headName()}}},
+      {"class_names", i.classNames},
+      {"preprocess",
+       {{"input_size", p.inputSize},
+        {"channels", p.channels},
+        {"mean", std::vector<float>(p.mean.begin(), p.mean.begin() + p.channels)},
+        {"std", std::vector<float>(p.std.begin(), p.std.begin() + p.channels)},
+        {"crop_fraction", p.cropFraction},
+        {"resize",
+         "shorter side to input_size / crop_fraction, centre crop, RGB, (x/255 - mean) / std"}}}};
   writeFileAtomic(dir / "model.json", j.dump(2));
 }
 
@@ -44,7 +56,8 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.info.architecture = j.at("architecture").get<std::string>();
     m.info.backbone = j.value("backbone", "");
     const auto& h = j.at("head");
-    m.info.head.kind = h.at("kind").get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
+    m.info.head.kind =
+        h.at("kind").get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
     m.info.head.numClasses = h.at("num_classes").get<int64_t>();
     m.info.head.hidden = h.at("hidden").get<int64_t>();
     m.info.head.dropout = h.at("dropout").get<double>();
@@ -52,7 +65,8 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     const auto& p = j.at("preprocess");
     m.info.preprocess.inputSize = p.at("input_size").get<int>();
     m.info.preprocess.channels = p.at("channels").get<int>();
-    const auto mean = p.at("mean").get<std::vector<float>>(), sd = p.at("std").get<std::vector<float>>();
+    const auto mean = p.at("mean").get<std::vector<float>>(),
+               sd = p.at("std").get<std::vector<float>>();
     for (int c = 0; c < 3; ++c) {
       m.info.preprocess.mean[c] = mean.at(std::min<size_t>(c, mean.size() - 1));
       m.info.preprocess.std[c] = sd.at(std::min<size_t>(c, sd.size() - 1));
@@ -64,10 +78,18 @@ LoadedModel loadModelBundle(const fs::path& dir) {
   if (int64_t(m.info.classNames.size()) != m.info.head.numClasses) {
     throw FormatError(meta.string(), "class_names and head.num_classes disagree");
   }
-  m.net = createArchitecture(m.info.architecture, 10, m.info.preprocess.channels);
+  if (m.info.architecture == "torchscript") {
+    m.net = std::make_shared<ScriptBackboneImpl>(loadTorchScript(dir / "backbone.pt"),
+                                                 m.info.preprocess.inputSize,
+                                                 m.info.preprocess.channels, 10);
+  } else {
+    m.net = createArchitecture(m.info.architecture, 10, m.info.preprocess.channels);
+  }
   m.net->replaceHead(m.info.head);
   const LoadReport r = loadStateDict(*m.net, readSafetensors(dir / "model.safetensors"));
-  if (!r.complete()) throw FormatError((dir / "model.safetensors").string(), "does not fit model.json: " + r.summary());
+  if (!r.complete())
+    throw FormatError((dir / "model.safetensors").string(),
+                      "does not fit model.json: " + r.summary());
   m.net->eval();
   return m;
 }

@@ -6,6 +6,7 @@
 #include "core/Errors.h"
 #include "core/data/DataLoader.h"
 #include "core/dataset/Split.h"
+#include "core/model/ScriptBackbone.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/Evaluate.h"
@@ -131,12 +132,16 @@ class Session {
   }
 
   void setup() {
+    torch::manual_seed(cfg_.seed);
+    if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
     const auto catalog = BackboneCatalog::loadDefault();
+    if (!catalog.find(cfg_.backbone) && fs::is_regular_file(cfg_.backbone)) {
+      setupScript();
+      return;
+    }
     const BackboneEntry& entry = catalog.get(cfg_.backbone);
     preprocess_ = entry.preprocess();
     if (cfg_.imageSize > 0) preprocess_.inputSize = cfg_.imageSize;
-    torch::manual_seed(cfg_.seed);
-    if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
     if (cfg_.strategy == Strategy::Scratch) {
       net_ = createArchitecture(entry.architecture,
                                 std::max<int64_t>(1, int64_t(entry.classNames.size())),
@@ -151,13 +156,32 @@ class Session {
       log("loaded " + entry.name + " weights from " + b.weightsPath.string() + ": " +
           b.report.summary());
     }
+    finishSetup(entry.architecture);
+  }
+
+  // A user's TorchScript file (trusted): ImageNet preprocessing at the configured size.
+  void setupScript() {
+    if (cfg_.strategy == Strategy::Scratch)
+      throw InvalidArgument("from scratch needs a built-in architecture");
+    preprocess_ = Preprocess{};
+    preprocess_.inputSize = cfg_.imageSize > 0 ? cfg_.imageSize : 224;
+    preprocess_.cropFraction = 1.0;
+    net_ = std::make_shared<ScriptBackboneImpl>(loadTorchScript(cfg_.backbone),
+                                                preprocess_.inputSize, 3, 10);
+    weightsPath_ = cfg_.backbone;
+    log("imported TorchScript backbone " + cfg_.backbone + " (" +
+        std::to_string(net_->featureDim()) + " features)");
+    finishSetup("torchscript");
+  }
+
+  void finishSetup(const std::string& architecture) {
     net_->replaceHead({cfg_.head, int64_t(dataset_->numClasses()), cfg_.headHidden, cfg_.dropout});
     device_ = preferredDevice();
     net_->to(device_);
     log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU"));
     out_.result.classNames = dataset_->classNames;
     out_.result.preprocess = preprocess_;
-    out_.result.architecture = entry.architecture;
+    out_.result.architecture = architecture;
     if (cfg_.classWeighted) {
       const auto counts = dataset_->classCounts(Split::Train);
       std::vector<float> w;
