@@ -28,8 +28,9 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Forward multiply-accumulates per image of the convolutions and the classifier.
 double gmacPerImage(const std::string& model, int64_t size, int64_t classes) {
   if (model == "efficientnet_lite0") {
-    const int64_t stages[7][5] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
-                                  {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1}};
+    const int64_t stages[7][5] = {{1, 3, 1, 16, 1}, {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2},
+                                  {6, 3, 2, 80, 3}, {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4},
+                                  {6, 3, 1, 320, 1}};
     int64_t h = ceilDiv(size, 2);
     double macs = double(h * h) * 32 * 3 * 9;
     int64_t in = 32;
@@ -38,15 +39,20 @@ double gmacPerImage(const std::string& model, int64_t size, int64_t classes) {
         const int64_t stride = r == 0 ? s[2] : 1, hidden = in * s[0];
         if (s[0] != 1) macs += double(h * h) * double(in * hidden);
         h = ceilDiv(h, stride);
-        macs += double(h * h) * double(hidden * s[1] * s[1]) + double(h * h) * double(hidden * s[3]);
+        macs +=
+            double(h * h) * double(hidden * s[1] * s[1]) + double(h * h) * double(hidden * s[3]);
         in = s[3];
       }
     }
     return (macs + double(h * h) * 320 * 1280 + 1280.0 * double(classes)) / 1e9;
   }
-  // ResNet-18 and MobileNetV2 are torchvision's: the per-image counts of ../shared/bench/roofline.txt.
+  // ResNet-18 and MobileNetV2 are torchvision's: the per-image counts of
+  // ../shared/bench/roofline.txt.
   static const std::map<std::pair<std::string, int64_t>, double> kTable = {
-      {{"resnet18", 96}, 0.334}, {{"resnet18", 224}, 1.814}, {{"mobilenet_v2", 96}, 0.056}, {{"mobilenet_v2", 224}, 0.301}};
+      {{"resnet18", 96}, 0.334},
+      {{"resnet18", 224}, 1.814},
+      {{"mobilenet_v2", 96}, 0.056},
+      {{"mobilenet_v2", 224}, 0.301}};
   const auto it = kTable.find({model, size});
   return it == kTable.end() ? 0 : it->second;
 }
@@ -59,42 +65,51 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a = {{"--model", "resnet18"}, {"--size", "224"}, {"--batch", "32"},
-                                          {"--freeze", "none"},    {"--steps", "5"},   {"--warmup", "2"},
-                                          {"--phases", "train,infer"}, {"--channels-last", "auto"}};
+  std::map<std::string, std::string> a = {
+      {"--model", "resnet18"},     {"--size", "224"},          {"--batch", "32"},
+      {"--freeze", "none"},        {"--steps", "5"},           {"--warmup", "2"},
+      {"--phases", "train,infer"}, {"--channels-last", "auto"}};
   for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   const RuntimeReport rt = configureRuntime({0, false});
   const std::string model = a["--model"];
   const int64_t size = std::stoll(a["--size"]), batch = std::stoll(a["--batch"]), classes = 10;
   const int steps = std::stoi(a["--steps"]), warmup = std::stoi(a["--warmup"]);
-  // channels_last pays off for depthwise convolutions (MobileNetV2 +45% at 224 here).
-  const bool channelsLast = a["--channels-last"] == "on" || (a["--channels-last"] == "auto" && model != "resnet18");
+  // auto: the layout the training engine itself picks for this architecture.
+  const bool channelsLast = a["--channels-last"] == "on" ||
+                            (a["--channels-last"] == "auto" &&
+                             preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast);
   torch::manual_seed(0);
   auto net = createArchitecture(model, classes, 3);
-  const FreezeSpec spec = a["--freeze"] == "backbone" ? FreezeSpec::backboneFrozen() : FreezeSpec::allTrainable();
+  const FreezeSpec spec =
+      a["--freeze"] == "backbone" ? FreezeSpec::backboneFrozen() : FreezeSpec::allTrainable();
   applyFreezeSpec(*net, spec);
-  const auto memoryFormat = channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  if (channelsLast) {
-    for (auto& p : net->parameters()) {
-      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-    }
-  }
+  const auto memoryFormat =
+      channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  if (channelsLast) setMemoryFormat(*net, torch::MemoryFormat::ChannelsLast);
   std::vector<torch::Tensor> xs, ys;
   for (int i = 0; i < 4; ++i) {
     xs.push_back(torch::randn({batch, 3, size, size}).contiguous(memoryFormat));
     ys.push_back(torch::randint(0, classes, {batch}, torch::kLong));
   }
   std::vector<torch::Tensor> params;
-  for (auto& g : trainableParameterGroups(*net, spec)) params.insert(params.end(), g.params.begin(), g.params.end());
+  for (auto& g : trainableParameterGroups(*net, spec))
+    params.insert(params.end(), g.params.begin(), g.params.end());
   torch::optim::SGD opt(params, torch::optim::SGDOptions(0.01).momentum(0.9));
   const double gmac = gmacPerImage(model, size, classes);
   // Backward: dX everywhere it must flow and dW for trainable layers (as py_finetune.py counts).
-  const double trainGflop = a["--freeze"] == "backbone" ? 2 * gmac + 4 * (1280.0 * classes / 1e9) : 3 * 2 * gmac;
+  const double trainGflop =
+      a["--freeze"] == "backbone" ? 2 * gmac + 4 * (1280.0 * classes / 1e9) : 3 * 2 * gmac;
   auto report = [&](const char* phase, const std::vector<double>& ts, double gflopPerImage) {
     const double med = median(ts), best = *std::min_element(ts.begin(), ts.end());
-    nlohmann::json j{{"impl", "transferlab"}, {"model", model}, {"size", size}, {"batch", batch},
-                     {"freeze", a["--freeze"]}, {"phase", phase}, {"threads", rt.intraOpThreads},
-                     {"channels_last", channelsLast}, {"img_per_s_median", double(batch) / med},
+    nlohmann::json j{{"impl", "transferlab"},
+                     {"model", model},
+                     {"size", size},
+                     {"batch", batch},
+                     {"freeze", a["--freeze"]},
+                     {"phase", phase},
+                     {"threads", rt.intraOpThreads},
+                     {"channels_last", channelsLast},
+                     {"img_per_s_median", double(batch) / med},
                      {"img_per_s_best", double(batch) / best}};
     if (gflopPerImage > 0) j["gflops_achieved"] = gflopPerImage * double(batch) / med;
     std::printf("%s\n", j.dump().c_str());
@@ -107,9 +122,11 @@ int main(int argc, char** argv) {
     for (int i = 0; i < warmup + steps; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       opt.zero_grad();
-      torch::nn::functional::cross_entropy(net->forward(xs[size_t(i) % 4]), ys[size_t(i) % 4]).backward();
+      torch::nn::functional::cross_entropy(net->forward(xs[size_t(i) % 4]), ys[size_t(i) % 4])
+          .backward();
       opt.step();
-      if (i >= warmup) ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (i >= warmup)
+        ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     report("train", ts, a["--freeze"] == "backbone" ? 0 : trainGflop);
   }
@@ -120,7 +137,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < warmup + steps; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       net->forward(xs[size_t(i) % 4]);
-      if (i >= warmup) ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (i >= warmup)
+        ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     report("infer", ts, 2 * gmac);
   }

@@ -59,6 +59,33 @@ torch::Device deviceOf(const torch::nn::Module& module) {
   return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
 }
 
+torch::MemoryFormat preferredMemoryFormat(const std::string& architecture) {
+  return architecture == "mobilenet_v2" || architecture == "efficientnet_lite0"
+             ? torch::MemoryFormat::ChannelsLast
+             : torch::MemoryFormat::Contiguous;
+}
+
+void setMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format) {
+  torch::NoGradGuard noGrad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+  }
+  for (auto& b : module.buffers()) {
+    if (b.dim() == 4) b.set_data(b.data().contiguous(format));
+  }
+}
+
+torch::MemoryFormat memoryFormatOf(const torch::nn::Module& module) {
+  for (const auto& p : module.parameters()) {
+    if (p.dim() == 4) {
+      return !p.is_contiguous() && p.is_contiguous(torch::MemoryFormat::ChannelsLast)
+                 ? torch::MemoryFormat::ChannelsLast
+                 : torch::MemoryFormat::Contiguous;
+    }
+  }
+  return torch::MemoryFormat::Contiguous;
+}
+
 ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
                                    int64_t inChannels) {
   if (arch == "resnet18") return std::make_shared<ResNetImpl>(ResNetDepth::R18, numClasses);

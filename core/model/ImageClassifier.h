@@ -76,6 +76,15 @@ torch::Device preferredDevice();
 /// The device a module's parameters live on (CPU for a module without parameters).
 torch::Device deviceOf(const torch::nn::Module& module);
 
+/// The layout an architecture runs fastest in on this kind of CPU: channels_last for the
+/// depthwise networks (MobileNetV2 training at 224 measured 2.1x faster than plain PyTorch with
+/// it), the default layout otherwise (no gain measured for ResNet-18).
+torch::MemoryFormat preferredMemoryFormat(const std::string& architecture);
+/// Re-lays out every 4-D parameter and buffer of `module` in place.
+void setMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format);
+/// The layout of a module's first 4-D parameter (Contiguous when it has none).
+torch::MemoryFormat memoryFormatOf(const torch::nn::Module& module);
+
 /// Architectures: "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
 /// "small_cnn". Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
 ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,

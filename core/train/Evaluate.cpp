@@ -37,8 +37,10 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
   std::vector<torch::Tensor> parts;
   kept.clear();
   const torch::Device device = deviceOf(net);
+  const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.features(imagesTensor(b).to(device)).to(torch::kCPU).clone());
+    parts.push_back(
+        net.features(imagesTensor(b).to(device).contiguous(format)).to(torch::kCPU).clone());
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
@@ -63,8 +65,9 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
   std::vector<torch::Tensor> parts;
   std::vector<size_t> kept;
   const torch::Device device = deviceOf(net);
+  const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.forward(imagesTensor(b).to(device)).to(torch::kCPU));
+    parts.push_back(net.forward(imagesTensor(b).to(device).contiguous(format)).to(torch::kCPU));
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);

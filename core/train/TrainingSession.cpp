@@ -178,7 +178,10 @@ class Session {
     net_->replaceHead({cfg_.head, int64_t(dataset_->numClasses()), cfg_.headHidden, cfg_.dropout});
     device_ = preferredDevice();
     net_->to(device_);
-    log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU"));
+    memoryFormat_ = preferredMemoryFormat(architecture);
+    setMemoryFormat(*net_, memoryFormat_);
+    log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU") +
+        (memoryFormat_ == torch::MemoryFormat::ChannelsLast ? " (channels_last)" : ""));
     out_.result.classNames = dataset_->classNames;
     out_.result.preprocess = preprocess_;
     out_.result.architecture = architecture;
@@ -379,7 +382,8 @@ class Session {
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     auto step = [&](const torch::Tensor& cpuX, const torch::Tensor& cpuY, bool features) {
-      const auto x = cpuX.to(device_), y = cpuY.to(device_);
+      const auto x = features ? cpuX.to(device_) : cpuX.to(device_).contiguous(memoryFormat_);
+      const auto y = cpuY.to(device_);
       const int64_t inPhase = step_ - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_;
       const double lr = learningRate(inPhase);
       for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
@@ -538,6 +542,7 @@ class Session {
   Preprocess preprocess_;
   torch::Tensor classWeights_;
   torch::Device device_ = torch::kCPU;
+  torch::MemoryFormat memoryFormat_ = torch::MemoryFormat::Contiguous;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> multipliers_;
   FreezeSpec spec_;

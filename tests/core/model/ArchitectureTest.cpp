@@ -19,10 +19,13 @@ int64_t countParams(const ImageClassifier& net) {
 
 TEST(Architecture, ParameterCountsEqualUpstream) {
   // torchvision (resnet*, mobilenet_v2) and the EfficientNet-Lite0 weights file, 1000 classes.
-  const std::pair<const char*, int64_t> expected[] = {{"resnet18", 11689512}, {"resnet34", 21797672},
-                                                      {"resnet50", 25557032}, {"mobilenet_v2", 3504872},
+  const std::pair<const char*, int64_t> expected[] = {{"resnet18", 11689512},
+                                                      {"resnet34", 21797672},
+                                                      {"resnet50", 25557032},
+                                                      {"mobilenet_v2", 3504872},
                                                       {"efficientnet_lite0", 4652008}};
-  for (const auto& [arch, count] : expected) EXPECT_EQ(countParams(createArchitecture(arch, 1000)), count) << arch;
+  for (const auto& [arch, count] : expected)
+    EXPECT_EQ(countParams(createArchitecture(arch, 1000)), count) << arch;
   EXPECT_EQ(countParams(createArchitecture("small_cnn", 10, 1)), 94186);
   EXPECT_THROW(createArchitecture("vgg16", 10), InvalidArgument);
 }
@@ -48,7 +51,8 @@ TEST(Architecture, StateDictKeysAndShapesMatchUpstreamExactly) {
     const auto upstream = readKeys(std::string("keys_") + arch + ".txt");
     ASSERT_FALSE(upstream.empty()) << arch;
     std::map<std::string, std::vector<int64_t>> ours;
-    for (const auto& [k, v] : stateDictOf(*createArchitecture(arch, 1000))) ours[k] = v.sizes().vec();
+    for (const auto& [k, v] : stateDictOf(*createArchitecture(arch, 1000)))
+      ours[k] = v.sizes().vec();
     EXPECT_EQ(ours, upstream) << arch;
   }
 }
@@ -58,11 +62,14 @@ TEST(Architecture, ForwardShapesAndTfSamePadding) {
   for (const char* arch : {"resnet18", "mobilenet_v2", "efficientnet_lite0"}) {
     auto net = createArchitecture(arch, 7);
     net->eval();
-    EXPECT_EQ(net->forward(torch::zeros({2, 3, 96, 96})).sizes().vec(), (std::vector<int64_t>{2, 7})) << arch;
+    EXPECT_EQ(net->forward(torch::zeros({2, 3, 96, 96})).sizes().vec(),
+              (std::vector<int64_t>{2, 7}))
+        << arch;
     EXPECT_EQ(net->features(torch::zeros({1, 3, 64, 64})).size(1), net->featureDim()) << arch;
   }
   auto small = createArchitecture("small_cnn", 10, 1);
-  EXPECT_EQ(small->forward(torch::zeros({3, 1, 28, 28})).sizes().vec(), (std::vector<int64_t>{3, 10}));
+  EXPECT_EQ(small->forward(torch::zeros({3, 1, 28, 28})).sizes().vec(),
+            (std::vector<int64_t>{3, 10}));
 }
 
 TEST(Architecture, ReplacingTheHeadKeepsTheBackbone) {
@@ -87,6 +94,28 @@ TEST(Architecture, StagesCoverTheBackbone) {
   EXPECT_EQ(stages[2].modules, (std::vector<std::string>{"features.2", "features.3"}));
   EXPECT_EQ(stages.back().modules, (std::vector<std::string>{"features.18"}));
   EXPECT_EQ(createArchitecture("efficientnet_lite0", 10)->stages()[6].modules.size(), 4u);
+}
+
+}  // namespace
+}  // namespace tlab::core
+
+namespace tlab::core {
+namespace {
+
+TEST(Architecture, ChannelsLastGivesTheSameOutputs) {
+  EXPECT_EQ(preferredMemoryFormat("mobilenet_v2"), torch::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(preferredMemoryFormat("resnet18"), torch::MemoryFormat::Contiguous);
+  torch::manual_seed(4);
+  auto net = createArchitecture("mobilenet_v2", 5);
+  net->eval();
+  torch::NoGradGuard g;
+  const auto x = torch::randn({2, 3, 64, 64});
+  const auto before = net->forward(x);
+  EXPECT_EQ(memoryFormatOf(*net), torch::MemoryFormat::Contiguous);
+  setMemoryFormat(*net, torch::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(memoryFormatOf(*net), torch::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(torch::allclose(net->forward(x.contiguous(torch::MemoryFormat::ChannelsLast)), before,
+                              1e-4, 1e-5));
 }
 
 }  // namespace

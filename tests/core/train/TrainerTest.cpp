@@ -44,7 +44,8 @@ std::shared_ptr<Dataset> squares(int perClassTrain = 30) {
     Sample s;
     s.index = i;
     s.label = i % 3;
-    s.split = i < 3 * perClassTrain ? Split::Train : (i < 3 * (perClassTrain + 10) ? Split::Val : Split::Test);
+    s.split = i < 3 * perClassTrain ? Split::Train
+                                    : (i < 3 * (perClassTrain + 10) ? Split::Val : Split::Test);
     ds->samples.push_back(s);
   }
   return ds;
@@ -128,7 +129,8 @@ TEST(Trainer, LinearProbeLeavesTheBackboneBitIdentical) {
   t.start();
   t.join();
   ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
-  const auto fresh = readSafetensors(std::string(TLAB_SOURCE_DIR) + "/resources/small_cnn_fmnist.safetensors");
+  const auto fresh =
+      readSafetensors(std::string(TLAB_SOURCE_DIR) + "/resources/small_cnn_fmnist.safetensors");
   const auto trained = t.model()->named_parameters();
   const auto buffers = t.model()->named_buffers();
   int checked = 0;
@@ -154,7 +156,8 @@ TEST(Trainer, PauseResumeAndCancelBetweenBatches) {
   Trainer t(smallConfig(Strategy::Full, 5), squares(), {}, &rec);
   trainer = &t;
   t.start();
-  for (int i = 0; i < 400 && std::count(rec.states.begin(), rec.states.end(), RunState::Paused) == 0; ++i) {
+  for (int i = 0;
+       i < 400 && std::count(rec.states.begin(), rec.states.end(), RunState::Paused) == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(std::count(rec.states.begin(), rec.states.end(), RunState::Paused), 1);
@@ -238,7 +241,8 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRunInDeterministicMode) {
   EXPECT_EQ(b2.result().history.size(), 3u);
   const auto wa = weightsOf(a), wb = weightsOf(b2);
   ASSERT_EQ(wa.size(), wb.size());
-  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i].second, wb[i].second)) << wa[i].first;
+  for (size_t i = 0; i < wa.size(); ++i)
+    EXPECT_TRUE(torch::equal(wa[i].second, wb[i].second)) << wa[i].first;
 }
 
 TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
@@ -268,7 +272,9 @@ TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
   }
   const auto [fourth, l4] = run(ds);
   EXPECT_EQ(fourth.featureCache, "miss");
-  EXPECT_TRUE(std::any_of(l4.begin(), l4.end(), [](const std::string& s) { return s.find("corrupt") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(l4.begin(), l4.end(), [](const std::string& s) {
+    return s.find("corrupt") != std::string::npos;
+  }));
 }
 
 TEST(Trainer, ExportedBundlePredictsLikeTheTrainedModel) {
@@ -278,8 +284,12 @@ TEST(Trainer, ExportedBundlePredictsLikeTheTrainedModel) {
   t.join();
   const auto& r = t.result();
   ASSERT_EQ(r.state, RunState::Finished) << r.error;
-  exportModelBundle(dir / "model", *t.model(), {r.architecture, "small_cnn_fmnist", {HeadSpec::Kind::Linear, 3, 256, 0.2},
-                                                r.classNames, r.preprocess});
+  exportModelBundle(dir / "model", *t.model(),
+                    {r.architecture,
+                     "small_cnn_fmnist",
+                     {HeadSpec::Kind::Linear, 3, 256, 0.2},
+                     r.classNames,
+                     r.preprocess});
   const LoadedModel m = loadModelBundle(dir / "model");
   EXPECT_EQ(m.info.classNames, r.classNames);
   torch::NoGradGuard g;
@@ -288,6 +298,21 @@ TEST(Trainer, ExportedBundlePredictsLikeTheTrainedModel) {
   EXPECT_TRUE(torch::allclose(t.model()->forward(x), m.net->forward(x)));
   test::writeText(dir / "model/model.json", "{broken");
   EXPECT_THROW(loadModelBundle(dir / "model"), FormatError);
+}
+
+TEST(Trainer, DepthwiseNetworksTrainInChannelsLast) {
+  TrainConfig c = smallConfig(Strategy::Scratch, 1);
+  c.backbone = "mobilenet_v2";  // random init: no weights needed
+  c.imageSize = 32;
+  Recorder rec;
+  Trainer t(c, squares(), {}, &rec);
+  t.start();
+  t.join();
+  ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
+  EXPECT_EQ(memoryFormatOf(*t.model()), torch::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(std::any_of(rec.logs.begin(), rec.logs.end(), [](const std::string& s) {
+    return s.find("channels_last") != std::string::npos;
+  }));
 }
 
 TEST(Trainer, FailuresAreReportedNotThrown) {
