@@ -13,12 +13,6 @@ namespace {
 
 constexpr uint64_t kMaxManifestBytes = 1ULL << 30;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
@@ -29,8 +23,8 @@ bool isHeader(const std::vector<std::string>& f) {
   static const char* kPath[] = {"path", "file", "filename", "image", "filepath", "image_path"};
   static const char* kLabel[] = {"label", "class", "category", "target"};
   if (f.size() < 2) return false;
-  const std::string a = lower(trim(f[0]));
-  const std::string b = lower(trim(f[1]));
+  const std::string a = asciiLower(trim(f[0]));
+  const std::string b = asciiLower(trim(f[1]));
   return std::any_of(std::begin(kPath), std::end(kPath), [&](const char* k) { return a == k; }) &&
          std::any_of(std::begin(kLabel), std::end(kLabel), [&](const char* k) { return b == k; });
 }

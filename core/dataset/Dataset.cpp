@@ -6,6 +6,7 @@
 
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
+#include "core/util/Utf8.h"
 
 namespace tlab::core {
 
@@ -24,9 +25,7 @@ const char* splitName(Split split) {
 }
 
 std::optional<Split> parseSplit(std::string_view text) {
-  std::string s(text);
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string s = asciiLower(std::string(text));
   if (s == "train" || s == "training") return Split::Train;
   if (s == "val" || s == "valid" || s == "validation" || s == "dev") return Split::Val;
   if (s == "test" || s == "testing") return Split::Test;

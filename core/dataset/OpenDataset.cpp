@@ -1,10 +1,12 @@
 #include <algorithm>
+#include <fstream>
 
 #include "core/Errors.h"
 #include "core/dataset/Hdf5Dataset.h"
 #include "core/dataset/Readers.h"
 #include "core/image/ImageDecoder.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Utf8.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -34,10 +36,10 @@ bool folderIsText(const fs::path& dir) {
 
 // A CSV whose header names a "text" column is a text dataset; otherwise an image manifest.
 bool csvIsText(const fs::path& file) {
-  const std::string head = readTextFile(file, 1ULL << 40).substr(0, 4096);
-  std::string first = head.substr(0, head.find('\n'));
-  std::transform(first.begin(), first.end(), first.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ifstream in(file, std::ios::binary);  // the header line only, not the whole file
+  std::string first;
+  std::getline(in, first);
+  first = asciiLower(first.substr(0, 4096));
   for (const char* sep : {",", "\t"}) {
     if (first.rfind(std::string("text") + sep, 0) == 0 ||
         first.find(std::string(sep) + "text") != std::string::npos) {

@@ -21,12 +21,6 @@ struct Row {
   std::string path;
 };
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // Accepts a row once its text, label and split are known good; otherwise records why not.
 void addRow(std::vector<Row>& rows, std::vector<SkippedItem>& skipped, const std::string& file,
             size_t line, Row row, const std::string& splitText) {
@@ -64,7 +58,7 @@ void readDelimited(const fs::path& path, const std::string& content, std::vector
   if (!parsed.records.empty()) {
     const auto& head = parsed.records[0].fields;
     std::map<std::string, int> cols;
-    for (size_t i = 0; i < head.size(); ++i) cols[lower(head[i])] = int(i);
+    for (size_t i = 0; i < head.size(); ++i) cols[asciiLower(head[i])] = int(i);
     if (cols.count("text") && cols.count("label")) {
       textCol = cols["text"];
       labelCol = cols["label"];

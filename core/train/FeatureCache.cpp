@@ -16,11 +16,15 @@ namespace tlab::core {
 namespace fs = std::filesystem;
 using hdf5::Handle;
 
-std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indices, const std::string& backboneId,
-                            const fs::path& weightsFile, const Preprocess& p) {
+std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indices,
+                            const std::string& backboneId, const std::string& weightsDigest,
+                            const Preprocess& p) {
   std::ostringstream d;
-  d << "tlab-features-v1\n" << ds.source.string() << "\n" << ds.format << "\n" << backboneId << "\n";
-  d << (weightsFile.empty() ? std::string("random") : sha256File(weightsFile)) << "\n";
+  d << "tlab-features-v1\n"
+    << ds.source.string() << "\n"
+    << ds.format << "\n"
+    << backboneId << "\n";
+  d << weightsDigest << "\n";
   d << p.inputSize << " " << p.channels << " " << p.cropFraction;
   for (int c = 0; c < 3; ++c) d << " " << p.mean[c] << " " << p.std[c];
   d << "\n";
@@ -43,7 +47,9 @@ FeatureCache::FeatureCache(fs::path directory) : directory_(std::move(directory)
   fs::create_directories(directory_, ec);
 }
 
-fs::path FeatureCache::fileFor(const std::string& key) const { return directory_ / (key.substr(0, 32) + ".h5"); }
+fs::path FeatureCache::fileFor(const std::string& key) const {
+  return directory_ / (key.substr(0, 32) + ".h5");
+}
 
 std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::string* note) const {
   const fs::path path = fileFor(key);
@@ -62,7 +68,8 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::st
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.get(), 64);
     char stored[65] = {};
-    if (H5Aread(attr.get(), type.get(), stored) < 0 || key != std::string(stored, strnlen(stored, 64))) {
+    if (H5Aread(attr.get(), type.get(), stored) < 0 ||
+        key != std::string(stored, strnlen(stored, 64))) {
       return reject("written for different data (key mismatch)");
     }
   }
@@ -72,7 +79,8 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::st
   hsize_t fd[2] = {0, 0}, sd[1] = {0};
   {
     Handle fs1(H5Dget_space(feats.get()), H5Sclose), ss(H5Dget_space(samples.get()), H5Sclose);
-    if (H5Sget_simple_extent_ndims(fs1.get()) != 2 || H5Sget_simple_extent_ndims(ss.get()) != 1) return reject("bad ranks");
+    if (H5Sget_simple_extent_ndims(fs1.get()) != 2 || H5Sget_simple_extent_ndims(ss.get()) != 1)
+      return reject("bad ranks");
     H5Sget_simple_extent_dims(fs1.get(), fd, nullptr);
     H5Sget_simple_extent_dims(ss.get(), sd, nullptr);
   }
@@ -80,8 +88,10 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::st
   CachedFeatures out;
   out.features = torch::empty({int64_t(fd[0]), int64_t(fd[1])});
   std::vector<int64_t> idx(sd[0]);
-  if ((fd[0] && H5Dread(feats.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.features.data_ptr<float>()) < 0) ||
-      (sd[0] && H5Dread(samples.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()) < 0)) {
+  if ((fd[0] && H5Dread(feats.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        out.features.data_ptr<float>()) < 0) ||
+      (sd[0] &&
+       H5Dread(samples.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()) < 0)) {
     return reject("unreadable data");
   }
   out.samples.assign(idx.begin(), idx.end());
@@ -99,16 +109,25 @@ void FeatureCache::store(const std::string& key, const CachedFeatures& f) const 
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!file.valid()) throw IoError(tmp.string(), "cannot create feature cache file");
     hsize_t fd[2] = {hsize_t(feats.size(0)), hsize_t(feats.size(1))}, sd[1] = {hsize_t(idx.size())};
-    Handle fsp(H5Screate_simple(2, fd, nullptr), H5Sclose), ssp(H5Screate_simple(1, sd, nullptr), H5Sclose);
-    Handle fds(H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, fsp.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-    Handle sds(H5Dcreate2(file.get(), "samples", H5T_STD_I64LE, ssp.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    Handle fsp(H5Screate_simple(2, fd, nullptr), H5Sclose),
+        ssp(H5Screate_simple(1, sd, nullptr), H5Sclose);
+    Handle fds(H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, fsp.get(), H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose);
+    Handle sds(H5Dcreate2(file.get(), "samples", H5T_STD_I64LE, ssp.get(), H5P_DEFAULT, H5P_DEFAULT,
+                          H5P_DEFAULT),
+               H5Dclose);
     bool ok = fds.valid() && sds.valid();
-    if (ok && fd[0]) ok = H5Dwrite(fds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, feats.data_ptr<float>()) >= 0;
-    if (ok && sd[0]) ok = H5Dwrite(sds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()) >= 0;
+    if (ok && fd[0])
+      ok = H5Dwrite(fds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                    feats.data_ptr<float>()) >= 0;
+    if (ok && sd[0])
+      ok = H5Dwrite(sds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()) >= 0;
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.get(), 64);
     Handle scalar(H5Screate(H5S_SCALAR), H5Sclose);
-    Handle attr(H5Acreate2(file.get(), "key", type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    Handle attr(H5Acreate2(file.get(), "key", type.get(), scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose);
     std::string padded = key;
     padded.resize(64, '\0');
     ok = ok && attr.valid() && H5Awrite(attr.get(), type.get(), padded.data()) >= 0;

@@ -21,11 +21,14 @@ namespace tlab::core {
 
 struct CachedFeatures;
 
-/// SHA-256 over a canonical description of what the features depend on.
-std::string featureCacheKey(const Dataset& dataset, const std::vector<size_t>& indices, const std::string& backboneId,
-                            const std::filesystem::path& weightsFile, const Preprocess& preprocess);
+/// SHA-256 over a canonical description of what the features depend on; `weightsDigest` is the
+/// weights file's SHA-256 (or "random"), computed once by the caller for all splits.
+std::string featureCacheKey(const Dataset& dataset, const std::vector<size_t>& indices,
+                            const std::string& backboneId, const std::string& weightsDigest,
+                            const Preprocess& preprocess);
 
-/// Default location: $XDG_CACHE_HOME/transferlab/features (or ~/.cache/...; TLAB_CACHE_DIR/../features).
+/// Default location: $XDG_CACHE_HOME/transferlab/features (or ~/.cache/...;
+/// TLAB_CACHE_DIR/../features).
 std::filesystem::path featureCacheDirectory();
 
 class FeatureCache {

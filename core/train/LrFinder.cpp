@@ -6,6 +6,7 @@
 #include "core/data/DataLoader.h"
 #include "core/dataset/Split.h"
 #include "core/model/FreezeSpec.h"
+#include "core/train/Optimizer.h"
 #include "core/train/SupervisedFit.h"
 #include "core/zoo/BackboneLoader.h"
 
@@ -55,17 +56,7 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     spec = FreezeSpec::lastStagesTrainable(*net, cfg.finetuneStages);
   spec.batchNorm = cfg.batchNorm;
   applyFreezeSpec(*net, spec);
-  std::vector<torch::Tensor> params;
-  for (auto& g : trainableParameterGroups(*net, spec))
-    params.insert(params.end(), g.params.begin(), g.params.end());
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (cfg.optimizer == OptimizerKind::Sgd) {
-    opt = std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.startLr).momentum(cfg.momentum));
-  } else {
-    opt = std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(o.startLr).weight_decay(cfg.weightDecay));
-  }
+  auto opt = makeOptimizer(cfg, trainableParameterGroups(*net, spec), o.startLr);
   Preprocess pre = entry.preprocess();
   if (cfg.imageSize > 0) pre.inputSize = cfg.imageSize;
   LoaderOptions lo;

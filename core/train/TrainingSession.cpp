@@ -12,9 +12,11 @@
 #include "core/train/Evaluate.h"
 #include "core/train/FeatureCache.h"
 #include "core/train/LrSchedule.h"
+#include "core/train/Optimizer.h"
 #include "core/train/SupervisedFit.h"
 #include "core/util/Random.h"
 #include "core/zoo/BackboneLoader.h"
+#include "core/zoo/Download.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -236,43 +238,10 @@ class Session {
   void buildOptimizer(const FreezeSpec& spec) {
     spec_ = spec;
     applyFreezeSpec(*net_, spec);
+    const auto groups = trainableParameterGroups(*net_, spec);
     multipliers_.clear();
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (auto& g : trainableParameterGroups(*net_, spec)) {
-      multipliers_.push_back(g.lrMultiplier);
-      std::unique_ptr<torch::optim::OptimizerOptions> o;
-      switch (cfg_.optimizer) {
-        case OptimizerKind::Sgd:
-          o = std::make_unique<torch::optim::SGDOptions>(
-              torch::optim::SGDOptions(currentPhase_.lr)
-                  .momentum(cfg_.momentum)
-                  .nesterov(cfg_.nesterov && cfg_.momentum > 0)
-                  .weight_decay(cfg_.weightDecay));
-          break;
-        case OptimizerKind::Adam:
-          o = std::make_unique<torch::optim::AdamOptions>(
-              torch::optim::AdamOptions(currentPhase_.lr).weight_decay(cfg_.weightDecay));
-          break;
-        case OptimizerKind::AdamW:
-          o = std::make_unique<torch::optim::AdamWOptions>(
-              torch::optim::AdamWOptions(currentPhase_.lr).weight_decay(cfg_.weightDecay));
-          break;
-      }
-      groups.emplace_back(g.params, std::move(o));
-    }
-    if (groups.empty()) throw InvalidArgument("nothing to train: every parameter is frozen");
-    switch (cfg_.optimizer) {
-      case OptimizerKind::Sgd:
-        optimizer_ =
-            std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(currentPhase_.lr));
-        break;
-      case OptimizerKind::Adam:
-        optimizer_ = std::make_unique<torch::optim::Adam>(groups);
-        break;
-      case OptimizerKind::AdamW:
-        optimizer_ = std::make_unique<torch::optim::AdamW>(groups);
-        break;
-    }
+    for (const auto& g : groups) multipliers_.push_back(g.lrMultiplier);
+    optimizer_ = makeOptimizer(cfg_, groups, currentPhase_.lr);
   }
 
   double learningRate(int64_t stepInPhase) const {
@@ -326,11 +295,13 @@ class Session {
 
   void prepareCache() {
     FeatureCache cache(featureCacheDirectory());
+    const std::string weightsDigest =
+        weightsPath_.empty() ? std::string("random") : sha256File(weightsPath_);
     bool allHit = true;
     auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out) {
       if (idx.empty()) return;
       const std::string key =
-          featureCacheKey(*dataset_, idx, cfg_.backbone, weightsPath_, preprocess_);
+          featureCacheKey(*dataset_, idx, cfg_.backbone, weightsDigest, preprocess_);
       std::string note;
       if (auto hit = cache.load(key, &note)) {
         out = std::move(*hit);

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/Errors.h"
+#include "core/util/Utf8.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -127,11 +128,6 @@ void writeFileAtomic(const fs::path& path, const std::string& bytes) {
   }
 }
 
-std::string lowerExtension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
+std::string lowerExtension(const fs::path& path) { return asciiLower(path.extension().string()); }
 
 }  // namespace tlab::core
