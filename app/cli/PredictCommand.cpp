@@ -1,4 +1,5 @@
-// `transferlab-cli predict`: classify images with a backbone's original pre-trained head.
+// `transferlab-cli predict`: classify images or texts with a fine-tuned bundle, or images with a
+// backbone's original pre-trained head.
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -12,6 +13,9 @@
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
 #include "core/runtime/Runtime.h"
+#include "core/text/WordPieceTokenizer.h"
+#include "core/util/FileUtil.h"
+#include "core/util/Utf8.h"
 #include "core/train/ModelBundle.h"
 #include "core/zoo/BackboneLoader.h"
 
@@ -24,6 +28,8 @@ struct PredictArgs {
   std::string backbone, model, weights, classesFile;
   bool csv = false;
   std::vector<std::string> images;
+  std::vector<std::string> texts;
+  std::string textFile;
   int topk = 5;
   int inputSize = 224;
   bool json = false;
@@ -37,6 +43,132 @@ std::vector<std::string> readClassFile(const std::string& path) {
     if (!line.empty()) out.push_back(line);
   }
   return out;
+}
+
+// One thing to classify: its identity in the output, and its input tensor or why there is none.
+struct Item {
+  json id;
+  torch::Tensor x;
+  std::string error;
+};
+
+std::vector<Item> imageItems(const PredictArgs& a, const core::Preprocess& pre) {
+  std::vector<std::string> files;
+  for (const auto& p : a.images) {  // folders: every image below them, sorted
+    if (!fs::is_directory(p)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(p)) {
+      if (e.is_regular_file() && core::hasImageExtension(e.path()))
+        found.push_back(e.path().string());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  std::vector<Item> items;
+  for (const auto& path : files) {
+    Item item{{{"path", path}}, {}, {}};
+    const auto img = core::decodeImageFile(path);
+    if (!img.ok()) {
+      item.error = img.error;
+    } else {
+      core::Rng rng(0);
+      const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
+      item.x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
+      core::normalizeToChw(prepared, pre, item.x.data_ptr<float>());
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+// --text values, then the lines of --text-file (blank lines skipped; invalid UTF-8 reported
+// with its line number).
+std::vector<Item> textItems(const PredictArgs& a, const core::Preprocess& pre) {
+  std::vector<Item> items;
+  auto add = [&](const std::string& text, json id) {
+    Item item{std::move(id), {}, {}};
+    const auto t = pre.tokenizer->encode(text, size_t(pre.inputSize));
+    const auto n = int64_t(t.ids.size());
+    item.x = torch::stack({torch::tensor(t.ids), torch::ones({n}, torch::kLong)}).unsqueeze(0);
+    if (t.truncated) item.id["truncated_tokens"] = t.pieces + 2 - t.ids.size();
+    items.push_back(std::move(item));
+  };
+  for (const auto& t : a.texts) {
+    if (!core::isValidUtf8(t)) {
+      items.push_back({{{"text", ""}}, {}, "invalid UTF-8 text"});
+    } else {
+      add(t, {{"text", t}});
+    }
+  }
+  if (!a.textFile.empty()) {
+    const std::string content = core::readTextFile(a.textFile, 1ULL << 30);
+    size_t start = 0, line = 0;
+    while (start < content.size()) {
+      size_t end = content.find('\n', start);
+      if (end == std::string::npos) end = content.size();
+      std::string text = content.substr(start, end - start);
+      start = end + 1;
+      ++line;
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      if (text.find_first_not_of(" \t") == std::string::npos) continue;
+      if (!core::isValidUtf8(text)) {
+        items.push_back({{{"file", a.textFile}, {"line", line}}, {}, "invalid UTF-8 text"});
+        continue;
+      }
+      add(text, {{"file", a.textFile}, {"line", line}, {"text", text}});
+    }
+  }
+  return items;
+}
+
+std::string csvQuote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string itemName(const json& id) {
+  if (id.contains("path")) return id["path"].get<std::string>();
+  std::string text = id.value("text", "");
+  if (text.size() > 70) text = text.substr(0, 67) + "...";
+  std::string name = id.contains("line") ? id["file"].get<std::string>() + ":" +
+                                               std::to_string(id["line"].get<size_t>()) + "  "
+                                         : "";
+  return name + "\"" + text + "\"";
+}
+
+void printResults(const PredictArgs& a, bool text, const json& out) {
+  if (a.json) {
+    std::cout << out.dump(2) << "\n";
+  } else if (a.csv) {
+    std::cout << (text ? "text" : "path") << ",label,index,probability,error\n";
+    for (const auto& r : out) {
+      const std::string key = text ? r.value("text", "") : r["path"].get<std::string>();
+      if (r.contains("error")) {
+        std::cout << csvQuote(key) << ",,,," << csvQuote(r["error"].get<std::string>()) << "\n";
+      } else {
+        const auto& t = r["top"][0];
+        std::cout << csvQuote(key) << "," << csvQuote(t["label"].get<std::string>()) << ","
+                  << t["index"].get<int64_t>() << "," << t["prob"].get<double>() << ",\n";
+      }
+    }
+  } else {
+    for (const auto& r : out) {
+      std::cout << itemName(r) << "\n";
+      if (r.contains("error")) {
+        std::cout << "  error: " << r["error"].get<std::string>() << "\n";
+        continue;
+      }
+      for (const auto& t : r["top"]) {
+        std::cout << "  " << std::fixed << std::setprecision(1) << std::setw(5)
+                  << 100 * t["prob"].get<double>() << "%  " << t["label"].get<std::string>()
+                  << "\n";
+      }
+    }
+  }
 }
 
 void predict(const PredictArgs& a, int& exitCode) {
@@ -69,6 +201,10 @@ void predict(const PredictArgs& a, int& exitCode) {
     auto loaded = core::loadBackbone(catalog, a.backbone, opts);
     if (!loaded.report.complete() && !a.json)
       std::cerr << "note: " << loaded.report.summary() << "\n";
+    if (loaded.entry.classNames.empty())
+      throw core::InvalidArgument("backbone '" + a.backbone +
+                                  "' has no pre-trained classifier: fine-tune it on your classes "
+                                  "(transferlab-cli train) and predict with --model RUN/model");
     net = loaded.net;
     net->eval();
     pre = loaded.entry.preprocess();
@@ -77,35 +213,25 @@ void predict(const PredictArgs& a, int& exitCode) {
     forward = [&net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); };
   }
   if (!a.classesFile.empty()) names = readClassFile(a.classesFile);
+  const bool text = bool(pre.tokenizer);
+  if (text && !a.images.empty())
+    throw core::InvalidArgument("this is a text model: give --text or --text-file, not images");
+  if (!text && (!a.texts.empty() || !a.textFile.empty()))
+    throw core::InvalidArgument("this is an image model: give image files or folders");
+  if (a.images.empty() && a.texts.empty() && a.textFile.empty())
+    throw core::InvalidArgument("nothing to predict: give images, --text or --text-file");
   torch::NoGradGuard noGrad;
   json out = json::array();
   bool anyFailed = false;
-  std::vector<std::string> files;
-  for (const auto& p : a.images) {  // folders: every image below them, sorted
-    if (!fs::is_directory(p)) {
-      files.push_back(p);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& e : fs::recursive_directory_iterator(p)) {
-      if (e.is_regular_file() && core::hasImageExtension(e.path()))
-        found.push_back(e.path().string());
-    }
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  for (const auto& path : files) {
-    const auto img = core::decodeImageFile(path);
-    if (!img.ok()) {
-      out.push_back({{"path", path}, {"error", img.error}});
+  for (Item& item : text ? textItems(a, pre) : imageItems(a, pre)) {
+    json r = item.id;
+    if (!item.error.empty()) {
+      r["error"] = item.error;
+      out.push_back(r);
       anyFailed = true;
       continue;
     }
-    core::Rng rng(0);
-    const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
-    auto x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
-    core::normalizeToChw(prepared, pre, x.data_ptr<float>());
-    const auto probs = torch::softmax(forward(x).to(torch::kCPU), 1)[0];
+    const auto probs = torch::softmax(forward(item.x).to(torch::kCPU), 1)[0];
     const int k = std::min<int>(a.topk, int(probs.size(0)));
     const auto [values, indices] = probs.topk(k);
     json top = json::array();
@@ -115,36 +241,10 @@ void predict(const PredictArgs& a, int& exitCode) {
           idx < int64_t(names.size()) ? names[size_t(idx)] : std::to_string(idx);
       top.push_back({{"label", label}, {"index", idx}, {"prob", values[i].item<double>()}});
     }
-    out.push_back({{"path", path}, {"top", top}});
+    r["top"] = top;
+    out.push_back(r);
   }
-  if (a.json) {
-    std::cout << out.dump(2) << "\n";
-  } else if (a.csv) {
-    std::cout << "path,label,index,probability,error\n";
-    for (const auto& r : out) {
-      const std::string path = "\"" + r["path"].get<std::string>() + "\"";
-      if (r.contains("error")) {
-        std::cout << path << ",,,,\"" << r["error"].get<std::string>() << "\"\n";
-      } else {
-        const auto& t = r["top"][0];
-        std::cout << path << ",\"" << t["label"].get<std::string>() << "\","
-                  << t["index"].get<int64_t>() << "," << t["prob"].get<double>() << ",\n";
-      }
-    }
-  } else {
-    for (const auto& r : out) {
-      std::cout << r["path"].get<std::string>() << "\n";
-      if (r.contains("error")) {
-        std::cout << "  error: " << r["error"].get<std::string>() << "\n";
-        continue;
-      }
-      for (const auto& t : r["top"]) {
-        std::cout << "  " << std::fixed << std::setprecision(1) << std::setw(5)
-                  << 100 * t["prob"].get<double>() << "%  " << t["label"].get<std::string>()
-                  << "\n";
-      }
-    }
-  }
+  printResults(a, text, out);
   exitCode = anyFailed ? 2 : 0;
 }
 
@@ -153,7 +253,7 @@ void predict(const PredictArgs& a, int& exitCode) {
 void addPredictCommand(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand(
-      "predict", "Classify images with a fine-tuned bundle or a backbone's own head");
+      "predict", "Classify images or texts with a fine-tuned bundle, or images with a backbone's own head");
   cmd->add_option("--backbone", a->backbone,
                   "Catalog id, or a TorchScript file (trusted files only)");
   cmd->add_option("--model", a->model, "A fine-tuned model bundle (RUN/model)");
@@ -165,7 +265,10 @@ void addPredictCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--topk", a->topk, "How many classes to show")->check(CLI::PositiveNumber);
   cmd->add_option("--input-size", a->inputSize, "Input size for TorchScript models");
   cmd->add_flag("--json", a->json, "Print JSON");
-  cmd->add_option("IMAGE", a->images, "Image files or folders")->required();
+  cmd->add_option("--text", a->texts, "A text to classify (text models; repeatable)");
+  cmd->add_option("--text-file", a->textFile,
+                  "Classify each non-empty line of this UTF-8 file (text models)");
+  cmd->add_option("IMAGE", a->images, "Image files or folders (image models)");
   cmd->callback([a, &exitCode] { predict(*a, exitCode); });
 }
 

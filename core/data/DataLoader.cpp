@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "core/Errors.h"
+#include "core/text/WordPieceTokenizer.h"
 
 namespace tlab::core {
 
@@ -11,8 +12,13 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, std::vector<size_
                        LoaderOptions options)
     : dataset_(std::move(dataset)), indices_(std::move(indices)), options_(std::move(options)) {
   if (!dataset_) throw InvalidArgument("DataLoader: no dataset");
-  if (dataset_->modality != Modality::Image) {
-    throw InvalidArgument("DataLoader: " + dataset_->source.string() + " is not an image dataset");
+  if (dataset_->modality == Modality::Text && !options_.preprocess.tokenizer) {
+    throw InvalidArgument("DataLoader: " + dataset_->source.string() +
+                          " is a text dataset; it needs a text backbone (tokenizer)");
+  }
+  if (dataset_->modality == Modality::Image && options_.preprocess.tokenizer) {
+    throw InvalidArgument("DataLoader: " + dataset_->source.string() +
+                          " is an image dataset; a text backbone cannot read it");
   }
   if (options_.batchSize == 0 || options_.prefetchBatches == 0 || options_.workers < 1) {
     throw InvalidArgument("DataLoader: batch size, prefetch depth and workers must be >= 1");
@@ -85,6 +91,11 @@ Batch DataLoader::buildBatch(size_t batchIndex) {
   const Preprocess& p = options_.preprocess;
   const size_t begin = batchIndex * options_.batchSize;
   const size_t end = std::min(order_.size(), begin + options_.batchSize);
+  if (p.tokenizer) {
+    Batch b = buildTextBatch(begin, end);
+    b.batchIndex = batchIndex;
+    return b;
+  }
   Batch b;
   b.batchIndex = batchIndex;
   b.channels = p.channels;
@@ -114,6 +125,30 @@ Batch DataLoader::buildBatch(size_t batchIndex) {
   if (!failed.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     skipped_.insert(skipped_.end(), failed.begin(), failed.end());
+  }
+  return b;
+}
+
+Batch DataLoader::buildTextBatch(size_t begin, size_t end) {
+  Batch b;
+  std::vector<std::string_view> texts;
+  for (size_t k = begin; k < end; ++k) {
+    const Sample& s = dataset_->samples[order_[k]];
+    texts.emplace_back(s.text);
+    b.labels.push_back(s.label);
+    b.indices.push_back(order_[k]);
+  }
+  const TokenBatch t = options_.preprocess.tokenizer->encodeBatch(
+      texts, size_t(options_.preprocess.inputSize), Padding::Longest);
+  b.seqLength = t.length;
+  b.truncatedTexts = t.truncated;
+  b.tokens.resize(size_t(t.count * 2 * t.length));
+  for (int64_t i = 0; i < t.count; ++i) {
+    const auto src = size_t(i * t.length);
+    std::copy_n(t.ids.begin() + ptrdiff_t(src), t.length,
+                b.tokens.begin() + ptrdiff_t(2 * src));
+    std::copy_n(t.mask.begin() + ptrdiff_t(src), t.length,
+                b.tokens.begin() + ptrdiff_t(2 * src + size_t(t.length)));
   }
   return b;
 }

@@ -24,11 +24,16 @@
 
 namespace tlab::core {
 
-/// A batch in NCHW float layout (row-major), ready for torch::from_blob.
+/// A batch ready for torch::from_blob: images in NCHW float layout (row-major), or for text
+/// datasets token ids and attention mask as int64 [N, 2, seqLength] (padded to the longest text
+/// of the batch).
 struct Batch {
   size_t batchIndex = 0;
   int64_t channels = 0, height = 0, width = 0;
   std::vector<float> images;    ///< size() * channels * height * width
+  int64_t seqLength = 0;        ///< text: tokens per row (0 for images)
+  std::vector<int64_t> tokens;  ///< text: size() * 2 * seqLength
+  size_t truncatedTexts = 0;    ///< text: samples cut to the maximum length
   std::vector<int64_t> labels;  ///< one per sample
   std::vector<size_t> indices;  ///< dataset sample indices, in batch order
   size_t size() const { return labels.size(); }
@@ -48,7 +53,7 @@ struct LoaderOptions {
 class DataLoader {
  public:
   /// `indices` selects the samples (e.g. the training split). Throws InvalidArgument for bad
-  /// options or a text dataset.
+  /// options, or a text dataset without a tokenizer in the preprocessing.
   DataLoader(std::shared_ptr<const Dataset> dataset, std::vector<size_t> indices,
              LoaderOptions options);
   ~DataLoader();
@@ -70,6 +75,7 @@ class DataLoader {
  private:
   void workerLoop();
   Batch buildBatch(size_t batchIndex);
+  Batch buildTextBatch(size_t begin, size_t end);
   void stopWorkers();
 
   std::shared_ptr<const Dataset> dataset_;

@@ -4,21 +4,26 @@
 // the same pixels whatever thread or worker count produced them. Pure functions; thread-safe.
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include <opencv2/core/mat.hpp>
 
 #include "core/util/Random.h"
 
 namespace tlab::core {
+class WordPieceTokenizer;
 
+/// How samples become model input. Images: resize/crop to inputSize x inputSize and normalise.
+/// Text (when `tokenizer` is set): WordPiece tokens, at most inputSize of them per text.
 struct Preprocess {
-  int inputSize = 224;                                ///< output is inputSize x inputSize
+  int inputSize = 224;                                ///< pixels per side, or tokens for text
   int channels = 3;                                   ///< 1 (grey) or 3 (RGB)
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  ///< ImageNet defaults, per channel
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
   /// Evaluation: resize the shorter side to inputSize / cropFraction, then centre-crop
   /// (0.875 is the usual ImageNet protocol; 1.0 keeps the whole square image).
   double cropFraction = 0.875;
+  std::shared_ptr<const WordPieceTokenizer> tokenizer;  ///< text backbones only
 };
 
 struct Augmentation {

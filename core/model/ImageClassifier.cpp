@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/Errors.h"
+#include "core/model/BertEncoder.h"
 #include "core/model/EfficientNetLite.h"
 #include "core/model/MobileNetV2.h"
 #include "core/model/ResNet.h"
@@ -96,9 +97,12 @@ ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
     return std::make_shared<EfficientNetLite0Impl>(numClasses);
   }
   if (arch == "small_cnn") return std::make_shared<SmallCnnImpl>(numClasses, inChannels);
+  if (const auto bert = BertConfig::fromArchitecture(arch)) {
+    return std::make_shared<BertEncoderImpl>(*bert, numClasses);
+  }
   throw InvalidArgument(
       "unknown architecture '" + arch +
-      "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0 or small_cnn)");
+      "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0, small_cnn or bert_l<N>_h<H>_a<A>)");
 }
 
 }  // namespace tlab::core

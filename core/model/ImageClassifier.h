@@ -1,6 +1,6 @@
 #pragma once
-// Base of every built-in image network: a backbone that maps images to pooled features and a
-// replaceable head. Child modules are registered under the upstream PyTorch names (torchvision,
+// Base of every built-in network (the image CNNs and the BERT text encoder): a backbone that
+// maps its input to pooled features and a replaceable head. Child modules are registered under the upstream PyTorch names (torchvision,
 // the EfficientNet-Lite weights file) so published state dicts load by name.
 //
 // Not thread-safe: one thread (the trainer's) uses a model at a time.
@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,14 @@ class ImageClassifierImpl : public torch::nn::Module {
 
   /// Replaces the head with a new, randomly initialised one (registered under headName()).
   void replaceHead(const HeadSpec& spec);
+
+  /// A valid input of batch 1 for shape tracing: a zero image [1, channels, size, size] by
+  /// default; text encoders return tokens of `inputSize` positions.
+  virtual torch::Tensor exampleInput(int inputSize, int channels) const {
+    return torch::zeros({1, channels, inputSize, inputSize});
+  }
+  /// Weight-file keys this network deliberately does not use (loaded as "skipped on purpose").
+  virtual std::vector<std::string> unusedWeightPrefixes() const { return {}; }
 
   /// When set, forward() records the output shape of each stage and block into it.
   void setShapeTrace(ShapeTrace* trace) { trace_ = trace; }
@@ -86,7 +95,7 @@ void setMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format);
 torch::MemoryFormat memoryFormatOf(const torch::nn::Module& module);
 
 /// Architectures: "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
-/// "small_cnn". Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
+/// "small_cnn", and BERT encoders "bert_l<layers>_h<hidden>_a<heads>" (e.g. bert_l6_h384_a12). Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
 ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
                                    int64_t inChannels = 3);
 

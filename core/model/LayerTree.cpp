@@ -88,7 +88,7 @@ LayerNode buildLayerTree(ImageClassifierImpl& net, int inputSize, int channels) 
     net.eval();
     net.setShapeTrace(&trace);
     try {
-      trace[""] = net.forward(torch::zeros({1, channels, inputSize, inputSize})).sizes().vec();
+      trace[""] = net.forward(net.exampleInput(inputSize, channels)).sizes().vec();
     } catch (...) {
       net.setShapeTrace(nullptr);
       net.train(wasTraining);

@@ -33,7 +33,7 @@ struct LayerNode {
 };
 
 /// Builds the tree of a built-in network, tracing output shapes with one forward pass on a
-/// zero image of inputSize x inputSize (eval mode, no gradients; the model's mode is restored).
+/// the network's example input (a zero image of inputSize x inputSize; inputSize tokens for text) (eval mode, no gradients; the model's mode is restored).
 LayerNode buildLayerTree(ImageClassifierImpl& net, int inputSize, int channels);
 /// Builds the tree of a TorchScript module (no output shapes: nothing is traced).
 LayerNode buildLayerTree(const torch::jit::Module& module);

@@ -40,7 +40,7 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
   const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
     parts.push_back(
-        net.features(imagesTensor(b).to(device).contiguous(format)).to(torch::kCPU).clone());
+        net.features(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU).clone());
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
@@ -67,7 +67,7 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
   const torch::Device device = deviceOf(net);
   const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.forward(imagesTensor(b).to(device).contiguous(format)).to(torch::kCPU));
+    parts.push_back(net.forward(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU));
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);

@@ -7,6 +7,7 @@
 
 #include "core/Errors.h"
 #include "core/dataset/Hdf5Handle.h"
+#include "core/text/WordPieceTokenizer.h"
 #include "core/train/CachedFeatures.h"
 #include "core/util/FileUtil.h"
 #include "core/zoo/BackboneCatalog.h"
@@ -27,10 +28,16 @@ std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indice
   d << weightsDigest << "\n";
   d << p.inputSize << " " << p.channels << " " << p.cropFraction;
   for (int c = 0; c < 3; ++c) d << " " << p.mean[c] << " " << p.std[c];
+  if (p.tokenizer) {
+    d << " wordpiece " << p.tokenizer->vocabFile().string() << " " << p.tokenizer->vocabSize()
+      << " " << p.tokenizer->options().lowerCase;
+  }
   d << "\n";
   for (size_t i : indices) {
     const Sample& s = ds.samples.at(i);
-    d << s.path << "|" << s.index << "|" << s.label << "\n";
+    d << s.path << "|" << s.index << "|" << s.label << "|";
+    if (ds.modality == Modality::Text) d << sha256Hex(s.text);  // a text edit invalidates
+    d << "\n";
   }
   return sha256Hex(d.str());
 }

@@ -86,7 +86,7 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     for (auto& g : opt->param_groups()) g.options().set_lr(lr);
     opt->zero_grad();
     const auto loss = torch::nn::functional::cross_entropy(
-        net->forward(imagesTensor(*b).to(device)), labelsTensor(*b).to(device));
+        net->forward(inputTensor(*b).to(device)), labelsTensor(*b).to(device));
     const double l = loss.item<double>();
     if (!std::isfinite(l)) {
       r.note = "stopped at lr " + std::to_string(lr) + ": the loss became NaN/inf";

@@ -4,6 +4,7 @@
 
 #include "core/Errors.h"
 #include "core/model/ScriptBackbone.h"
+#include "core/text/WordPieceTokenizer.h"
 #include "core/util/FileUtil.h"
 #include "core/weights/StateDict.h"
 #include "core/zoo/BackboneLoader.h"
@@ -11,6 +12,44 @@
 namespace tlab::core {
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace {
+
+json headJson(const HeadSpec& h, const std::string& module) {
+  return {{"kind", h.kind == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
+          {"num_classes", h.numClasses},
+          {"hidden", h.hidden},
+          {"dropout", h.dropout},
+          {"module", module}};
+}
+
+// Image bundles: input size, channels, normalisation. Text bundles: the tokenizer.
+void readPreprocess(const json& j, const fs::path& dir, Preprocess& out) {
+  if (j.value("modality", "image") == "text") {
+    const auto& t = j.at("tokenizer");
+    const auto vocab = t.at("vocab").get<std::string>();
+    if (vocab.find('/') != std::string::npos || vocab.find("..") != std::string::npos)
+      throw FormatError((dir / "model.json").string(), "tokenizer.vocab must be a plain file name");
+    WordPieceTokenizer::Options o;
+    o.lowerCase = t.at("lower_case").get<bool>();
+    out.inputSize = t.at("max_tokens").get<int>();
+    out.channels = 1;
+    out.tokenizer = WordPieceTokenizer::load(dir / vocab, o);
+    return;
+  }
+  const auto& p = j.at("preprocess");
+  out.inputSize = p.at("input_size").get<int>();
+  out.channels = p.at("channels").get<int>();
+  const auto mean = p.at("mean").get<std::vector<float>>(),
+             sd = p.at("std").get<std::vector<float>>();
+  for (int c = 0; c < 3; ++c) {
+    out.mean[c] = mean.at(std::min<size_t>(c, mean.size() - 1));
+    out.std[c] = sd.at(std::min<size_t>(c, sd.size() - 1));
+  }
+  out.cropFraction = p.at("crop_fraction").get<double>();
+}
+
+}  // namespace
 
 void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net,
                        const ModelBundleInfo& i) {
@@ -24,16 +63,29 @@ void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net,
       s->exportWithHead().save((dir / "model.pt").string());
   }
   const auto& p = i.preprocess;
+  if (p.tokenizer) {
+    // Text: the vocabulary travels with the weights; no pixel preprocessing applies.
+    writeFileAtomic(dir / "vocab.txt", readTextFile(p.tokenizer->vocabFile(), 64 << 20));
+    json j{{"format_version", 1},
+           {"modality", "text"},
+           {"architecture", i.architecture},
+           {"backbone", i.backbone},
+           {"head", headJson(i.head, net.headName())},
+           {"class_names", i.classNames},
+           {"tokenizer",
+            {{"kind", "wordpiece"},
+             {"vocab", "vocab.txt"},
+             {"lower_case", p.tokenizer->options().lowerCase},
+             {"max_tokens", p.inputSize},
+             {"pooling", "mean over the attention mask"}}}};
+    writeFileAtomic(dir / "model.json", j.dump(2));
+    return;
+  }
   json j{
       {"format_version", 1},
       {"architecture", i.architecture},
       {"backbone", i.backbone},
-      {"head",
-       {{"kind", i.head.kind == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
-        {"num_classes", i.head.numClasses},
-        {"hidden", i.head.hidden},
-        {"dropout", i.head.dropout},
-        {"module", net.headName()}}},
+      {"head", headJson(i.head, net.headName())},
       {"class_names", i.classNames},
       {"preprocess",
        {{"input_size", p.inputSize},
@@ -62,16 +114,9 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.info.head.hidden = h.at("hidden").get<int64_t>();
     m.info.head.dropout = h.at("dropout").get<double>();
     m.info.classNames = j.at("class_names").get<std::vector<std::string>>();
-    const auto& p = j.at("preprocess");
-    m.info.preprocess.inputSize = p.at("input_size").get<int>();
-    m.info.preprocess.channels = p.at("channels").get<int>();
-    const auto mean = p.at("mean").get<std::vector<float>>(),
-               sd = p.at("std").get<std::vector<float>>();
-    for (int c = 0; c < 3; ++c) {
-      m.info.preprocess.mean[c] = mean.at(std::min<size_t>(c, mean.size() - 1));
-      m.info.preprocess.std[c] = sd.at(std::min<size_t>(c, sd.size() - 1));
-    }
-    m.info.preprocess.cropFraction = p.at("crop_fraction").get<double>();
+    readPreprocess(j, dir, m.info.preprocess);
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw FormatError(meta.string(), std::string("missing or bad field: ") + e.what());
   }

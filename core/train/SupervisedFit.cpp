@@ -5,7 +5,10 @@
 
 namespace tlab::core {
 
-torch::Tensor imagesTensor(Batch& b) {
+torch::Tensor inputTensor(Batch& b) {
+  if (b.seqLength > 0) {
+    return torch::from_blob(b.tokens.data(), {int64_t(b.size()), 2, b.seqLength}, torch::kLong);
+  }
   return torch::from_blob(b.images.data(), {int64_t(b.size()), b.channels, b.height, b.width});
 }
 
@@ -29,7 +32,7 @@ double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset>
   net.eval();
   int64_t correct = 0, total = 0;
   while (auto b = loader.next()) {
-    const auto pred = net.forward(imagesTensor(*b).to(deviceOf(net))).argmax(1).to(torch::kCPU);
+    const auto pred = net.forward(inputTensor(*b).to(deviceOf(net))).argmax(1).to(torch::kCPU);
     correct += pred.eq(labelsTensor(*b)).sum().item<int64_t>();
     total += int64_t(b->size());
   }
@@ -81,7 +84,7 @@ std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net,
             static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options());
         opts.lr(o.learningRate * factor * multipliers[g]);
       }
-      const auto x = imagesTensor(*b).to(device);
+      const auto x = inputTensor(*b).to(device);
       const auto y = labelsTensor(*b).to(device);
       optimizer.zero_grad();
       const auto logits = net.forward(x);

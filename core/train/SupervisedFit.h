@@ -40,8 +40,9 @@ double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset>
                         const std::vector<size_t>& indices, const Preprocess& preprocess, size_t batchSize = 256,
                         int workers = 2);
 
-/// Wraps a loader batch as a tensor without copying (valid while `batch` lives).
-torch::Tensor imagesTensor(Batch& batch);
+/// Wraps a loader batch as the model's input tensor without copying (valid while `batch`
+/// lives): float images [N, C, H, W], or int64 tokens [N, 2, L] for text.
+torch::Tensor inputTensor(Batch& batch);
 torch::Tensor labelsTensor(Batch& batch);
 
 }  // namespace tlab::core

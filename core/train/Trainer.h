@@ -32,6 +32,7 @@ struct TrainResult {
   std::string error;
   double seconds = 0;
   std::string featureCache = "off";  ///< "off", "hit", "miss"
+  size_t truncatedTexts = 0;         ///< text datasets: samples cut to the maximum length
   int resumedFromEpoch = 0;
   std::vector<std::string> classNames;
   Preprocess preprocess;

@@ -5,6 +5,7 @@
 
 #include "core/Errors.h"
 #include "core/data/DataLoader.h"
+#include "core/text/WordPieceTokenizer.h"
 #include "core/dataset/Split.h"
 #include "core/model/ScriptBackbone.h"
 #include "core/train/CachedFeatures.h"
@@ -142,8 +143,15 @@ class Session {
       return;
     }
     const BackboneEntry& entry = catalog.get(cfg_.backbone);
+    const bool textData = dataset_->modality == Modality::Text;
+    if (entry.isText() != textData) {
+      throw InvalidArgument("backbone '" + entry.id + "' reads " + entry.modality + " but " +
+                            dataset_->source.string() + " is " +
+                            (textData ? "a text" : "an image") + " dataset");
+    }
     preprocess_ = entry.preprocess();
     if (cfg_.imageSize > 0) preprocess_.inputSize = cfg_.imageSize;
+    if (textData) logTruncation();
     if (cfg_.strategy == Strategy::Scratch) {
       net_ = createArchitecture(entry.architecture,
                                 std::max<int64_t>(1, int64_t(entry.classNames.size())),
@@ -161,8 +169,25 @@ class Session {
     finishSetup(entry.architecture);
   }
 
+  // Long texts are cut to the maximum length: say how many, once, before training.
+  void logTruncation() {
+    size_t truncated = 0, longest = 0;
+    for (const Sample& s : dataset_->samples) {
+      const auto t = preprocess_.tokenizer->encode(s.text, size_t(preprocess_.inputSize));
+      truncated += t.truncated ? 1 : 0;
+      longest = std::max(longest, t.pieces + 2);
+    }
+    out_.result.truncatedTexts = truncated;
+    log(std::to_string(truncated) + " of " + std::to_string(dataset_->size()) +
+        " texts are longer than " + std::to_string(preprocess_.inputSize) +
+        " tokens and are truncated (longest: " + std::to_string(longest) + " tokens)");
+  }
+
   // A user's TorchScript file (trusted): ImageNet preprocessing at the configured size.
   void setupScript() {
+    if (dataset_->modality == Modality::Text)
+      throw InvalidArgument("TorchScript backbones read images; " + dataset_->source.string() +
+                            " is a text dataset");
     if (cfg_.strategy == Strategy::Scratch)
       throw InvalidArgument("from scratch needs a built-in architecture");
     preprocess_ = Preprocess{};
@@ -422,7 +447,7 @@ class Session {
           loader.cancel();
           return false;
         }
-        step(imagesTensor(*b), labelsTensor(*b), false);
+        step(inputTensor(*b), labelsTensor(*b), false);
       }
       for (const auto& s : loader.takeSkipped()) log("skipped " + s.path + ": " + s.reason);
     }

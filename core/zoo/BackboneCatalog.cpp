@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Errors.h"
+#include "core/text/WordPieceTokenizer.h"
 #include "core/util/FileUtil.h"
 
 namespace tlab::core {
@@ -45,12 +46,25 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
   e.licence = field<std::string>(j, "licence", where);
   e.description = j.value("description", "");
   e.inputSize = field<int>(j, "input_size", where);
-  e.channels = field<int>(j, "channels", where);
-  if (e.inputSize <= 0 || (e.channels != 1 && e.channels != 3))
-    throw FormatError(where, "bad input_size or channels");
-  e.mean = triple(j, "mean", e.channels, where);
-  e.std = triple(j, "std", e.channels, where);
-  e.cropFraction = j.value("crop_fraction", 0.875);
+  if (e.modality == "text") {
+    // input_size is the maximum number of tokens; the tokenizer's vocabulary ships alongside.
+    const auto vocab = field<std::string>(j, "vocab", where);
+    if (vocab.find('/') != std::string::npos)
+      throw FormatError(where, "vocab must be a plain file name");
+    e.vocabFile = dir / vocab;
+    e.lowerCase = j.value("lower_case", true);
+    e.channels = 1;
+    if (e.inputSize < 2 || e.inputSize > 4096) throw FormatError(where, "bad input_size");
+  } else if (e.modality == "image") {
+    e.channels = field<int>(j, "channels", where);
+    if (e.inputSize <= 0 || (e.channels != 1 && e.channels != 3))
+      throw FormatError(where, "bad input_size or channels");
+    e.mean = triple(j, "mean", e.channels, where);
+    e.std = triple(j, "std", e.channels, where);
+    e.cropFraction = j.value("crop_fraction", 0.875);
+  } else {
+    throw FormatError(where, "modality must be \"image\" or \"text\"");
+  }
   e.parameters = field<int64_t>(j, "parameters", where);
   if (j.contains("classes") && j["classes"].is_string()) {
     e.classNames = readNonEmptyLines(dir / j["classes"].get<std::string>(), 16 << 20);
@@ -86,6 +100,11 @@ Preprocess BackboneEntry::preprocess() const {
   p.mean = mean;
   p.std = std;
   p.cropFraction = cropFraction;
+  if (modality == "text") {
+    WordPieceTokenizer::Options o;
+    o.lowerCase = lowerCase;
+    p.tokenizer = WordPieceTokenizer::load(vocabFile, o);
+  }
   return p;
 }
 

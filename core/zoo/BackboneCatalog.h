@@ -23,14 +23,18 @@ struct WeightSource {
 
 struct BackboneEntry {
   std::string id, name, architecture, modality, licence, description;
-  int inputSize = 224;
+  int inputSize = 224;  ///< image side in pixels; for text the maximum number of tokens
   int channels = 3;
+  std::filesystem::path vocabFile;  ///< text: the WordPiece vocabulary
+  bool lowerCase = true;            ///< text: uncased tokenizer
   std::array<float, 3> mean{}, std{};
   double cropFraction = 0.875;
   int64_t parameters = 0;
   std::vector<std::string> classNames;  ///< the original head's classes (may be empty)
   std::optional<WeightSource> weights;  ///< none: random initialisation only
 
+  bool isText() const { return modality == "text"; }
+  /// The input pipeline; for text this loads the tokenizer (throws naming the vocab file).
   Preprocess preprocess() const;
 };
 

@@ -49,7 +49,7 @@ LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& i
   }
   if (out.weightsPath.empty()) return out;
   const StateDict weights = readWeights(out.weightsPath);
-  out.report = loadStateDict(*out.net, weights);
+  out.report = loadStateDict(*out.net, weights, out.net->unusedWeightPrefixes());
   if (!out.report.mismatched.empty() || out.report.loaded.empty()) {
     throw FormatError(out.weightsPath.string(), "does not fit " + out.entry.name + ": " + out.report.summary());
   }

@@ -38,6 +38,16 @@ TEST(BackboneCatalog, DefaultCatalogIsConsistentWithTheArchitectures) {
     for (const auto& p : createArchitecture(e.architecture, classes, e.channels)->parameters()) n += p.numel();
     EXPECT_EQ(n, e.parameters) << id;
   }
+  // Text encoders have no original classifier: the catalog counts the encoder alone.
+  for (const char* id : {"minilm_l6", "bert_l6_h384_scratch"}) {
+    const BackboneEntry& e = catalog.get(id);
+    EXPECT_TRUE(e.isText());
+    int64_t n = 0;
+    for (const auto& p : createArchitecture(e.architecture, 2)->named_parameters())
+      if (p.key().rfind("head.", 0) != 0) n += p.value().numel();
+    EXPECT_EQ(n, e.parameters) << id;
+    EXPECT_EQ(e.inputSize, 128);
+  }
   EXPECT_EQ(catalog.get("efficientnet_lite0").classNames.size(), 1000u);
   EXPECT_EQ(catalog.get("efficientnet_lite0").classNames[948], "Granny Smith");
   EXPECT_EQ(catalog.get("small_cnn_fmnist").classNames.size(), 10u);

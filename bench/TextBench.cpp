@@ -1,0 +1,96 @@
+// Throughput of the MiniLM-L6 text encoder as the engine runs it: sentence embedding (eval, no
+// gradients, mean pooling) and fine-tuning steps (AdamW on the trainable parameters, linear head,
+// cross-entropy) at a fixed sequence length. Random init unless --pretrained (the weights do
+// not change the arithmetic). Mirrors bench/py_text_bench.py, which runs Hugging Face
+// transformers' BertModel on the same shapes.
+//   tlab_bench_text [--seq 128] [--batch 32] [--train top2|all] [--steps 5] [--warmup 2]
+// Prints one JSON line per phase: sentences_per_s_median.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/model/FreezeSpec.h"
+#include "core/model/ImageClassifier.h"
+#include "core/runtime/Runtime.h"
+
+using namespace tlab::core;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+template <typename F>
+std::vector<double> timeSteps(int warmup, int steps, F step) {
+  for (int i = 0; i < warmup; ++i) step();
+  std::vector<double> seconds;
+  for (int i = 0; i < steps; ++i) {
+    const auto t0 = Clock::now();
+    step();
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t seq = 128, batch = 32;
+  int steps = 5, warmup = 2;
+  std::string train = "all";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--seq") seq = std::stoll(v);
+    else if (k == "--batch") batch = std::stoll(v);
+    else if (k == "--steps") steps = std::stoi(v);
+    else if (k == "--warmup") warmup = std::stoi(v);
+    else if (k == "--train") train = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  const RuntimeReport rt = configureRuntime({0, false});
+  torch::manual_seed(0);
+  auto net = createArchitecture("bert_l6_h384_a12", 4);
+  const auto ids = torch::randint(1000, 30000, {batch, 1, seq}, torch::kLong);
+  const auto tokens = torch::cat({ids, torch::ones({batch, 1, seq}, torch::kLong)}, 1);
+  const auto labels = torch::randint(0, 4, {batch}, torch::kLong);
+  auto report = [&](const char* phase, const std::vector<double>& s) {
+    const double m = median(s);
+    nlohmann::json j{{"impl", "transferlab"}, {"model", "minilm_l6"}, {"phase", phase},
+                     {"seq", seq}, {"batch", batch}, {"train", train},
+                     {"threads", rt.intraOpThreads},
+                     {"sentences_per_s_median", m > 0 ? double(batch) / m : 0}};
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+  };
+
+  net->eval();
+  report("embed", timeSteps(warmup, steps, [&] {
+           torch::NoGradGuard g;
+           net->features(tokens);
+         }));
+
+  const FreezeSpec spec =
+      train == "top2" ? FreezeSpec::lastStagesTrainable(*net, 2) : FreezeSpec::allTrainable();
+  applyFreezeSpec(*net, spec);
+  setTrainingMode(*net, spec);
+  std::vector<torch::Tensor> params;
+  for (auto& p : net->parameters())
+    if (p.requires_grad()) params.push_back(p);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-5));
+  report("train", timeSteps(warmup, steps, [&] {
+           opt.zero_grad();
+           torch::nn::functional::cross_entropy(net->forward(tokens), labels).backward();
+           opt.step();
+         }));
+  return 0;
+}
