@@ -268,7 +268,8 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
       ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
   t->add_option("--epochs", a->epochs, "Epochs");
   t->add_option("--batch-size", a->batchSize, "Batch size");
-  t->add_option("--image-size", a->imageSize, "Input size (default: the backbone's)");
+  t->add_option("--image-size,--max-tokens", a->imageSize,
+                "Input size: image side in pixels, or tokens per text (default: the backbone's)");
   t->add_option("--lr", a->lr, "Learning rate");
   t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
@@ -306,7 +307,7 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   lf->add_option("--backbone", l->backbone, "Catalog id");
   lf->add_option("--strategy", l->strategy, "Strategy whose first phase is probed")
       ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
-  lf->add_option("--image-size", l->imageSize, "Input size");
+  lf->add_option("--image-size,--max-tokens", l->imageSize, "Input size (pixels or tokens)");
   lf->add_option("--batch-size", l->batchSize, "Batch size");
   lf->add_option("--steps", l->steps, "Steps of the sweep");
   lf->add_option("--start-lr", l->start, "First rate");
