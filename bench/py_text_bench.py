@@ -3,7 +3,7 @@
 Hugging Face transformers' BertModel, mean pooling + linear head, AdamW, random token ids.
 Needs transformers (a dev-only venv: see tests/data/text/make_text_fixtures.py); never used by
 TransferLab itself.
-  py_text_bench.py [--seq 128] [--batch 32] [--train top2|all] [--steps 5] [--warmup 2]"""
+  py_text_bench.py [--seq 128] [--batch 32] [--train top2|all] [--steps 5] [--warmup 2] [--threads 2]"""
 import argparse
 import json
 import statistics
@@ -18,7 +18,9 @@ ap.add_argument("--batch", type=int, default=32)
 ap.add_argument("--train", default="all")
 ap.add_argument("--steps", type=int, default=5)
 ap.add_argument("--warmup", type=int, default=2)
+ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (as the engine)")
 a = ap.parse_args()
+torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 cfg = BertConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
                  intermediate_size=1536)

@@ -52,6 +52,7 @@ void DataLoader::startEpoch(uint64_t epoch) {
     Rng rng(mixSeed(options_.seed, epoch, 0x5EED));
     shuffleInPlace(order_, rng);
   }
+  if (options_.groupByLength && dataset_->modality == Modality::Text) groupByLength(epoch);
   epoch_ = epoch;
   numBatches_ = batchesPerEpoch();
   ready_.clear();
@@ -60,6 +61,31 @@ void DataLoader::startEpoch(uint64_t epoch) {
   cancelled_ = false;
   const int n = std::max(1, std::min<int>(options_.workers, int(std::max<size_t>(1, numBatches_))));
   for (int i = 0; i < n; ++i) workers_.emplace_back(&DataLoader::workerLoop, this);
+}
+
+void DataLoader::groupByLength(uint64_t epoch) {
+  const size_t bs = options_.batchSize, window = bs * 50;
+  auto length = [&](size_t i) { return dataset_->samples[i].text.size(); };
+  for (size_t w = 0; w < order_.size(); w += window) {
+    const auto end = order_.begin() + ptrdiff_t(std::min(order_.size(), w + window));
+    std::stable_sort(order_.begin() + ptrdiff_t(w), end,
+                     [&](size_t a, size_t b) { return length(a) < length(b); });
+  }
+  // Full batches in a seeded random order; a partial last batch stays last.
+  std::vector<size_t> batches(order_.size() / bs);
+  std::iota(batches.begin(), batches.end(), size_t(0));
+  if (options_.shuffle) {
+    Rng rng(mixSeed(options_.seed, epoch, 0xB0C5));
+    shuffleInPlace(batches, rng);
+  }
+  std::vector<size_t> grouped;
+  grouped.reserve(order_.size());
+  for (size_t b : batches) {
+    grouped.insert(grouped.end(), order_.begin() + ptrdiff_t(b * bs),
+                   order_.begin() + ptrdiff_t((b + 1) * bs));
+  }
+  grouped.insert(grouped.end(), order_.begin() + ptrdiff_t(batches.size() * bs), order_.end());
+  order_ = std::move(grouped);
 }
 
 void DataLoader::workerLoop() {

@@ -46,6 +46,9 @@ struct LoaderOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   bool dropLast = false;
+  /// Text only: batches of similar length (each window of 50 batches sorted by text length,
+  /// then the full batches shuffled), so little compute goes to padding.
+  bool groupByLength = false;
   Preprocess preprocess;
   Augmentation augmentation;
 };
@@ -76,6 +79,7 @@ class DataLoader {
   void workerLoop();
   Batch buildBatch(size_t batchIndex);
   Batch buildTextBatch(size_t begin, size_t end);
+  void groupByLength(uint64_t epoch);
   void stopWorkers();
 
   std::shared_ptr<const Dataset> dataset_;

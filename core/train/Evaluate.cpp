@@ -1,5 +1,9 @@
 #include "core/train/Evaluate.h"
 
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
 #include "core/data/DataLoader.h"
 #include "core/train/SupervisedFit.h"
 
@@ -14,6 +18,7 @@ void forEachBatch(std::shared_ptr<const Dataset> dataset, const std::vector<size
   lo.batchSize = size_t(o.batchSize);
   lo.workers = o.workers;
   lo.shuffle = false;
+  lo.groupByLength = true;  // texts: similar lengths per batch; callers restore the order
   lo.preprocess = preprocess;
   DataLoader loader(std::move(dataset), indices, lo);
   loader.startEpoch(0);
@@ -24,6 +29,22 @@ void forEachBatch(std::shared_ptr<const Dataset> dataset, const std::vector<size
     done += b->size();
     if (o.progress) o.progress(done, indices.size());
   }
+}
+
+// Rows and `kept` back in the order of `indices` (length grouping reorders text batches).
+torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
+                           const std::vector<size_t>& indices) {
+  std::unordered_map<size_t, size_t> position;
+  for (size_t i = 0; i < indices.size(); ++i) position.emplace(indices[i], i);
+  std::vector<int64_t> perm(kept.size());
+  std::iota(perm.begin(), perm.end(), int64_t(0));
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
+    return position.at(kept[size_t(a)]) < position.at(kept[size_t(b)]);
+  });
+  std::vector<size_t> sorted;
+  for (int64_t p : perm) sorted.push_back(kept[size_t(p)]);
+  kept = std::move(sorted);
+  return rows.index_select(0, torch::tensor(perm, torch::kLong));
 }
 
 }  // namespace
@@ -44,7 +65,8 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
-  return parts.empty() ? torch::zeros({0, net.featureDim()}) : torch::cat(parts);
+  if (parts.empty()) return torch::zeros({0, net.featureDim()});
+  return restoreOrder(torch::cat(parts), kept, indices);
 }
 
 EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vector<size_t>& samples,
@@ -71,8 +93,8 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
   net.train(wasTraining);
-  const auto logits =
-      parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())}) : torch::cat(parts);
+  const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
+                                    : restoreOrder(torch::cat(parts), kept, indices);
   return metricsFromLogits(logits, kept, *dataset);
 }
 

@@ -438,6 +438,7 @@ class Session {
       lo.seed = cfg_.seed;
       lo.preprocess = preprocess_;
       lo.augmentation.enabled = cfg_.augment;
+      lo.groupByLength = true;
       if (preprocess_.inputSize <= 64)
         lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
       DataLoader loader(dataset_, train_, lo);

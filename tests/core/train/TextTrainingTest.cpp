@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <numeric>
 
 #include "core/Errors.h"
 #include "core/TextFixtures.h"
@@ -12,6 +13,7 @@
 #include "core/train/ModelBundle.h"
 #include "core/train/SupervisedFit.h"
 #include "core/train/Trainer.h"
+#include "core/util/Random.h"
 #include "core/zoo/BackboneCatalog.h"
 
 namespace tlab::core {
@@ -73,6 +75,44 @@ TEST(TextData, LoaderTokenizesBatchesPaddedToTheLongestText) {
 
   o.preprocess = Preprocess{};  // no tokenizer: a text dataset cannot be loaded as images
   EXPECT_THROW(DataLoader(ds, std::vector<size_t>{0}, o), InvalidArgument);
+}
+
+TEST(TextData, LengthGroupingCutsPaddingAndKeepsEverySampleOncePerEpoch) {
+  test::TinyTextCatalog catalog(64);
+  auto ds = test::topicTexts(100);
+  Rng rng(11);
+  for (auto& s : ds->samples) {  // 1 to 40 words
+    s.text.clear();
+    for (uint64_t w = 0, n = 1 + rng.below(40); w < n; ++w) s.text += "cpu ";
+  }
+  std::vector<size_t> all(ds->size());
+  std::iota(all.begin(), all.end(), size_t(0));
+  auto padding = [&](bool group, uint64_t epoch, std::vector<size_t>* seen) {
+    LoaderOptions o;
+    o.batchSize = 16;
+    o.seed = 3;
+    o.groupByLength = group;
+    o.preprocess = BackboneCatalog::loadDefault().get("tiny_bert").preprocess();
+    DataLoader loader(ds, all, o);
+    loader.startEpoch(epoch);
+    int64_t pad = 0;
+    while (auto b = loader.next()) {
+      pad += inputTensor(*b).select(1, 1).eq(0).sum().item<int64_t>();
+      if (seen) seen->insert(seen->end(), b->indices.begin(), b->indices.end());
+    }
+    return pad;
+  };
+  std::vector<size_t> e0, e1;
+  const int64_t grouped = padding(true, 0, &e0), plain = padding(false, 0, nullptr);
+  padding(true, 1, &e1);
+  EXPECT_LT(grouped * 10, plain) << grouped << " vs " << plain << " padding tokens";
+  EXPECT_NE(e0, e1) << "batches are reshuffled every epoch";
+  std::sort(e0.begin(), e0.end());
+  EXPECT_EQ(e0, all);
+  std::vector<size_t> again;
+  padding(true, 1, &again);
+  std::sort(e1.begin(), e1.end());
+  EXPECT_EQ(e1, all);
 }
 
 TEST(TextData, FineTunesTheEncoderAndReportsTruncation) {
