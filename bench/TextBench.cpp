@@ -47,11 +47,16 @@ int main(int argc, char** argv) {
   std::string train = "all";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--seq") seq = std::stoll(v);
-    else if (k == "--batch") batch = std::stoll(v);
-    else if (k == "--steps") steps = std::stoi(v);
-    else if (k == "--warmup") warmup = std::stoi(v);
-    else if (k == "--train") train = v;
+    if (k == "--seq")
+      seq = std::stoll(v);
+    else if (k == "--batch")
+      batch = std::stoll(v);
+    else if (k == "--steps")
+      steps = std::stoi(v);
+    else if (k == "--warmup")
+      warmup = std::stoi(v);
+    else if (k == "--train")
+      train = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -65,8 +70,12 @@ int main(int argc, char** argv) {
   const auto labels = torch::randint(0, 4, {batch}, torch::kLong);
   auto report = [&](const char* phase, const std::vector<double>& s) {
     const double m = median(s);
-    nlohmann::json j{{"impl", "transferlab"}, {"model", "minilm_l6"}, {"phase", phase},
-                     {"seq", seq}, {"batch", batch}, {"train", train},
+    nlohmann::json j{{"impl", "transferlab"},
+                     {"model", "minilm_l6"},
+                     {"phase", phase},
+                     {"seq", seq},
+                     {"batch", batch},
+                     {"train", train},
                      {"threads", rt.intraOpThreads},
                      {"sentences_per_s_median", m > 0 ? double(batch) / m : 0}};
     std::printf("%s\n", j.dump().c_str());

@@ -4,53 +4,160 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
-#include <QMessageBox>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QUndoStack>
 
 #include "ui/DatasetController.h"
 #include "ui/DatasetPage.h"
+#include "ui/EvaluateController.h"
+#include "ui/EvaluatePage.h"
+#include "ui/ModelController.h"
+#include "ui/ModelPage.h"
+#include "ui/PredictController.h"
+#include "ui/PredictPage.h"
+#include "ui/ProjectController.h"
+#include "ui/TrainController.h"
+#include "ui/TrainPage.h"
 
 namespace tlab::ui {
+namespace {
+
+// A menu entry with a shortcut (QMenu's own overloads for this changed across Qt 6 versions).
+template <typename Receiver, typename F>
+QAction* addItem(QMenu* menu, const QString& text, const QKeySequence& key,
+                 const Receiver* receiver, F fn) {
+  QAction* a = menu->addAction(text);
+  a->setShortcut(key);
+  QObject::connect(a, &QAction::triggered, receiver, fn);
+  return a;
+}
+
+const char* kSplitters[] = {"dataSplitter", "modelSplitter", "trainSplitter", "trainRightSplitter",
+                            "evaluateSplitter"};
+}  // namespace
 
 MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
     : QMainWindow(parent),
       datasetController_(new DatasetController(this)),
-      datasetPage_(new DatasetPage(datasetController_, this)) {
-  setWindowTitle(tr("TransferLab"));
-  setCentralWidget(datasetPage_);
+      project_(new ProjectController(this)),
+      trainer_(new TrainController(this)),
+      modelController_(new ModelController(project_, this)),
+      evaluate_(new EvaluateController(project_, this)),
+      predict_(new PredictController(this)),
+      pages_(new QTabWidget(this)),
+      datasetPage_(new DatasetPage(datasetController_, this)),
+      modelPage_(new ModelPage(project_, modelController_, this)),
+      trainPage_(new TrainPage(project_, datasetController_, trainer_, this)),
+      evaluatePage_(new EvaluatePage(evaluate_, this)),
+      predictPage_(new PredictPage(predict_, this)) {
+  ask_ = [this](const QString& title, const QString& text, QMessageBox::StandardButtons b) {
+    return QMessageBox::question(this, title, text, b);
+  };
+  pages_->addTab(datasetPage_, tr("&Data"));
+  pages_->addTab(modelPage_, tr("&Model"));
+  pages_->addTab(trainPage_, tr("&Train"));
+  pages_->addTab(evaluatePage_, tr("&Evaluate"));
+  pages_->addTab(predictPage_, tr("&Predict"));
+  connect(trainer_, &TrainController::runFinished, this, [this](const core::RunRecord& r) {
+    const auto result = trainer_->lastResult();
+    if (result && trainer_->lastModel() && r.state == "finished") {
+      core::ModelBundleInfo info{result->architecture,
+                                 r.config.backbone,
+                                 {r.config.head, int64_t(result->classNames.size()),
+                                  r.config.headHidden, r.config.dropout},
+                                 result->classNames,
+                                 result->preprocess};
+      predict_->setModel(
+          trainer_->lastModel(), info,
+          tr("%1 (%2)").arg(QString::fromStdString(r.id), QString::fromStdString(r.name)));
+    }
+    if (!result || (!result->test && !result->val)) return;
+    const bool test = result->test.has_value();
+    evaluate_->setEvaluation(
+        test ? *result->test : *result->val, trainer_->lastDataset(),
+        tr("%1 · %2 split").arg(QString::fromStdString(r.id), test ? tr("test") : tr("val")));
+  });
+  setCentralWidget(pages_);
   createMenus();
   showRuntime(runtime);
-  resize(1100, 720);
+  resize(1280, 800);
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-  if (auto* splitter = findChild<QSplitter*>(QStringLiteral("dataSplitter"))) {
-    splitter->restoreState(settings.value(QStringLiteral("window/dataSplitter")).toByteArray());
+  pages_->setCurrentIndex(settings.value(QStringLiteral("window/page"), 0).toInt());
+  for (const char* name : kSplitters) {
+    if (auto* s = findChild<QSplitter*>(QLatin1String(name)))
+      s->restoreState(
+          settings.value(QStringLiteral("window/") + QLatin1String(name)).toByteArray());
   }
+  connect(project_, &ProjectController::modifiedChanged, this, &MainWindow::updateTitle);
+  connect(project_, &ProjectController::filePathChanged, this, &MainWindow::updateTitle);
+  connect(project_, &ProjectController::autosaveFailed, this, [this](const QString& m) {
+    statusBar()->showMessage(tr("Could not autosave the run results: %1").arg(m), 10000);
+  });
+  updateTitle();
 }
 
 MainWindow::~MainWindow() = default;
 
 void MainWindow::createMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* openFolder = file->addAction(tr("Open Dataset &Folder\u2026"), this, [this] {
+  addItem(file, tr("&New Project"), QKeySequence::New, this, [this] {
+    if (maybeSave()) project_->newProject();
+  });
+  addItem(file, tr("&Open Project\u2026"), QKeySequence(tr("Ctrl+Shift+P")), this, [this] {
+    if (!maybeSave()) return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                      tr("TransferLab projects (*.tlproj)"));
+    if (!path.isEmpty()) openProject(path);
+  });
+  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+  addItem(file, tr("&Save Project"), QKeySequence::Save, this, &MainWindow::saveProject);
+  addItem(file, tr("Save Project &As\u2026"), QKeySequence::SaveAs, this,
+          &MainWindow::saveProjectAs);
+  file->addSeparator();
+  addItem(file, tr("Open Dataset &Folder\u2026"), QKeySequence::Open, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open dataset folder"));
     if (!dir.isEmpty()) openDataset(dir);
   });
-  openFolder->setShortcut(QKeySequence::Open);
-  QAction* openFile = file->addAction(tr("Open Dataset F&ile\u2026"), this, [this] {
+  addItem(file, tr("Open Dataset F&ile\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open dataset file"), QString(),
-        tr("Datasets (*.csv *.tsv *.jsonl *.h5 *.hdf5 *idx*);;All files (*)"));
+        tr("Datasets (*.csv *.tsv *.jsonl *.txt *.h5 *.hdf5 *idx*);;All files (*)"));
     if (!path.isEmpty()) openDataset(path);
   });
-  openFile->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
   file->addSeparator();
-  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-  quit->setShortcut(QKeySequence::Quit);
+  addItem(file, tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QAction* undo = project_->undoStack()->createUndoAction(this, tr("&Undo"));
+  undo->setShortcut(QKeySequence::Undo);
+  QAction* redo = project_->undoStack()->createRedoAction(this, tr("&Redo"));
+  redo->setShortcut(QKeySequence::Redo);
+  edit->addAction(undo);
+  edit->addAction(redo);
+
+  QMenu* train = menuBar()->addMenu(tr("T&rain"));
+  addItem(train, tr("&Start"), QKeySequence(Qt::Key_F5), trainPage_, &TrainPage::startRun);
+  addItem(train, tr("&Pause / Resume"), QKeySequence(Qt::Key_F6), this,
+          [this] { trainer_->isPaused() ? trainer_->resume() : trainer_->pause(); });
+  addItem(train, tr("S&top"), QKeySequence(tr("Shift+F5")), trainer_, &TrainController::stop);
+  train->addSeparator();
+  train->addAction(tr("Compare with From &Scratch"), trainPage_, &TrainPage::compareWithScratch);
+  train->addAction(tr("Compare S&trategies"), trainPage_, &TrainPage::compareStrategies);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (int i = 0; i < pages_->count(); ++i) {
+    addItem(view, pages_->tabText(i).remove(QLatin1Char('&')),
+            QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)), this,
+            [this, i] { pages_->setCurrentIndex(i); });
+  }
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About TransferLab"), this, [this] {
@@ -58,6 +165,20 @@ void MainWindow::createMenus() {
                        tr("<b>TransferLab %1</b><br>A desktop workbench for transfer learning.")
                            .arg(QApplication::applicationVersion()));
   });
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const QStringList recent = project_->recentProjects();
+  for (const QString& p : recent) {
+    recentMenu_
+        ->addAction(QFileInfo(p).fileName(), this,
+                    [this, p] {
+                      if (maybeSave()) openProject(p);
+                    })
+        ->setToolTip(p);
+  }
+  if (recent.isEmpty()) recentMenu_->addAction(tr("(none)"))->setEnabled(false);
 }
 
 void MainWindow::showRuntime(const core::RuntimeReport& r) {
@@ -77,14 +198,82 @@ void MainWindow::showRuntime(const core::RuntimeReport& r) {
   }
 }
 
-void MainWindow::openDataset(const QString& path) { datasetController_->open(path); }
+void MainWindow::updateTitle() {
+  const QString name = project_->filePath().isEmpty()
+                           ? tr("Untitled")
+                           : QFileInfo(project_->filePath()).completeBaseName();
+  setWindowTitle(tr("%1%2 \u2014 TransferLab").arg(name, project_->isModified() ? "*" : ""));
+}
+
+void MainWindow::openDataset(const QString& path) {
+  datasetController_->open(path);
+  core::DatasetSettings s = project_->project().dataset;
+  const std::string absolute = QFileInfo(path).absoluteFilePath().toStdString();
+  if (s.path == absolute) return;
+  s.path = absolute;
+  project_->setDatasetSettings(s, tr("open dataset %1").arg(QFileInfo(path).fileName()));
+}
+
+bool MainWindow::openProject(const QString& path) {
+  QString error;
+  if (!project_->open(path, &error)) {
+    QMessageBox::warning(this, tr("Could not open the project"), error);
+    return false;
+  }
+  const std::string& data = project_->project().dataset.path;
+  if (!data.empty()) datasetController_->open(QString::fromStdString(data));
+  return true;
+}
+
+bool MainWindow::saveProject() {
+  if (project_->filePath().isEmpty()) return saveProjectAs();
+  QString error;
+  if (project_->save(&error)) return true;
+  QMessageBox::warning(this, tr("Could not save the project"), error);
+  return false;
+}
+
+bool MainWindow::saveProjectAs() {
+  QString path = QFileDialog::getSaveFileName(this, tr("Save project"), project_->filePath(),
+                                              tr("TransferLab projects (*.tlproj)"));
+  if (path.isEmpty()) return false;
+  if (!path.endsWith(QStringLiteral(".tlproj"))) path += QStringLiteral(".tlproj");
+  QString error;
+  if (project_->saveAs(path, &error)) return true;
+  QMessageBox::warning(this, tr("Could not save the project"), error);
+  return false;
+}
+
+bool MainWindow::maybeSave() {
+  if (!project_->isModified()) return true;
+  const auto answer = ask_(tr("Unsaved changes"), tr("The project has unsaved changes. Save them?"),
+                           QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+  if (answer == QMessageBox::Save) return saveProject();
+  return answer == QMessageBox::Discard;
+}
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (trainer_->isRunning()) {
+    const auto answer =
+        ask_(tr("Training is running"), tr("A run is in progress. Stop it and close TransferLab?"),
+             QMessageBox::Yes | QMessageBox::No);
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+  }
+  if (!maybeSave()) {
+    event->ignore();
+    return;
+  }
+  trainer_->shutdown();  // the run ends as "cancelled" and is recorded in the project
   datasetController_->cancel();
   QSettings settings;
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
-  if (auto* splitter = findChild<QSplitter*>(QStringLiteral("dataSplitter"))) {
-    settings.setValue(QStringLiteral("window/dataSplitter"), splitter->saveState());
+  settings.setValue(QStringLiteral("window/page"), pages_->currentIndex());
+  for (const char* name : kSplitters) {
+    if (auto* s = findChild<QSplitter*>(QLatin1String(name)))
+      settings.setValue(QStringLiteral("window/") + QLatin1String(name), s->saveState());
   }
   event->accept();
 }

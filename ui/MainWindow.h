@@ -1,12 +1,27 @@
 #pragma once
-// The application window: assembles pages and menus and wires them; no logic of its own.
+// The application window: assembles the pages (Data, Model, Train, Evaluate, Predict), the project
+// and training controllers, menus and shortcuts, and wires them; no logic of its own. Closing while
+// training asks, then cancels and joins the run; closing with unsaved changes offers to save.
 #include <QMainWindow>
+#include <QMessageBox>
+#include <functional>
 
 #include "core/runtime/Runtime.h"
+
+class QTabWidget;
 
 namespace tlab::ui {
 class DatasetController;
 class DatasetPage;
+class EvaluateController;
+class EvaluatePage;
+class ModelController;
+class ModelPage;
+class PredictController;
+class PredictPage;
+class ProjectController;
+class TrainController;
+class TrainPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -14,10 +29,28 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(const core::RuntimeReport& runtime, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  /// Opens a dataset in the background (any supported format, auto-detected).
+  /// Opens a dataset in the background (any supported format, auto-detected) and makes it the
+  /// project's dataset.
   void openDataset(const QString& path);
+  /// Opens a project and its dataset; a failure is shown, the current project stays.
+  bool openProject(const QString& path);
+
   DatasetController* datasetController() const { return datasetController_; }
   DatasetPage* datasetPage() const { return datasetPage_; }
+  ProjectController* projectController() const { return project_; }
+  TrainController* trainController() const { return trainer_; }
+  TrainPage* trainPage() const { return trainPage_; }
+  ModelController* modelController() const { return modelController_; }
+  ModelPage* modelPage() const { return modelPage_; }
+  EvaluateController* evaluateController() const { return evaluate_; }
+  EvaluatePage* evaluatePage() const { return evaluatePage_; }
+  PredictController* predictController() const { return predict_; }
+  QTabWidget* pages() const { return pages_; }
+
+  /// Asks the user a question (a message box); tests replace it to answer without a dialog.
+  using Ask = std::function<QMessageBox::StandardButton(const QString& title, const QString& text,
+                                                        QMessageBox::StandardButtons buttons)>;
+  void setAsk(Ask ask) { ask_ = std::move(ask); }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -25,9 +58,26 @@ class MainWindow : public QMainWindow {
  private:
   void createMenus();
   void showRuntime(const core::RuntimeReport& runtime);
+  void updateTitle();
+  bool saveProject();
+  bool saveProjectAs();
+  bool maybeSave();
+  void rebuildRecentMenu();
 
   DatasetController* datasetController_;
+  ProjectController* project_;
+  TrainController* trainer_;
+  ModelController* modelController_;
+  EvaluateController* evaluate_;
+  PredictController* predict_;
+  QTabWidget* pages_;
   DatasetPage* datasetPage_;
+  ModelPage* modelPage_;
+  TrainPage* trainPage_;
+  EvaluatePage* evaluatePage_;
+  PredictPage* predictPage_;
+  QMenu* recentMenu_ = nullptr;
+  Ask ask_;
 };
 
 }  // namespace tlab::ui

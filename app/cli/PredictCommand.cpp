@@ -14,9 +14,9 @@
 #include "core/image/ImageDecoder.h"
 #include "core/runtime/Runtime.h"
 #include "core/text/WordPieceTokenizer.h"
+#include "core/train/ModelBundle.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Utf8.h"
-#include "core/train/ModelBundle.h"
 #include "core/zoo/BackboneLoader.h"
 
 namespace tlab::cli {
@@ -253,7 +253,8 @@ void predict(const PredictArgs& a, int& exitCode) {
 void addPredictCommand(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand(
-      "predict", "Classify images or texts with a fine-tuned bundle, or images with a backbone's own head");
+      "predict",
+      "Classify images or texts with a fine-tuned bundle, or images with a backbone's own head");
   cmd->add_option("--backbone", a->backbone,
                   "Catalog id, or a TorchScript file (trusted files only)");
   cmd->add_option("--model", a->model, "A fine-tuned model bundle (RUN/model)");

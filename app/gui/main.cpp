@@ -1,9 +1,32 @@
-// transferlab: the desktop workbench. `transferlab [DATASET]` opens a dataset at start.
+// transferlab: the desktop workbench.
+//   transferlab [PROJECT.tlproj | DATASET]
+// With no argument it reopens the most recent project, else the bundled demo project
+// ($TLAB_DEMO_PROJECT, or build/demo/fashion-fewshot.tlproj made by scripts/prepare-demo-data).
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 
 #include "core/runtime/Runtime.h"
+#include "core/zoo/BackboneCatalog.h"
 #include "ui/MainWindow.h"
+#include "ui/ProjectController.h"
+
+namespace {
+
+QString demoProject() {
+  const QByteArray env = qgetenv("TLAB_DEMO_PROJECT");
+  if (!env.isEmpty()) return QString::fromLocal8Bit(env);
+  // Next to the source tree's resources (builds run in place) or the installed share folder.
+  const QString resources = QString::fromStdString(tlab::core::resourceDirectory().string());
+  for (const QString& candidate :
+       {resources + QStringLiteral("/../build/demo/fashion-fewshot.tlproj"),
+        resources + QStringLiteral("/demo/fashion-fewshot.tlproj")}) {
+    if (QFileInfo::exists(candidate)) return QFileInfo(candidate).absoluteFilePath();
+  }
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -15,14 +38,22 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Transfer learning workbench"));
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument(QStringLiteral("dataset"),
-                               QStringLiteral("Dataset folder or file to open"));
+  parser.addPositionalArgument(QStringLiteral("file"),
+                               QStringLiteral("Project (.tlproj), or a dataset folder or file"));
   parser.process(app);
 
   const tlab::core::RuntimeReport runtime = tlab::core::configureRuntime();
   tlab::ui::MainWindow window(runtime);
   window.show();
-  if (!parser.positionalArguments().isEmpty())
-    window.openDataset(parser.positionalArguments().first());
+  QString target = parser.positionalArguments().value(0);
+  if (target.isEmpty()) {
+    const QStringList recent = window.projectController()->recentProjects();
+    target = recent.isEmpty() ? demoProject() : recent.first();
+  }
+  if (target.endsWith(QStringLiteral(".tlproj"))) {
+    window.openProject(target);
+  } else if (!target.isEmpty()) {
+    window.openDataset(target);
+  }
   return app.exec();
 }

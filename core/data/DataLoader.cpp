@@ -171,8 +171,7 @@ Batch DataLoader::buildTextBatch(size_t begin, size_t end) {
   b.tokens.resize(size_t(t.count * 2 * t.length));
   for (int64_t i = 0; i < t.count; ++i) {
     const auto src = size_t(i * t.length);
-    std::copy_n(t.ids.begin() + ptrdiff_t(src), t.length,
-                b.tokens.begin() + ptrdiff_t(2 * src));
+    std::copy_n(t.ids.begin() + ptrdiff_t(src), t.length, b.tokens.begin() + ptrdiff_t(2 * src));
     std::copy_n(t.mask.begin() + ptrdiff_t(src), t.length,
                 b.tokens.begin() + ptrdiff_t(2 * src + size_t(t.length)));
   }

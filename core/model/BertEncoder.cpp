@@ -19,8 +19,7 @@ nn::Linear linear(nn::Module& parent, const std::string& name, int64_t in, int64
 }
 
 nn::LayerNorm layerNorm(nn::Module& parent, int64_t dim, double eps) {
-  return parent.register_module("LayerNorm",
-                                nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
+  return parent.register_module("LayerNorm", nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
 }
 
 }  // namespace
@@ -66,8 +65,8 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c, int64_t numClasses) : conf
     layers_.push_back(l);
   }
   nn::Linear head(c.hidden, numClasses);
-  setHead("head", head.ptr(), [head](torch::Tensor x) mutable { return head->forward(x); },
-          numClasses);
+  setHead(
+      "head", head.ptr(), [head](torch::Tensor x) mutable { return head->forward(x); }, numClasses);
 
   // BERT's initialisation (what a from-scratch run starts from): N(0, 0.02) weights, zero biases.
   torch::NoGradGuard noGrad;
@@ -105,8 +104,7 @@ torch::Tensor BertEncoderImpl::encode(const torch::Tensor& ids, const torch::Ten
   const auto positions = torch::arange(len, ids.options());
   auto x = words_->forward(ids) + positions_->forward(positions).unsqueeze(0) +
            types_->forward(torch::zeros_like(ids));
-  x = record("embeddings",
-             torch::dropout(embNorm_->forward(x), config_.dropout, is_training()));
+  x = record("embeddings", torch::dropout(embNorm_->forward(x), config_.dropout, is_training()));
   // Additive mask: padded keys get the lowest float, so their softmax weight is exactly 0.
   const auto bias = (1.0 - mask.to(x.dtype())).view({mask.size(0), 1, 1, len}) *
                     std::numeric_limits<float>::lowest();

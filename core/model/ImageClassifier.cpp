@@ -100,9 +100,9 @@ ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
   if (const auto bert = BertConfig::fromArchitecture(arch)) {
     return std::make_shared<BertEncoderImpl>(*bert, numClasses);
   }
-  throw InvalidArgument(
-      "unknown architecture '" + arch +
-      "' (expected resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_lite0, small_cnn or bert_l<N>_h<H>_a<A>)");
+  throw InvalidArgument("unknown architecture '" + arch +
+                        "' (expected resnet18, resnet34, resnet50, mobilenet_v2, "
+                        "efficientnet_lite0, small_cnn or bert_l<N>_h<H>_a<A>)");
 }
 
 }  // namespace tlab::core

@@ -1,7 +1,8 @@
 #pragma once
 // Base of every built-in network (the image CNNs and the BERT text encoder): a backbone that
-// maps its input to pooled features and a replaceable head. Child modules are registered under the upstream PyTorch names (torchvision,
-// the EfficientNet-Lite weights file) so published state dicts load by name.
+// maps its input to pooled features and a replaceable head. Child modules are registered under the
+// upstream PyTorch names (torchvision, the EfficientNet-Lite weights file) so published state dicts
+// load by name.
 //
 // Not thread-safe: one thread (the trainer's) uses a model at a time.
 #include <torch/torch.h>
@@ -95,7 +96,8 @@ void setMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format);
 torch::MemoryFormat memoryFormatOf(const torch::nn::Module& module);
 
 /// Architectures: "resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
-/// "small_cnn", and BERT encoders "bert_l<layers>_h<hidden>_a<heads>" (e.g. bert_l6_h384_a12). Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
+/// "small_cnn", and BERT encoders "bert_l<layers>_h<hidden>_a<heads>" (e.g. bert_l6_h384_a12).
+/// Throws InvalidArgument for anything else. `inChannels` only matters for small_cnn.
 ImageClassifier createArchitecture(const std::string& arch, int64_t numClasses,
                                    int64_t inChannels = 3);
 

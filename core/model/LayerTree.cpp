@@ -11,7 +11,8 @@ namespace {
 std::string prettyType(std::string name) {
   const auto colon = name.rfind("::");
   if (colon != std::string::npos) name = name.substr(colon + 2);
-  if (name.size() > 4 && name.compare(name.size() - 4, 4, "Impl") == 0) name.resize(name.size() - 4);
+  if (name.size() > 4 && name.compare(name.size() - 4, 4, "Impl") == 0)
+    name.resize(name.size() - 4);
   return name;
 }
 
@@ -28,7 +29,8 @@ LayerNode fromModule(const torch::nn::Module& m, const std::string& name, const 
   }
   if (auto it = trace.find(path); it != trace.end()) n.outputShape = it->second;
   for (const auto& c : m.named_children()) {
-    LayerNode child = fromModule(*c.value(), c.key(), path.empty() ? c.key() : path + "." + c.key(), trace);
+    LayerNode child =
+        fromModule(*c.value(), c.key(), path.empty() ? c.key() : path + "." + c.key(), trace);
     n.params += child.params;
     n.trainableParams += child.trainableParams;
     n.children.push_back(std::move(child));
@@ -36,7 +38,8 @@ LayerNode fromModule(const torch::nn::Module& m, const std::string& name, const 
   return n;
 }
 
-LayerNode fromScript(const torch::jit::Module& m, const std::string& name, const std::string& path) {
+LayerNode fromScript(const torch::jit::Module& m, const std::string& name,
+                     const std::string& path) {
   LayerNode n;
   n.name = name;
   n.path = path;
@@ -60,9 +63,12 @@ LayerNode fromScript(const torch::jit::Module& m, const std::string& name, const
 
 const char* freezeStateName(FreezeState s) {
   switch (s) {
-    case FreezeState::Frozen: return "frozen";
-    case FreezeState::Partial: return "partial";
-    case FreezeState::Trainable: break;
+    case FreezeState::Frozen:
+      return "frozen";
+    case FreezeState::Partial:
+      return "partial";
+    case FreezeState::Trainable:
+      break;
   }
   return "trainable";
 }

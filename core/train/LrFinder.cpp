@@ -85,8 +85,8 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     const double lr = o.startLr * std::pow(o.endLr / o.startLr, double(i) / double(o.steps - 1));
     for (auto& g : opt->param_groups()) g.options().set_lr(lr);
     opt->zero_grad();
-    const auto loss = torch::nn::functional::cross_entropy(
-        net->forward(inputTensor(*b).to(device)), labelsTensor(*b).to(device));
+    const auto loss = torch::nn::functional::cross_entropy(net->forward(inputTensor(*b).to(device)),
+                                                           labelsTensor(*b).to(device));
     const double l = loss.item<double>();
     if (!std::isfinite(l)) {
       r.note = "stopped at lr " + std::to_string(lr) + ": the loss became NaN/inf";

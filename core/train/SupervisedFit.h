@@ -30,15 +30,17 @@ struct FitEpoch {
   double imagesPerSecond = 0;
 };
 
-std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                                    const std::vector<size_t>& trainIndices, const std::vector<size_t>& evalIndices,
+std::vector<FitEpoch> fitClassifier(ImageClassifierImpl& net,
+                                    std::shared_ptr<const Dataset> dataset,
+                                    const std::vector<size_t>& trainIndices,
+                                    const std::vector<size_t>& evalIndices,
                                     const Preprocess& preprocess, const FitOptions& options,
                                     const std::function<void(const FitEpoch&)>& onEpoch = {});
 
 /// Top-1 accuracy of `net` (eval mode, no gradients) on `indices`.
 double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                        const std::vector<size_t>& indices, const Preprocess& preprocess, size_t batchSize = 256,
-                        int workers = 2);
+                        const std::vector<size_t>& indices, const Preprocess& preprocess,
+                        size_t batchSize = 256, int workers = 2);
 
 /// Wraps a loader batch as the model's input tensor without copying (valid while `batch`
 /// lives): float images [N, C, H, W], or int64 tokens [N, 2, L] for text.

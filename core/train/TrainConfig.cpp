@@ -1,4 +1,5 @@
 #include "core/train/TrainConfig.h"
+#include "core/train/TrainerEvents.h"
 
 #include <nlohmann/json.hpp>
 
@@ -9,27 +10,37 @@ using nlohmann::json;
 
 const char* strategyName(Strategy s) {
   switch (s) {
-    case Strategy::LinearProbe: return "linear-probe";
-    case Strategy::Full: return "full";
-    case Strategy::LpFt: return "lp-ft";
-    case Strategy::Scratch: return "scratch";
-    case Strategy::FinetuneLast: break;
+    case Strategy::LinearProbe:
+      return "linear-probe";
+    case Strategy::Full:
+      return "full";
+    case Strategy::LpFt:
+      return "lp-ft";
+    case Strategy::Scratch:
+      return "scratch";
+    case Strategy::FinetuneLast:
+      break;
   }
   return "finetune-last";
 }
 
 Strategy parseStrategy(const std::string& n) {
-  for (auto s : {Strategy::LinearProbe, Strategy::FinetuneLast, Strategy::Full, Strategy::LpFt, Strategy::Scratch}) {
+  for (auto s : {Strategy::LinearProbe, Strategy::FinetuneLast, Strategy::Full, Strategy::LpFt,
+                 Strategy::Scratch}) {
     if (n == strategyName(s)) return s;
   }
-  throw InvalidArgument("unknown strategy '" + n + "' (expected linear-probe, finetune-last, full, lp-ft or scratch)");
+  throw InvalidArgument("unknown strategy '" + n +
+                        "' (expected linear-probe, finetune-last, full, lp-ft or scratch)");
 }
 
 const char* optimizerName(OptimizerKind k) {
   switch (k) {
-    case OptimizerKind::Sgd: return "sgd";
-    case OptimizerKind::Adam: return "adam";
-    case OptimizerKind::AdamW: break;
+    case OptimizerKind::Sgd:
+      return "sgd";
+    case OptimizerKind::Adam:
+      return "adam";
+    case OptimizerKind::AdamW:
+      break;
   }
   return "adamw";
 }
@@ -43,7 +54,8 @@ OptimizerKind parseOptimizer(const std::string& n) {
 
 namespace {
 BatchNormPolicy parseBn(const std::string& n) {
-  for (auto p : {BatchNormPolicy::FollowFreeze, BatchNormPolicy::AlwaysTrain, BatchNormPolicy::AlwaysFrozen}) {
+  for (auto p : {BatchNormPolicy::FollowFreeze, BatchNormPolicy::AlwaysTrain,
+                 BatchNormPolicy::AlwaysFrozen}) {
     if (n == batchNormPolicyName(p)) return p;
   }
   throw InvalidArgument("unknown BatchNorm policy '" + n + "'");
@@ -52,7 +64,11 @@ BatchNormPolicy parseBn(const std::string& n) {
 
 json toJson(const TrainConfig& c) {
   json rules = json::array();
-  for (const auto& r : c.lrRules) rules.push_back({{"pattern", r.pattern}, {"multiplier", r.multiplier}});
+  for (const auto& r : c.lrRules)
+    rules.push_back({{"pattern", r.pattern}, {"multiplier", r.multiplier}});
+  json freeze = json::array();
+  for (const auto& r : c.freezeRules)
+    freeze.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
   return {{"backbone", c.backbone},
           {"weights", c.weights},
           {"strategy", strategyName(c.strategy)},
@@ -75,7 +91,8 @@ json toJson(const TrainConfig& c) {
           {"class_weighted", c.classWeighted},
           {"grad_clip_norm", c.gradClipNorm},
           {"early_stopping_patience", c.earlyStoppingPatience},
-          {"early_stopping_metric", c.earlyStoppingMetric == EarlyStopMetric::ValLoss ? "val_loss" : "val_accuracy"},
+          {"early_stopping_metric",
+           c.earlyStoppingMetric == EarlyStopMetric::ValLoss ? "val_loss" : "val_accuracy"},
           {"restore_best", c.restoreBest},
           {"seed", c.seed},
           {"deterministic", c.deterministic},
@@ -85,6 +102,7 @@ json toJson(const TrainConfig& c) {
           {"bn_policy", batchNormPolicyName(c.batchNorm)},
           {"backbone_lr_multiplier", c.backboneLrMultiplier},
           {"lr_rules", rules},
+          {"freeze_rules", freeze},
           {"gradual_unfreeze_every", c.gradualUnfreezeEvery},
           {"augment", c.augment},
           {"feature_cache", c.featureCache},
@@ -128,20 +146,29 @@ void fromJson(const json& j, TrainConfig& c, const std::string& source) {
     get("early_stopping_patience", c.earlyStoppingPatience);
     if (j.contains("early_stopping_metric")) {
       const auto m = j["early_stopping_metric"].get<std::string>();
-      if (m != "val_accuracy" && m != "val_loss") throw InvalidArgument("early_stopping_metric: val_accuracy or val_loss");
-      c.earlyStoppingMetric = m == "val_loss" ? EarlyStopMetric::ValLoss : EarlyStopMetric::ValAccuracy;
+      if (m != "val_accuracy" && m != "val_loss")
+        throw InvalidArgument("early_stopping_metric: val_accuracy or val_loss");
+      c.earlyStoppingMetric =
+          m == "val_loss" ? EarlyStopMetric::ValLoss : EarlyStopMetric::ValAccuracy;
     }
     get("restore_best", c.restoreBest);
     get("seed", c.seed);
     get("deterministic", c.deterministic);
-    if (j.contains("head")) c.head = j["head"].get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
+    if (j.contains("head"))
+      c.head = j["head"].get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
     get("head_hidden", c.headHidden);
     get("dropout", c.dropout);
     if (j.contains("bn_policy")) c.batchNorm = parseBn(j["bn_policy"].get<std::string>());
     get("backbone_lr_multiplier", c.backboneLrMultiplier);
+    if (j.contains("freeze_rules")) {
+      c.freezeRules.clear();
+      for (const auto& r : j["freeze_rules"])
+        c.freezeRules.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
+    }
     if (j.contains("lr_rules")) {
       c.lrRules.clear();
-      for (const auto& r : j["lr_rules"]) c.lrRules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
+      for (const auto& r : j["lr_rules"])
+        c.lrRules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
     }
     get("gradual_unfreeze_every", c.gradualUnfreezeEvery);
     get("augment", c.augment);
@@ -155,7 +182,36 @@ void fromJson(const json& j, TrainConfig& c, const std::string& source) {
   } catch (const InvalidArgument& e) {
     throw FormatError(source, e.what());
   }
-  if (c.epochs < 1 || c.batchSize < 1 || c.lr <= 0) throw FormatError(source, "epochs, batch_size and lr must be positive");
+  if (c.epochs < 1 || c.batchSize < 1 || c.lr <= 0)
+    throw FormatError(source, "epochs, batch_size and lr must be positive");
+}
+
+json toJson(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"epochs", m.epochs},
+          {"phase", m.phase},
+          {"train_loss", m.trainLoss},
+          {"train_accuracy", m.trainAccuracy},
+          {"val_loss", m.valLoss},
+          {"val_accuracy", m.valAccuracy},
+          {"seconds", m.seconds},
+          {"lr", m.learningRate},
+          {"improved", m.improved}};
+}
+
+EpochMetrics epochMetricsFromJson(const json& h) {
+  EpochMetrics m;
+  m.epoch = h.at("epoch").get<int>();
+  m.epochs = h.at("epochs").get<int>();
+  m.phase = h.at("phase").get<std::string>();
+  m.trainLoss = h.at("train_loss").get<double>();
+  m.trainAccuracy = h.at("train_accuracy").get<double>();
+  m.valLoss = h.at("val_loss").get<double>();
+  m.valAccuracy = h.at("val_accuracy").get<double>();
+  m.seconds = h.at("seconds").get<double>();
+  m.learningRate = h.at("lr").get<double>();
+  m.improved = h.at("improved").get<bool>();
+  return m;
 }
 
 }  // namespace tlab::core

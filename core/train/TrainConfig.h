@@ -15,7 +15,8 @@
 namespace tlab::core {
 
 enum class Strategy { LinearProbe, FinetuneLast, Full, LpFt, Scratch };
-const char* strategyName(Strategy s);  ///< "linear-probe", "finetune-last", "full", "lp-ft", "scratch"
+const char* strategyName(
+    Strategy s);  ///< "linear-probe", "finetune-last", "full", "lp-ft", "scratch"
 Strategy parseStrategy(const std::string& name);
 
 enum class OptimizerKind { Sgd, Adam, AdamW };
@@ -28,12 +29,12 @@ struct TrainConfig {
   std::string backbone = "small_cnn_fmnist";  ///< catalog id
   std::string weights;                        ///< optional weights file overriding the catalog's
   Strategy strategy = Strategy::FinetuneLast;
-  int finetuneStages = 2;      ///< finetune-last: stages trained besides the head
-  int lpEpochs = 0;            ///< lp-ft: epochs of the linear-probe phase (0: a third of epochs)
-  double ftLrFactor = 0.1;     ///< lp-ft: fine-tune phase rate = lr * factor
+  int finetuneStages = 2;   ///< finetune-last: stages trained besides the head
+  int lpEpochs = 0;         ///< lp-ft: epochs of the linear-probe phase (0: a third of epochs)
+  double ftLrFactor = 0.1;  ///< lp-ft: fine-tune phase rate = lr * factor
   int epochs = 10;
   int64_t batchSize = 32;
-  int imageSize = 0;           ///< 0: the backbone's input size
+  int imageSize = 0;  ///< 0: the backbone's input size
   double lr = 1e-3;
   OptimizerKind optimizer = OptimizerKind::AdamW;
   double momentum = 0.9;
@@ -41,28 +42,31 @@ struct TrainConfig {
   double weightDecay = 1e-4;
   ScheduleKind schedule = ScheduleKind::Cosine;
   double warmupEpochs = 0;
-  int stepEpochs = 3;          ///< step schedule: decay every N epochs
+  int stepEpochs = 3;  ///< step schedule: decay every N epochs
   double stepGamma = 0.1;
   double labelSmoothing = 0;
-  bool classWeighted = false;  ///< loss weights inversely proportional to class frequency
-  double gradClipNorm = 0;     ///< 0: off
+  bool classWeighted = false;     ///< loss weights inversely proportional to class frequency
+  double gradClipNorm = 0;        ///< 0: off
   int earlyStoppingPatience = 0;  ///< epochs without improvement before stopping; 0: off
   EarlyStopMetric earlyStoppingMetric = EarlyStopMetric::ValAccuracy;
-  bool restoreBest = true;     ///< end with the best validation epoch's weights
+  bool restoreBest = true;  ///< end with the best validation epoch's weights
   uint64_t seed = 42;
   bool deterministic = false;
   HeadSpec::Kind head = HeadSpec::Kind::Linear;
   int64_t headHidden = 256;
   double dropout = 0.2;
   BatchNormPolicy batchNorm = BatchNormPolicy::FollowFreeze;
-  double backboneLrMultiplier = 1.0;  ///< discriminative rate for all backbone parameters
-  std::vector<LrRule> lrRules;        ///< finer per-module multipliers (applied after)
-  int gradualUnfreezeEvery = 0;       ///< >0: unfreeze one more stage every N epochs
+  double backboneLrMultiplier = 1.0;    ///< discriminative rate for all backbone parameters
+  std::vector<LrRule> lrRules;          ///< finer per-module multipliers (applied after)
+  std::vector<FreezeRule> freezeRules;  ///< the user's own freeze/unfreeze choices (layer tree),
+                                        ///< applied after the strategy's
+
+  int gradualUnfreezeEvery = 0;  ///< >0: unfreeze one more stage every N epochs
   bool augment = true;
-  bool featureCache = true;    ///< cache frozen-backbone features when nothing else needs pixels
+  bool featureCache = true;  ///< cache frozen-backbone features when nothing else needs pixels
   int workers = 2;
   double valFraction = 0.1, testFraction = 0.1;  ///< used where the dataset has no such split
-  int checkpointEvery = 1;     ///< epochs; 0: no checkpoints
+  int checkpointEvery = 1;                       ///< epochs; 0: no checkpoints
 };
 
 nlohmann::json toJson(const TrainConfig& config);

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace tlab::core {
 
 struct BatchMetrics {
-  int epoch = 0;             ///< 1-based, across phases
-  int64_t step = 0;          ///< global optimisation step, 1-based
-  int64_t stepInEpoch = 0;   ///< 1-based
+  int epoch = 0;            ///< 1-based, across phases
+  int64_t step = 0;         ///< global optimisation step, 1-based
+  int64_t stepInEpoch = 0;  ///< 1-based
   int64_t stepsPerEpoch = 0;
   double loss = 0, accuracy = 0, learningRate = 0, imagesPerSecond = 0;
 };
@@ -24,6 +26,12 @@ struct EpochMetrics {
   double learningRate = 0;  ///< at the end of the epoch
   bool improved = false;    ///< best validation metric so far
 };
+
+/// Epoch records as stored in checkpoints and project files (keys: epoch, epochs, phase,
+/// train_loss, train_accuracy, val_loss, val_accuracy, seconds, lr, improved). Reading throws
+/// nlohmann::json::exception on a missing key or a wrong type.
+nlohmann::json toJson(const EpochMetrics& m);
+EpochMetrics epochMetricsFromJson(const nlohmann::json& j);
 
 enum class RunState { Started, Paused, Resumed, Finished, Cancelled, Failed };
 const char* runStateName(RunState state);

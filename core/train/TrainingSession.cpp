@@ -1,13 +1,14 @@
 #include "core/train/TrainingSession.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "core/Errors.h"
 #include "core/data/DataLoader.h"
-#include "core/text/WordPieceTokenizer.h"
 #include "core/dataset/Split.h"
 #include "core/model/ScriptBackbone.h"
+#include "core/text/WordPieceTokenizer.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/Evaluate.h"
@@ -15,6 +16,7 @@
 #include "core/train/LrSchedule.h"
 #include "core/train/Optimizer.h"
 #include "core/train/SupervisedFit.h"
+#include "core/train/TrainPlan.h"
 #include "core/util/Random.h"
 #include "core/zoo/BackboneLoader.h"
 #include "core/zoo/Download.h"
@@ -25,14 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Phase {
-  std::string name;
-  int firstEpoch = 0;  // global, 0-based
-  int epochs = 0;
-  double lr = 0;
-  bool backboneFrozen = false;  // linear-probe phases: the feature cache may serve them
-  int trainableStages = -1;     // -1: all
-};
+using Phase = TrainPhase;
 
 class Session {
  public:
@@ -69,7 +64,7 @@ class Session {
       lrOverride_ = restored.learningRateOverride;
       for (const auto& r : restored.extraFreezeRules)
         extraRules_.push_back({r["pattern"], r["frozen"]});
-      for (const auto& h : restored.history) out_.result.history.push_back(epochFromJson(h));
+      for (const auto& h : restored.history) out_.result.history.push_back(epochMetricsFromJson(h));
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
     }
@@ -84,7 +79,10 @@ class Session {
         loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_, device_);
         ckpt.reset();
       }
-      useCache_ = phase.backboneFrozen && cfg_.featureCache &&
+      // A user rule that unfreezes part of the backbone needs pixels, not cached features.
+      const bool userUnfreezes = std::any_of(cfg_.freezeRules.begin(), cfg_.freezeRules.end(),
+                                             [](const FreezeRule& r) { return !r.frozen; });
+      useCache_ = phase.backboneFrozen && cfg_.featureCache && !userUnfreezes &&
                   cfg_.batchNorm != BatchNormPolicy::AlwaysTrain && cfg_.gradualUnfreezeEvery == 0;
       if (useCache_) prepareCache();
       for (int e = first; e < phase.firstEpoch + phase.epochs; ++e) {
@@ -100,33 +98,6 @@ class Session {
   }
 
  private:
-  static EpochMetrics epochFromJson(const nlohmann::json& h) {
-    EpochMetrics m;
-    m.epoch = h["epoch"];
-    m.epochs = h["epochs"];
-    m.phase = h["phase"];
-    m.trainLoss = h["train_loss"];
-    m.trainAccuracy = h["train_accuracy"];
-    m.valLoss = h["val_loss"];
-    m.valAccuracy = h["val_accuracy"];
-    m.seconds = h["seconds"];
-    m.learningRate = h["lr"];
-    m.improved = h["improved"];
-    return m;
-  }
-  static nlohmann::json epochJson(const EpochMetrics& m) {
-    return {{"epoch", m.epoch},
-            {"epochs", m.epochs},
-            {"phase", m.phase},
-            {"train_loss", m.trainLoss},
-            {"train_accuracy", m.trainAccuracy},
-            {"val_loss", m.valLoss},
-            {"val_accuracy", m.valAccuracy},
-            {"seconds", m.seconds},
-            {"lr", m.learningRate},
-            {"improved", m.improved}};
-  }
-
   void log(const std::string& s) {
     if (obs_) obs_->onLog(s);
   }
@@ -221,42 +192,12 @@ class Session {
     stepsPerEpoch_ = int64_t((train_.size() + size_t(cfg_.batchSize) - 1) / size_t(cfg_.batchSize));
   }
 
-  std::vector<Phase> phases() const {
-    const int lp =
-        cfg_.lpEpochs > 0 ? std::min(cfg_.lpEpochs, cfg_.epochs - 1) : std::max(1, cfg_.epochs / 3);
-    switch (cfg_.strategy) {
-      case Strategy::LinearProbe:
-        return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
-      case Strategy::FinetuneLast:
-        return {{"fine-tune-last", 0, cfg_.epochs, cfg_.lr, false, cfg_.finetuneStages}};
-      case Strategy::Full:
-        return {{"full", 0, cfg_.epochs, cfg_.lr, false, -1}};
-      case Strategy::Scratch:
-        return {{"scratch", 0, cfg_.epochs, cfg_.lr, false, -1}};
-      case Strategy::LpFt:
-        if (cfg_.epochs < 2) return {{"linear-probe", 0, cfg_.epochs, cfg_.lr, true, 0}};
-        return {{"linear-probe", 0, lp, cfg_.lr, true, 0},
-                {"fine-tune", lp, cfg_.epochs - lp, cfg_.lr * cfg_.ftLrFactor, false, -1}};
-    }
-    return {};
-  }
+  std::vector<Phase> phases() const { return trainPhases(cfg_); }
 
   FreezeSpec specAt(int epoch) const {
-    const Phase& p = currentPhase_;
-    FreezeSpec s;
-    if (cfg_.gradualUnfreezeEvery > 0 && !p.backboneFrozen) {
-      s = gradualUnfreezeSpec(*net_, epoch - p.firstEpoch, 0, cfg_.gradualUnfreezeEvery,
-                              cfg_.batchNorm);
-    } else if (p.trainableStages >= 0) {
-      s = FreezeSpec::lastStagesTrainable(*net_, p.trainableStages);
-    }
-    s.batchNorm = cfg_.batchNorm;
-    for (const auto& r : extraRules_) s.rules.push_back(r);
-    if (cfg_.backboneLrMultiplier != 1.0) {
-      s.lrRules.push_back({"*", cfg_.backboneLrMultiplier});
-      s.lrRules.push_back({net_->headName(), 1.0});
-    }
-    for (const auto& r : cfg_.lrRules) s.lrRules.push_back(r);
+    FreezeSpec s = phaseFreezeSpec(cfg_, *net_, currentPhase_, epoch);
+    // Queued commands (GUI freeze edits mid-run) come after the plan's rules.
+    s.rules.insert(s.rules.end(), extraRules_.begin(), extraRules_.end());
     return s;
   }
 
@@ -503,7 +444,7 @@ class Session {
     s.bestEpoch = bestEpoch_;
     s.bestMetric = bestMetric_;
     s.epochsWithoutImprovement = badEpochs_;
-    for (const auto& h : out_.result.history) s.history.push_back(epochJson(h));
+    for (const auto& h : out_.result.history) s.history.push_back(toJson(h));
     for (const auto& r : extraRules_)
       s.extraFreezeRules.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
     s.learningRateOverride = lrOverride_;

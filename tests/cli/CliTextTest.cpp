@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli/CliRunner.h"
-#include "core/TextFixtures.h"
 #include "core/TestImages.h"
+#include "core/TextFixtures.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -26,8 +26,8 @@ fs::path writeCorpus(const tlab::test::TempDir& dir) {
                .dump()
         << "\n";
   }
-  out << "{\"text\": \"\", \"label\": \"science\"}\n";           // empty text
-  out << "{\"text\": \"Vote again.\"}\n";                          // missing label
+  out << "{\"text\": \"\", \"label\": \"science\"}\n";                // empty text
+  out << "{\"text\": \"Vote again.\"}\n";                             // missing label
   out << "{\"text\": \"bad \xff\xfe bytes\", \"label\": \"law\"}\n";  // invalid UTF-8
   out << "not json at all\n";
   const fs::path p = dir / "topics.jsonl";
@@ -58,8 +58,8 @@ TEST(CliText, InspectTrainEvaluatePredictOnText) {
   EXPECT_GE(metrics["test"]["accuracy"].get<double>(), 0.9);
   EXPECT_TRUE(fs::exists(out / "model/vocab.txt"));
 
-  const auto [ecode, eout] = runCli("evaluate --model " + (out / "model").string() +
-                                    " --dataset " + data.string() + " --split test --json");
+  const auto [ecode, eout] = runCli("evaluate --model " + (out / "model").string() + " --dataset " +
+                                    data.string() + " --split test --json");
   ASSERT_EQ(ecode, 0) << eout;
   EXPECT_DOUBLE_EQ(json::parse(eout)["accuracy"].get<double>(),
                    metrics["test"]["accuracy"].get<double>());

@@ -11,8 +11,8 @@ const std::vector<std::vector<std::string>> kTopicWords = {
     {"compiler", "kernel", "cpu", "memory", "software", "bug"},
     {"atom", "energy", "physics", "cell", "experiment", "theory"},
     {"senate", "vote", "election", "law", "minister", "party"}};
-const std::vector<std::string> kFiller = {"the", "a", "is", "of", "and", "very",
-                                          "new", "old", "today", "again"};
+const std::vector<std::string> kFiller = {"the",  "a",   "is",  "of",    "and",
+                                          "very", "new", "old", "today", "again"};
 
 }  // namespace
 
@@ -25,7 +25,8 @@ TinyTextCatalog::TinyTextCatalog(int maxTokens) {
   writeText(dir_ / "backbones.json",
             R"({"version": 1, "backbones": [{"id": "tiny_bert", "name": "Tiny BERT",
                 "architecture": "bert_l2_h32_a4", "modality": "text",
-                "input_size": )" + std::to_string(maxTokens) +
+                "input_size": )" +
+                std::to_string(maxTokens) +
                 R"(, "vocab": "tiny-vocab.txt", "parameters": 0, "licence": "test"}]})");
   setenv("TLAB_RESOURCE_DIR", dir_.path().c_str(), 1);
 }
@@ -44,10 +45,10 @@ std::string topicSentence(int i) {
   const int words = 5 + int(rng.below(4));
   for (int w = 0; w < words; ++w) {
     const bool topical = w == 1 || rng.below(2) == 0;  // at least one topic word
-    const std::string& word = topical ? topic[rng.below(topic.size())]
-                                      : kFiller[rng.below(kFiller.size())];
-    s += (w ? " " : "") + (w == 0 ? std::string(1, char(std::toupper(word[0]))) + word.substr(1)
-                                  : word);
+    const std::string& word =
+        topical ? topic[rng.below(topic.size())] : kFiller[rng.below(kFiller.size())];
+    s += (w ? " " : "") +
+         (w == 0 ? std::string(1, char(std::toupper(word[0]))) + word.substr(1) : word);
   }
   return s + ".";
 }

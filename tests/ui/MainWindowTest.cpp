@@ -50,3 +50,98 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
 
 }  // namespace
 }  // namespace tlab::ui
+
+#include <QTest>
+#include <QTreeWidget>
+#include <nlohmann/json.hpp>
+
+#include "core/TextFixtures.h"
+#include "ui/ProjectController.h"
+#include "ui/TrainCharts.h"
+#include "ui/TrainController.h"
+#include "ui/TrainPage.h"
+
+namespace tlab::ui {
+namespace {
+
+std::filesystem::path writeTopics(const test::TempDir& dir, int n) {
+  std::string lines;
+  for (int i = 0; i < n; ++i) {
+    lines += nlohmann::json{{"text", test::topicSentence(i)},
+                            {"label", test::topicNames()[size_t(i % 3)]}}
+                 .dump() +
+             "\n";
+  }
+  test::writeText(dir / "topics.jsonl", lines);
+  return dir / "topics.jsonl";
+}
+
+void useTinyBert(MainWindow& w, int epochs) {
+  core::TrainConfig c = w.projectController()->project().config;
+  c.backbone = "tiny_bert";
+  c.strategy = core::Strategy::Full;
+  c.epochs = epochs;
+  c.batchSize = 8;
+  c.checkpointEvery = 0;
+  w.projectController()->setConfig(c, "tiny");
+}
+
+// Opens `n` topic texts in the window and sets the project up for the tiny BERT.
+void openTopics(MainWindow& w, const test::TempDir& dir, int n, int epochs) {
+  QSignalSpy loaded(w.datasetController(), &DatasetController::loaded);
+  w.openDataset(QString::fromStdString(writeTopics(dir, n).string()));
+  ASSERT_TRUE(loaded.wait(20000));
+  useTinyBert(w, epochs);
+}
+
+TEST(MainWindow, TrainPageRunsStreamIntoChartsAndTheRunList) {
+  test::TinyTextCatalog catalog;
+  test::TempDir dir;
+  MainWindow w(core::RuntimeReport{});
+  w.show();
+  openTopics(w, dir, 90, 3);
+  ASSERT_FALSE(HasFatalFailure());
+  QString error;
+  ASSERT_TRUE(
+      w.projectController()->saveAs(QString::fromStdString((dir / "p.tlproj").string()), &error));
+  QSignalSpy finished(w.trainController(), &TrainController::runFinished);
+  ASSERT_TRUE(w.trainPage()->startRun());
+  ASSERT_TRUE(finished.wait(60000));
+  EXPECT_GT(w.trainPage()->charts()->lossPointCount(), 0);
+  ASSERT_EQ(w.trainPage()->runList()->topLevelItemCount(), 1);
+  EXPECT_EQ(w.trainPage()->runList()->topLevelItem(0)->text(2), "finished");
+  // The result was autosaved into the project file.
+  const core::Project saved = core::loadProject(dir / "p.tlproj");
+  ASSERT_EQ(saved.runs.size(), 1u);
+  EXPECT_EQ(saved.runs[0].history.size(), 3u);
+  EXPECT_TRUE(saved.runs[0].testAccuracy.has_value());
+}
+
+TEST(MainWindow, ClosingDuringTrainingAsksThenCancelsAndRecordsTheRun) {
+  test::TinyTextCatalog catalog;
+  test::TempDir dir;
+  MainWindow w(core::RuntimeReport{});
+  w.show();
+  openTopics(w, dir, 600, 500);
+  ASSERT_FALSE(HasFatalFailure());
+  QStringList asked;
+  QMessageBox::StandardButton answer = QMessageBox::No;
+  w.setAsk([&](const QString& title, const QString&, QMessageBox::StandardButtons b) {
+    asked << title;
+    return b.testFlag(QMessageBox::Discard) ? QMessageBox::Discard : answer;
+  });
+  QSignalSpy points(w.trainController(), &TrainController::batchPoints);
+  ASSERT_TRUE(w.trainPage()->startRun());
+  ASSERT_TRUE(points.wait(20000));
+  EXPECT_FALSE(w.close()) << "answering No keeps the window and the run";
+  EXPECT_TRUE(w.trainController()->isRunning());
+  answer = QMessageBox::Yes;
+  EXPECT_TRUE(w.close());
+  EXPECT_FALSE(w.trainController()->isRunning());
+  EXPECT_EQ(asked.first(), "Training is running");
+  ASSERT_EQ(w.projectController()->project().runs.size(), 1u);
+  EXPECT_EQ(w.projectController()->project().runs[0].state, "cancelled");
+}
+
+}  // namespace
+}  // namespace tlab::ui

@@ -138,8 +138,8 @@ TEST(BertEncoder, MiniLmMatchesReferenceEmbeddings) {
   EXPECT_LT(maxDiff, 1e-4f);
   RecordProperty("max_abs_difference", std::to_string(maxDiff));
 
-  const auto unit = torch::nn::functional::normalize(
-      got, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const auto unit =
+      torch::nn::functional::normalize(got, torch::nn::functional::NormalizeFuncOptions().dim(1));
   const auto cos = torch::matmul(unit, unit.t());
   auto sim = [&](int i, int j) { return cos[i][j].item<float>(); };
   // 0/1: eating food / eating bread; 2/3: the movie is awesome / great; 4, 5, 6 unrelated.

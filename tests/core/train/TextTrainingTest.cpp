@@ -167,20 +167,21 @@ TEST(TextData, ExportedTextBundleCarriesItsTokenizer) {
   const auto& r = t.result();
   ASSERT_EQ(r.state, RunState::Finished) << r.error;
   exportModelBundle(dir / "model", *t.model(),
-                    {r.architecture, "tiny_bert", {HeadSpec::Kind::Linear, 3, 256, 0.2},
-                     r.classNames, r.preprocess});
+                    {r.architecture,
+                     "tiny_bert",
+                     {HeadSpec::Kind::Linear, 3, 256, 0.2},
+                     r.classNames,
+                     r.preprocess});
   EXPECT_TRUE(std::filesystem::exists(dir / "model" / "vocab.txt"));
   const LoadedModel m = loadModelBundle(dir / "model");
   ASSERT_TRUE(m.info.preprocess.tokenizer);
   EXPECT_EQ(m.info.preprocess.inputSize, 16);
   EXPECT_EQ(m.info.preprocess.tokenizer->tokenize("Atom energy."),
             r.preprocess.tokenizer->tokenize("Atom energy."));
-  const TokenBatch tb =
-      m.info.preprocess.tokenizer->encodeBatch({"Senate vote today.", "A new cpu bug."}, 16,
-                                               Padding::Longest);
-  const auto x = torch::stack({torch::tensor(tb.ids).view({2, tb.length}),
-                               torch::tensor(tb.mask).view({2, tb.length})},
-                              1);
+  const TokenBatch tb = m.info.preprocess.tokenizer->encodeBatch(
+      {"Senate vote today.", "A new cpu bug."}, 16, Padding::Longest);
+  const auto x = torch::stack(
+      {torch::tensor(tb.ids).view({2, tb.length}), torch::tensor(tb.mask).view({2, tb.length})}, 1);
   torch::NoGradGuard g;
   t.model()->eval();
   EXPECT_TRUE(torch::allclose(t.model()->forward(x), m.net->forward(x), 1e-5, 1e-6));

@@ -10,8 +10,8 @@
 #include "core/TestImages.h"
 #include "core/model/ImageClassifier.h"
 #include "core/model/LayerTree.h"
-#include "core/zoo/BackboneLoader.h"
 #include "core/weights/StateDict.h"
+#include "core/zoo/BackboneLoader.h"
 #include "core/zoo/LocalHttpServer.h"
 
 namespace tlab::core {
@@ -30,12 +30,13 @@ class ScopedCache {
 
 TEST(BackboneCatalog, DefaultCatalogIsConsistentWithTheArchitectures) {
   const auto catalog = BackboneCatalog::loadDefault();
-  for (const char* id : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0", "small_cnn",
-                         "small_cnn_fmnist"}) {
+  for (const char* id : {"resnet18", "resnet34", "resnet50", "mobilenet_v2", "efficientnet_lite0",
+                         "small_cnn", "small_cnn_fmnist"}) {
     const BackboneEntry& e = catalog.get(id);
     const int64_t classes = e.classNames.empty() ? 10 : int64_t(e.classNames.size());
     int64_t n = 0;
-    for (const auto& p : createArchitecture(e.architecture, classes, e.channels)->parameters()) n += p.numel();
+    for (const auto& p : createArchitecture(e.architecture, classes, e.channels)->parameters())
+      n += p.numel();
     EXPECT_EQ(n, e.parameters) << id;
   }
   // Text encoders have no original classifier: the catalog counts the encoder alone.
@@ -56,7 +57,8 @@ TEST(BackboneCatalog, DefaultCatalogIsConsistentWithTheArchitectures) {
 
 TEST(BackboneCatalog, MalformedCatalogNamesFileAndEntry) {
   test::TempDir dir;
-  test::writeText(dir / "c.json", R"({"backbones":[{"id":"x","name":"X","architecture":"resnet18"}]})");
+  test::writeText(dir / "c.json",
+                  R"({"backbones":[{"id":"x","name":"X","architecture":"resnet18"}]})");
   try {
     BackboneCatalog::load(dir / "c.json");
     FAIL();
@@ -91,16 +93,18 @@ TEST(BackboneLoader, DownloadsIntoTheCacheWithChecksumThenLoads) {
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
   test::LocalHttpServer server(bytes, test::LocalHttpServer::Mode::Normal);
   const std::string sha = sha256File(dir / "w.safetensors");
-  test::writeText(dir / "catalog.json",
-                  R"({"backbones":[{"id":"tiny","name":"Tiny","architecture":"small_cnn","modality":"image",)"
-                  R"("input_size":28,"channels":1,"mean":[0.5],"std":[0.5],"parameters":94186,"licence":"MIT",)"
-                  R"("weights":{"file":"tiny.safetensors","format":"safetensors","url":")" +
-                      server.url() + R"(","sha256":")" + sha + R"("}}]})");
+  test::writeText(
+      dir / "catalog.json",
+      R"({"backbones":[{"id":"tiny","name":"Tiny","architecture":"small_cnn","modality":"image",)"
+      R"("input_size":28,"channels":1,"mean":[0.5],"std":[0.5],"parameters":94186,"licence":"MIT",)"
+      R"("weights":{"file":"tiny.safetensors","format":"safetensors","url":")" +
+          server.url() + R"(","sha256":")" + sha + R"("}}]})");
   const auto catalog = BackboneCatalog::load(dir / "catalog.json");
   EXPECT_FALSE(weightsAvailableOffline(catalog, catalog.get("tiny")));
   const LoadedBackbone b = loadBackbone(catalog, "tiny");
   EXPECT_TRUE(b.report.complete()) << b.report.summary();
-  EXPECT_TRUE(torch::equal(b.net->named_parameters()["block1.0.weight"], source->named_parameters()["block1.0.weight"]));
+  EXPECT_TRUE(torch::equal(b.net->named_parameters()["block1.0.weight"],
+                           source->named_parameters()["block1.0.weight"]));
   EXPECT_TRUE(std::filesystem::exists(cache.dir() / "tiny.safetensors"));
   EXPECT_TRUE(weightsAvailableOffline(catalog, catalog.get("tiny")));
 }
@@ -115,8 +119,9 @@ TEST(BackboneLoader, WeightsThatDoNotFitAreRejectedWithEveryMismatch) {
     loadBackbone(catalog, "small_cnn", o);  // grey-input architecture, RGB weights
     FAIL();
   } catch (const FormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("block1.0.weight: file [32, 3, 3, 3] vs model [32, 1, 3, 3]"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("block1.0.weight: file [32, 3, 3, 3] vs model [32, 1, 3, 3]"),
+        std::string::npos)
         << e.what();
   }
 }

@@ -1,0 +1,208 @@
+#include "core/project/Project.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/Errors.h"
+#include "core/dataset/Split.h"
+#include "core/util/FileUtil.h"
+#include "core/zoo/Download.h"
+
+namespace tlab::core {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kMaxProjectBytes = 256ULL << 20;
+
+std::string relativeTo(const std::string& path, const fs::path& base) {
+  if (path.empty() || base.empty()) return path;
+  const fs::path p = fs::path(path).lexically_normal();
+  const fs::path rel = p.lexically_relative(base.lexically_normal());
+  if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  return path;
+}
+
+std::string resolve(const std::string& path, const fs::path& base) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (base / path).lexically_normal().string();
+}
+
+json runJson(const RunRecord& r, const fs::path& base) {
+  json history = json::array();
+  for (const auto& e : r.history) history.push_back(toJson(e));
+  json j{{"id", r.id},
+         {"name", r.name},
+         {"folder", relativeTo(r.folder, base)},
+         {"state", r.state},
+         {"config", toJson(r.config)},
+         {"history", history},
+         {"seconds", r.seconds}};
+  if (!r.error.empty()) j["error"] = r.error;
+  if (r.valAccuracy) j["val_accuracy"] = *r.valAccuracy;
+  if (r.testAccuracy) j["test_accuracy"] = *r.testAccuracy;
+  return j;
+}
+
+RunRecord runFromJson(const json& j, const fs::path& base, const std::string& source) {
+  RunRecord r;
+  r.id = j.at("id").get<std::string>();
+  r.name = j.value("name", r.id);
+  r.folder = resolve(j.value("folder", ""), base);
+  r.state = j.value("state", "finished");
+  r.error = j.value("error", "");
+  fromJson(j.at("config"), r.config, source + " (run " + r.id + ")");
+  for (const auto& e : j.value("history", json::array()))
+    r.history.push_back(epochMetricsFromJson(e));
+  if (j.contains("val_accuracy")) r.valAccuracy = j["val_accuracy"].get<double>();
+  if (j.contains("test_accuracy")) r.testAccuracy = j["test_accuracy"].get<double>();
+  r.seconds = j.value("seconds", 0.0);
+  return r;
+}
+
+}  // namespace
+
+const RunRecord* Project::findRun(const std::string& id) const {
+  for (const auto& r : runs)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+std::string Project::nextRunId() const {
+  int highest = 0;
+  for (const auto& r : runs) {
+    if (r.id.rfind("run-", 0) == 0) {
+      try {
+        highest = std::max(highest, std::stoi(r.id.substr(4)));
+      } catch (const std::exception&) {  // a hand-edited id: not numbered
+      }
+    }
+  }
+  return "run-" + std::to_string(highest + 1);
+}
+
+json toJson(const Project& p, const fs::path& base) {
+  json edits = json::array();
+  for (const auto& e : p.labelEdits) edits.push_back({{"sample", e.sampleKey}, {"label", e.label}});
+  json runs = json::array();
+  for (const auto& r : p.runs) runs.push_back(runJson(r, base));
+  return {{"format", "transferlab-project"},
+          {"format_version", Project::kFormatVersion},
+          {"name", p.name},
+          {"dataset",
+           {{"path", relativeTo(p.dataset.path, base)},
+            {"val_fraction", p.dataset.valFraction},
+            {"test_fraction", p.dataset.testFraction},
+            {"split_seed", p.dataset.splitSeed},
+            {"keep_predefined_split", p.dataset.keepPredefinedSplit}}},
+          {"label_edits", edits},
+          {"config", toJson(p.config)},
+          {"runs", runs}};
+}
+
+Project projectFromJson(const json& j, const fs::path& base, const std::string& source) {
+  if (!j.is_object() || j.value("format", "") != "transferlab-project")
+    throw FormatError(source, "not a TransferLab project (\"format\" is not transferlab-project)");
+  const int version = j.value("format_version", 0);
+  if (version < 1 || version > Project::kFormatVersion) {
+    throw FormatError(source, "project format version " + std::to_string(version) +
+                                  " is not supported (this build reads 1 to " +
+                                  std::to_string(Project::kFormatVersion) +
+                                  "); was it saved by a newer TransferLab?");
+  }
+  Project p;
+  std::string key = "name";
+  try {
+    p.name = j.value("name", p.name);
+    key = "dataset";
+    const json& d = j.at("dataset");
+    p.dataset.path = resolve(d.value("path", ""), base);
+    p.dataset.valFraction = d.value("val_fraction", p.dataset.valFraction);
+    p.dataset.testFraction = d.value("test_fraction", p.dataset.testFraction);
+    p.dataset.splitSeed = d.value("split_seed", p.dataset.splitSeed);
+    p.dataset.keepPredefinedSplit = d.value("keep_predefined_split", true);
+    key = "label_edits";
+    for (const auto& e : j.value("label_edits", json::array()))
+      p.labelEdits.push_back({e.at("sample").get<std::string>(), e.at("label").get<std::string>()});
+    key = "config";
+    fromJson(j.at("config"), p.config, source);
+    key = "runs";
+    for (const auto& r : j.value("runs", json::array()))
+      p.runs.push_back(runFromJson(r, base, source));
+  } catch (const Error&) {
+    throw;
+  } catch (const json::exception& e) {
+    throw FormatError(source, "bad or missing field in \"" + key + "\": " + e.what());
+  }
+  if (p.dataset.valFraction < 0 || p.dataset.testFraction < 0 ||
+      p.dataset.valFraction + p.dataset.testFraction >= 1) {
+    throw FormatError(source, "dataset.val_fraction + dataset.test_fraction must be in [0, 1)");
+  }
+  return p;
+}
+
+Project loadProject(const fs::path& file) {
+  const std::string text = readTextFile(file, kMaxProjectBytes);
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw FormatError(file.string(), "not valid JSON (damaged project file?)");
+  return projectFromJson(j, fs::absolute(file).parent_path(), file.string());
+}
+
+void saveProject(const fs::path& file, const Project& project) {
+  writeFileAtomic(file, toJson(project, fs::absolute(file).parent_path()).dump(2) + "\n");
+}
+
+std::string sampleKey(const Dataset& ds, size_t i) {
+  const Sample& s = ds.samples.at(i);
+  if (!s.path.empty()) return s.path;
+  if (s.index >= 0) return "#" + std::to_string(s.index);
+  return "text:" + sha256Hex(s.text);
+}
+
+std::vector<LabelEdit> applyLabelEdits(Dataset& ds, const std::vector<LabelEdit>& edits) {
+  std::map<std::string, const LabelEdit*> byKey;
+  for (const auto& e : edits) byKey[e.sampleKey] = &e;  // a later edit of a sample wins
+  std::map<std::string, bool> used;
+  std::vector<Sample> kept;
+  kept.reserve(ds.samples.size());
+  for (size_t i = 0; i < ds.samples.size(); ++i) {
+    const auto it = byKey.find(sampleKey(ds, i));
+    Sample s = ds.samples[i];
+    if (it != byKey.end()) {
+      used[it->first] = true;
+      const std::string& label = it->second->label;
+      if (label.empty()) continue;  // excluded
+      auto c = std::find(ds.classNames.begin(), ds.classNames.end(), label);
+      if (c == ds.classNames.end()) {
+        ds.classNames.push_back(label);
+        c = ds.classNames.end() - 1;
+      }
+      s.label = int32_t(c - ds.classNames.begin());
+    }
+    kept.push_back(std::move(s));
+  }
+  ds.samples = std::move(kept);
+  std::vector<LabelEdit> unmatched;
+  for (const auto& [key, e] : byKey)
+    if (!used.count(key)) unmatched.push_back(*e);
+  return unmatched;
+}
+
+Dataset projectDataset(const Dataset& source, const Project& project,
+                       std::vector<LabelEdit>* stale) {
+  Dataset ds = source;
+  auto unmatched = applyLabelEdits(ds, project.labelEdits);
+  if (stale) *stale = std::move(unmatched);
+  SplitSpec spec;
+  spec.valFraction = project.dataset.valFraction;
+  spec.testFraction = project.dataset.testFraction;
+  spec.seed = project.dataset.splitSeed;
+  spec.policy =
+      project.dataset.keepPredefinedSplit ? SplitPolicy::KeepPredefined : SplitPolicy::Resplit;
+  assignSplits(ds, spec);
+  return ds;
+}
+
+}  // namespace tlab::core

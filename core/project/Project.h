@@ -1,0 +1,84 @@
+#pragma once
+// A TransferLab project (.tlproj): the dataset and how it is split, label edits, the training
+// set-up (backbone, freezing, hyper-parameters) and every run with its history. Plain values,
+// saved as versioned JSON; no Qt (the GUI and the CLI share it).
+//
+// Paths inside the file are stored relative to the project file's folder when they lie below
+// it, so a project folder can be moved or shared as a whole.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/dataset/Dataset.h"
+#include "core/train/TrainConfig.h"
+#include "core/train/TrainerEvents.h"
+
+namespace tlab::core {
+
+struct DatasetSettings {
+  std::string path;  ///< absolute once loaded; empty: no dataset chosen yet
+  double valFraction = 0.1, testFraction = 0.1;
+  uint64_t splitSeed = 42;
+  bool keepPredefinedSplit = true;  ///< use the dataset's own train/val/test where it has one
+};
+
+/// A user's correction of one sample: a new class, or excluded from training and evaluation.
+struct LabelEdit {
+  std::string sampleKey;  ///< see sampleKey()
+  std::string label;      ///< class name; empty: excluded
+};
+
+/// One training run as the project remembers it.
+struct RunRecord {
+  std::string id;      ///< unique in the project ("run-1", "run-2", ...)
+  std::string name;    ///< what the user sees ("linear probe", "from scratch (twin of run-2)")
+  std::string folder;  ///< run folder (checkpoints, metrics, model bundle); absolute once loaded
+  TrainConfig config;
+  std::string state = "queued";  ///< queued, running, paused, finished, cancelled, failed
+  std::string error;
+  std::vector<EpochMetrics> history;
+  std::optional<double> valAccuracy, testAccuracy;
+  double seconds = 0;
+};
+
+struct Project {
+  static constexpr int kFormatVersion = 1;
+  std::string name = "Untitled";
+  DatasetSettings dataset;
+  std::vector<LabelEdit> labelEdits;
+  TrainConfig config;  ///< the set-up the next run starts from
+  std::vector<RunRecord> runs;
+
+  const RunRecord* findRun(const std::string& id) const;
+  /// "run-N" with N one more than the highest in use.
+  std::string nextRunId() const;
+};
+
+/// JSON of a project; paths relative to `baseDir` where they lie below it.
+nlohmann::json toJson(const Project& project, const std::filesystem::path& baseDir);
+/// Reads a project; relative paths resolve against `baseDir`. Throws FormatError naming
+/// `source` and the offending key (also for a format_version newer than this build's).
+Project projectFromJson(const nlohmann::json& j, const std::filesystem::path& baseDir,
+                        const std::string& source);
+
+/// Throws IoError (unreadable) or FormatError (not a project, bad field) naming the file.
+Project loadProject(const std::filesystem::path& file);
+/// Atomic: a crash or a full disk never leaves a half-written project (the old file stays).
+void saveProject(const std::filesystem::path& file, const Project& project);
+
+/// A stable identity for sample `i` that survives re-reading the dataset: its file path, its
+/// container index ("#123"), or for inline texts "text:" + SHA-256 of the text.
+std::string sampleKey(const Dataset& dataset, size_t i);
+/// The dataset a run trains on: `source` with the project's label edits applied and its
+/// seeded, stratified split assigned. Edits whose sample is gone are returned in `stale`.
+Dataset projectDataset(const Dataset& source, const Project& project,
+                       std::vector<LabelEdit>* stale = nullptr);
+
+/// Applies label edits in place: relabelled samples move class (a new class name is added),
+/// excluded ones are removed. Edits whose sample no longer exists are returned, not applied.
+std::vector<LabelEdit> applyLabelEdits(Dataset& dataset, const std::vector<LabelEdit>& edits);
+
+}  // namespace tlab::core

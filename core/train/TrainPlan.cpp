@@ -1,0 +1,62 @@
+#include "core/train/TrainPlan.h"
+
+#include <algorithm>
+
+#include "core/model/ImageClassifier.h"
+
+namespace tlab::core {
+
+std::vector<TrainPhase> trainPhases(const TrainConfig& c) {
+  const int lp = c.lpEpochs > 0 ? std::min(c.lpEpochs, c.epochs - 1) : std::max(1, c.epochs / 3);
+  switch (c.strategy) {
+    case Strategy::LinearProbe:
+      return {{"linear-probe", 0, c.epochs, c.lr, true, 0}};
+    case Strategy::FinetuneLast:
+      return {{"fine-tune-last", 0, c.epochs, c.lr, false, c.finetuneStages}};
+    case Strategy::Full:
+      return {{"full", 0, c.epochs, c.lr, false, -1}};
+    case Strategy::Scratch:
+      return {{"scratch", 0, c.epochs, c.lr, false, -1}};
+    case Strategy::LpFt:
+      if (c.epochs < 2) return {{"linear-probe", 0, c.epochs, c.lr, true, 0}};
+      return {{"linear-probe", 0, lp, c.lr, true, 0},
+              {"fine-tune", lp, c.epochs - lp, c.lr * c.ftLrFactor, false, -1}};
+  }
+  return {};
+}
+
+FreezeSpec phaseFreezeSpec(const TrainConfig& c, const ImageClassifierImpl& net,
+                           const TrainPhase& p, int epoch) {
+  FreezeSpec s;
+  if (c.gradualUnfreezeEvery > 0 && !p.backboneFrozen) {
+    s = gradualUnfreezeSpec(net, epoch - p.firstEpoch, 0, c.gradualUnfreezeEvery, c.batchNorm);
+  } else if (p.trainableStages >= 0) {
+    s = FreezeSpec::lastStagesTrainable(net, p.trainableStages);
+  }
+  s.batchNorm = c.batchNorm;
+  for (const auto& r : c.freezeRules) s.rules.push_back(r);
+  if (c.backboneLrMultiplier != 1.0) {
+    s.lrRules.push_back({"*", c.backboneLrMultiplier});
+    s.lrRules.push_back({net.headName(), 1.0});
+  }
+  for (const auto& r : c.lrRules) s.lrRules.push_back(r);
+  return s;
+}
+
+std::vector<int> unfreezeEpochs(const TrainConfig& c, const ImageClassifierImpl& net) {
+  const auto stages = net.stages();
+  std::vector<int> when(stages.size(), 0);
+  for (const TrainPhase& p : trainPhases(c)) {
+    for (int e = p.firstEpoch; e < p.firstEpoch + p.epochs; ++e) {
+      const FreezeSpec s = phaseFreezeSpec(c, net, p, e);
+      for (size_t i = 0; i < stages.size(); ++i) {
+        if (when[i] || stages[i].modules.empty()) continue;
+        // A stage trains when its first module's parameters are not frozen by the spec.
+        if (!s.isFrozen(stages[i].modules.front() + ".weight", net.headName())) when[i] = e + 1;
+      }
+    }
+  }
+  return when;
+}
+
+}  // namespace tlab::core

@@ -1,0 +1,33 @@
+#pragma once
+// What a TrainConfig means epoch by epoch: its phases (LP-FT has two) and, for each epoch, which
+// parameters train at which rate. Shared by the training session and by the GUI's layer tree
+// and unfreezing timeline, so what the user sees is what runs.
+#include <string>
+#include <vector>
+
+#include "core/model/FreezeSpec.h"
+#include "core/train/TrainConfig.h"
+
+namespace tlab::core {
+
+struct TrainPhase {
+  std::string name;
+  int firstEpoch = 0;  ///< global, 0-based
+  int epochs = 0;
+  double lr = 0;
+  bool backboneFrozen = false;  ///< linear-probe phases: the feature cache may serve them
+  int trainableStages = -1;     ///< -1: all
+};
+
+std::vector<TrainPhase> trainPhases(const TrainConfig& config);
+
+/// The freeze spec in force at global `epoch` (0-based) of `phase`: the strategy's stages or
+/// gradual unfreezing, then the user's freeze rules, BatchNorm policy and learning-rate rules.
+FreezeSpec phaseFreezeSpec(const TrainConfig& config, const ImageClassifierImpl& net,
+                           const TrainPhase& phase, int epoch);
+
+/// Gradual unfreezing timeline: for each backbone stage (forward order), the 1-based epoch at
+/// which it starts training; 0 when it never does within the run.
+std::vector<int> unfreezeEpochs(const TrainConfig& config, const ImageClassifierImpl& net);
+
+}  // namespace tlab::core

@@ -1,0 +1,109 @@
+// End to end under a real X server (Xvfb, see tests/CMakeLists.txt): open the demo project,
+// start a short run from the Train page, wait until the charts hold points and the confusion
+// matrix is filled, click a cell, and check the gallery. With TLAB_SCREENSHOT_DIR set, saves a
+// screenshot of every page with that content (docs/screenshots/ is made this way).
+#include <gtest/gtest.h>
+#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+
+#include <qcustomplot.h>
+#include <QApplication>
+#include <QDir>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeView>
+
+#include "core/TestImages.h"
+#include "core/project/Project.h"
+#include "ui/DatasetController.h"
+#include "ui/EvaluateController.h"
+#include "ui/EvaluatePage.h"
+#include "ui/MainWindow.h"
+#include "ui/ModelController.h"
+#include "ui/ModelPage.h"
+#include "ui/ProjectController.h"
+#include "ui/TrainCharts.h"
+#include "ui/TrainController.h"
+#include "ui/TrainPage.h"
+
+namespace tlab::ui {
+namespace {
+
+void screenshot(MainWindow& w, int page, const QString& name) {
+  const QByteArray dir = qgetenv("TLAB_SCREENSHOT_DIR");
+  if (dir.isEmpty()) return;
+  w.pages()->setCurrentIndex(page);
+  QTest::qWait(300);  // queued replots and thumbnails land
+  QDir().mkpath(QString::fromLocal8Bit(dir));
+  w.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + name);
+}
+
+TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
+  const std::filesystem::path demo =
+      std::filesystem::path(TLAB_SOURCE_DIR) / "build/demo/fashion-fewshot.tlproj";
+  if (!std::filesystem::exists(demo)) GTEST_SKIP() << "run scripts/prepare-demo-data first";
+  test::TempDir dir;
+  core::Project p = core::loadProject(demo);  // a copy: the run must not touch the demo
+  p.config.epochs = 2;
+  core::saveProject(dir / "demo.tlproj", p);
+
+  MainWindow w(core::RuntimeReport{});
+  w.setAsk([](const QString&, const QString&, QMessageBox::StandardButtons) {
+    return QMessageBox::Discard;
+  });
+  w.resize(1280, 800);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  QSignalSpy loaded(w.datasetController(), &DatasetController::loaded);
+  ASSERT_TRUE(w.openProject(QString::fromStdString((dir / "demo.tlproj").string())));
+  ASSERT_TRUE(loaded.wait(30000));
+  QSignalSpy built(w.modelController(), &ModelController::built);
+  if (w.modelController()->isBuilding() || w.modelController()->backbone().isEmpty()) {
+    ASSERT_TRUE(built.wait(30000));
+  }
+
+  QSignalSpy finished(w.trainController(), &TrainController::runFinished);
+  w.pages()->setCurrentWidget(w.trainPage());
+  ASSERT_TRUE(w.trainPage()->startRun());
+  ASSERT_TRUE(finished.wait(120000));
+  const auto run = finished.at(0).at(0).value<core::RunRecord>();
+  ASSERT_EQ(run.state, "finished") << run.error;
+  EXPECT_GE(w.trainPage()->charts()->lossPointCount(), 2 * 28);  // 900 images / 32 per step
+  EXPECT_EQ(w.trainPage()->charts()->lossPlot()->graph(2)->dataCount(), 2);  // val per epoch
+
+  // The confusion matrix holds every test image; a diagonal cell opens exactly its samples.
+  const auto& eval = w.evaluateController()->evaluation();
+  ASSERT_EQ(eval.confusion.size(), 10u);
+  int64_t total = 0;
+  for (const auto& row : eval.confusion)
+    for (int64_t v : row) total += v;
+  EXPECT_EQ(total, eval.count);
+  EXPECT_EQ(total, 10000);
+  EXPECT_EQ(w.evaluatePage()->classTable()->rowCount(), 10);
+  w.pages()->setCurrentWidget(w.evaluatePage());
+  QTest::qWait(100);
+  QTest::mouseClick(w.evaluatePage()->matrixPlot(), Qt::LeftButton, {},
+                    w.evaluatePage()->cellCentre(7, 7));
+  EXPECT_EQ(w.evaluatePage()->galleryView()->count(), int(eval.confusion[7][7]));
+  // Thumbnails are decoded in the background and arrive.
+  bool icons = false;
+  for (int i = 0; i < 100 && !icons; ++i) {
+    QTest::qWait(50);
+    icons = !w.evaluatePage()->galleryView()->item(0)->icon().isNull();
+  }
+  EXPECT_TRUE(icons);
+
+  screenshot(w, 0, QStringLiteral("data-page.png"));
+  w.modelPage()->findChild<QTreeView*>()->expandToDepth(0);
+  screenshot(w, 1, QStringLiteral("model-page.png"));
+  w.trainPage()->runList()->topLevelItem(0)->setCheckState(0, Qt::Checked);
+  screenshot(w, 2, QStringLiteral("train-page.png"));
+  w.evaluateController()->showMistakes(40);
+  screenshot(w, 3, QStringLiteral("evaluate-page.png"));
+  EXPECT_TRUE(w.close());
+}
+
+}  // namespace
+}  // namespace tlab::ui

@@ -1,0 +1,204 @@
+#include "ui/PredictController.h"
+
+#include <torch/torch.h>
+
+#include <QDirIterator>
+#include <QFutureWatcher>
+#include <QMetaType>
+#include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
+#include <mutex>
+#include <utility>
+
+#include "core/Errors.h"
+#include "core/image/ImageDecoder.h"
+#include "core/text/WordPieceTokenizer.h"
+#include "core/util/FileUtil.h"
+
+namespace tlab::ui {
+namespace {
+
+std::mutex& inferenceMutex() {  // one forward pass at a time per process for a shared model
+  static std::mutex m;
+  return m;
+}
+
+torch::Tensor inputOf(const core::Preprocess& pre, const QString& input, bool text) {
+  if (text) {
+    const auto t = pre.tokenizer->encode(input.toStdString(), size_t(pre.inputSize));
+    const auto n = int64_t(t.ids.size());
+    return torch::stack({torch::tensor(t.ids), torch::ones({n}, torch::kLong)}).unsqueeze(0);
+  }
+  const auto img = core::decodeImageFile(input.toStdString());
+  if (!img.ok()) throw core::FormatError(input.toStdString(), img.error);
+  core::Rng rng(0);
+  const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
+  auto x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
+  core::normalizeToChw(prepared, pre, x.data_ptr<float>());
+  return x;
+}
+
+Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,
+                      const QString& input, bool text, int topK) {
+  Prediction p;
+  p.input = input;
+  try {
+    const torch::Tensor x = inputOf(info.preprocess, input, text);
+    torch::NoGradGuard g;
+    std::lock_guard<std::mutex> lock(inferenceMutex());
+    const auto probs = torch::softmax(net.forward(x.to(core::deviceOf(net))).to(torch::kCPU), 1)[0];
+    const auto [values, indices] = probs.topk(std::min<int64_t>(topK, probs.size(0)));
+    for (int64_t i = 0; i < values.size(0); ++i) {
+      const auto c = size_t(indices[i].item<int64_t>());
+      p.labels << (c < info.classNames.size() ? QString::fromStdString(info.classNames[c])
+                                              : QString::number(c));
+      p.probabilities << values[i].item<double>();
+    }
+  } catch (const std::exception& e) {
+    p.error = QString::fromStdString(e.what());
+  }
+  return p;
+}
+
+}  // namespace
+
+PredictController::PredictController(QObject* parent)
+    : QObject(parent),
+      cancel_(std::make_shared<std::atomic<bool>>(false)),
+      done_(std::make_shared<std::atomic<int>>(0)),
+      total_(std::make_shared<std::atomic<int>>(0)),
+      watcher_(new QFutureWatcher<QVector<Prediction>>(this)) {
+  qRegisterMetaType<Prediction>();
+  connect(watcher_, &QFutureWatcher<QVector<Prediction>>::finished, this, [this] {
+    const QVector<Prediction> r = watcher_->result();
+    if (pendingCsv_.isEmpty()) {
+      emit predicted(r);
+      return;
+    }
+    const QString csv = std::exchange(pendingCsv_, QString());
+    const bool writeFailed = r.size() == 1 && r[0].input.isEmpty() && !r[0].error.isEmpty();
+    emit folderDone(csv, writeFailed ? 0 : int(r.size()), writeFailed ? r[0].error : QString());
+  });
+  auto* poll = new QTimer(this);
+  poll->setInterval(100);
+  connect(poll, &QTimer::timeout, this, [this] {
+    if (watcher_->isRunning()) emit progress(done_->load(), total_->load());
+  });
+  poll->start();
+}
+
+PredictController::~PredictController() {
+  *cancel_ = true;
+  watcher_->waitForFinished();
+}
+
+void PredictController::setModel(core::ImageClassifier net, const core::ModelBundleInfo& info,
+                                 const QString& name) {
+  watcher_->waitForFinished();
+  net_ = std::move(net);
+  if (net_) net_->eval();
+  info_ = info;
+  name_ = name;
+  emit modelChanged();
+}
+
+bool PredictController::openBundle(const QString& dir, QString* error) {
+  try {
+    core::LoadedModel m = core::loadModelBundle(dir.toStdString());
+    setModel(m.net, m.info, dir);
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+bool PredictController::isBusy() const { return watcher_->isRunning(); }
+
+void PredictController::cancel() { *cancel_ = true; }
+
+void PredictController::predictFiles(const QStringList& files, int topK) {
+  if (!net_ || isBusy()) return;
+  *cancel_ = false;
+  auto net = net_;
+  auto info = info_;
+  auto cancel = cancel_;
+  watcher_->setFuture(QtConcurrent::run([net, info, files, topK, cancel] {
+    QVector<Prediction> out;
+    for (const QString& f : files) {
+      if (*cancel) break;
+      out.push_back(predictOne(*net, info, f, false, topK));
+    }
+    return out;
+  }));
+}
+
+void PredictController::predictText(const QString& text, int topK) {
+  if (!net_ || isBusy()) return;
+  auto net = net_;
+  auto info = info_;
+  watcher_->setFuture(QtConcurrent::run([net, info, text, topK] {
+    return QVector<Prediction>{predictOne(*net, info, text, true, topK)};
+  }));
+}
+
+void PredictController::predictFolderToCsv(const QString& folder, const QString& csvPath) {
+  if (!net_ || isBusy() || isText()) return;
+  *cancel_ = false;
+  *done_ = 0;
+  *total_ = 0;
+  pendingCsv_ = csvPath;
+  auto net = net_;
+  auto info = info_;
+  auto cancel = cancel_;
+  auto done = done_;
+  auto total = total_;
+  watcher_->setFuture(QtConcurrent::run([=] {
+    QStringList files;
+    for (QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+      const QString f = it.next();
+      if (core::hasImageExtension(f.toStdString())) files << f;
+    }
+    files.sort();
+    *total = int(files.size());
+    std::string csv = "path,label,probability,error\n";
+    auto quote = [](QString s) {  // RFC 4180
+      s.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+      return "\"" + s.toStdString() + "\"";
+    };
+    QVector<Prediction> rows;
+    for (const QString& f : files) {
+      if (*cancel) break;
+      Prediction p = predictOne(*net, info, f, false, 1);
+      csv += quote(f) + "," + (p.labels.isEmpty() ? "" : quote(p.labels[0])) + "," +
+             (p.probabilities.isEmpty() ? "" : std::to_string(p.probabilities[0])) + "," +
+             quote(p.error) + "\n";
+      rows.push_back(std::move(p));
+      ++*done;
+    }
+    try {
+      core::writeFileAtomic(csvPath.toStdString(), csv);
+    } catch (const std::exception& e) {
+      Prediction failure;
+      failure.error = QString::fromStdString(e.what());
+      return QVector<Prediction>{failure};
+    }
+    return rows;
+  }));
+}
+
+bool PredictController::exportBundle(const QString& dir, QString* error) const {
+  if (!net_) {
+    if (error) *error = tr("No model to export: train one or open a bundle.");
+    return false;
+  }
+  try {
+    core::exportModelBundle(dir.toStdString(), *net_, info_);
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+}  // namespace tlab::ui
