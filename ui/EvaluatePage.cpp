@@ -56,17 +56,18 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
   plot_->yAxis->setLabel(tr("true"));
   plot_->yAxis->setRangeReversed(true);
   map_->setInterpolate(false);
-  QCPColorGradient g(QCPColorGradient::gpCold);
-  g.setColorStopAt(0, QColor(250, 250, 252));
-  g.setColorStopAt(1, QColor(32, 74, 135));
-  g.setColorStopAt(0.5, QColor(114, 159, 207));
+  QCPColorGradient g;
+  g.clearColorStops();
+  g.setColorStopAt(0, QColor(247, 250, 255));
+  g.setColorStopAt(0.5, QColor(107, 174, 214));
+  g.setColorStopAt(1, QColor(8, 48, 107));
   map_->setGradient(g);
   classes_->setHorizontalHeaderLabels(
       {tr("Class"), tr("Precision"), tr("Recall"), tr("F1"), tr("Support")});
   classes_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
   classes_->verticalHeader()->hide();
   classes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  classes_->setSortingEnabled(true);
+  classes_->setMaximumWidth(520);
   gallery_->setViewMode(QListView::IconMode);
   gallery_->setIconSize(QSize(kThumb, kThumb));
   gallery_->setResizeMode(QListView::Adjust);
@@ -121,7 +122,6 @@ void EvaluatePage::showEvaluation() {
                       .arg(r.count)
                       .arg(100 * r.accuracy, 0, 'f', 1)
                       .arg(r.macroF1, 0, 'f', 3));
-  classes_->setSortingEnabled(false);
   classes_->setRowCount(int(r.perClass.size()));
   for (int i = 0; i < int(r.perClass.size()); ++i) {
     const auto& c = r.perClass[size_t(i)];
@@ -136,7 +136,7 @@ void EvaluatePage::showEvaluation() {
     support->setData(Qt::DisplayRole, qlonglong(c.support));
     classes_->setItem(i, 4, support);
   }
-  classes_->setSortingEnabled(true);
+  classes_->resizeColumnsToContents();
   showMatrix();
 }
 
@@ -147,6 +147,16 @@ void EvaluatePage::showMatrix() {
   if (n == 0) {
     plot_->replot();
     return;
+  }
+  double maxValue = 0;
+  for (int t = 0; t < n; ++t) {
+    int64_t rowTotal = 0;
+    for (int p = 0; p < n; ++p) rowTotal += r.confusion[size_t(t)][size_t(p)];
+    for (int p = 0; p < n; ++p) {
+      const double c = double(r.confusion[size_t(t)][size_t(p)]);
+      maxValue =
+          std::max(maxValue, normalised_->isChecked() ? (rowTotal ? c / double(rowTotal) : 0) : c);
+    }
   }
   map_->data()->setSize(n, n);
   map_->data()->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));
@@ -163,6 +173,7 @@ void EvaluatePage::showMatrix() {
         label->setText(normalised_->isChecked() ? QString::number(v, 'f', 2)
                                                 : QString::number(qlonglong(count)));
         label->setFont(QFont(font().family(), n > 12 ? 7 : 9));
+        label->setColor(v > 0.55 * maxValue ? Qt::white : Qt::black);  // readable on dark cells
       }
     }
   }

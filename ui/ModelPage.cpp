@@ -74,6 +74,7 @@ ModelPage::ModelPage(ProjectController* project, ModelController* model, QWidget
       headKind_(new QComboBox(this)),
       dropout_(new QDoubleSpinBox(this)) {
   backbones_->setWordWrap(true);
+  backbones_->setMinimumWidth(260);
   backbones_->setSpacing(2);
   downloadProgress_->hide();
   tree_->setModel(model_->model());

@@ -38,6 +38,8 @@ TrainCharts::TrainCharts(QWidget* parent)
   lrGraph_ = addGraph(lr_, tr("learning rate"), QColor(117, 80, 123), 2);
   accuracy_->yAxis->setRange(0, 1);
   compare_->yAxis->setRange(0, 1);
+  for (QCustomPlot* p : {accuracy_, compare_})  // rising curves: keep the legend out of the way
+    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
   compare_->xAxis->setLabel(tr("epoch"));
   lr_->legend->setVisible(false);
   auto* grid = new QGridLayout(this);
@@ -65,7 +67,8 @@ QCustomPlot* TrainCharts::makePlot(const QString& yLabel) {
 void TrainCharts::clear() {
   for (QCPGraph* g : {lossRaw_, lossSmooth_, lossVal_, accRaw_, accSmooth_, accVal_, lrGraph_})
     g->data()->clear();
-  haveSmooth_ = false;
+  smoothLoss_ = smoothAcc_ = 0;
+  correction_ = 1;
   lastStep_ = 0;
   for (QCustomPlot* p : {loss_, accuracy_, lr_}) p->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -73,18 +76,14 @@ void TrainCharts::clear() {
 void TrainCharts::appendBatches(const QVector<BatchPoint>& points) {
   if (points.isEmpty()) return;
   for (const BatchPoint& p : points) {
-    if (!haveSmooth_) {
-      smoothLoss_ = p.loss;
-      smoothAcc_ = p.accuracy;
-      haveSmooth_ = true;
-    } else {
-      smoothLoss_ = kSmoothing * smoothLoss_ + (1 - kSmoothing) * p.loss;
-      smoothAcc_ = kSmoothing * smoothAcc_ + (1 - kSmoothing) * p.accuracy;
-    }
+    // Exponential moving average with bias correction (no lag towards a zero start).
+    smoothLoss_ = kSmoothing * smoothLoss_ + (1 - kSmoothing) * p.loss;
+    smoothAcc_ = kSmoothing * smoothAcc_ + (1 - kSmoothing) * p.accuracy;
+    correction_ *= kSmoothing;
     lossRaw_->addData(p.step, p.loss);
-    lossSmooth_->addData(p.step, smoothLoss_);
+    lossSmooth_->addData(p.step, smoothLoss_ / (1 - correction_));
     accRaw_->addData(p.step, p.accuracy);
-    accSmooth_->addData(p.step, smoothAcc_);
+    accSmooth_->addData(p.step, smoothAcc_ / (1 - correction_));
     lrGraph_->addData(p.step, p.learningRate);
     lastStep_ = p.step;
   }

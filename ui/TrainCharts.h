@@ -42,7 +42,7 @@ class TrainCharts : public QWidget {
   QCPGraph *accRaw_, *accSmooth_, *accVal_;
   QCPGraph* lrGraph_;
   double smoothLoss_ = 0, smoothAcc_ = 0, lastStep_ = 0;
-  bool haveSmooth_ = false;
+  double correction_ = 1;  ///< kSmoothing^n, for the moving average's bias correction
 };
 
 }  // namespace tlab::ui

@@ -17,6 +17,7 @@
 
 #include "core/TestImages.h"
 #include "core/project/Project.h"
+#include "core/runtime/Runtime.h"
 #include "ui/DatasetController.h"
 #include "ui/EvaluateController.h"
 #include "ui/EvaluatePage.h"
@@ -49,7 +50,7 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   p.config.epochs = 2;
   core::saveProject(dir / "demo.tlproj", p);
 
-  MainWindow w(core::RuntimeReport{});
+  MainWindow w(core::configureRuntime());
   w.setAsk([](const QString&, const QString&, QMessageBox::StandardButtons) {
     return QMessageBox::Discard;
   });
