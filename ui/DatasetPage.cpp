@@ -4,21 +4,24 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include "core/dataset/Dataset.h"
 #include "ui/ClassBalanceChart.h"
 #include "ui/DatasetController.h"
+#include "ui/SampleBrowser.h"
 
 namespace tlab::ui {
 
-DatasetPage::DatasetPage(DatasetController* controller, QWidget* parent)
+DatasetPage::DatasetPage(DatasetController* controller, ProjectController* project, QWidget* parent)
     : QWidget(parent),
       summary_(new QLabel(tr("Open a dataset with File \u2192 Open Dataset (Ctrl+O)."), this)),
       progress_(new QProgressBar(this)),
       chart_(new ClassBalanceChart(this)),
-      skipped_(new QTableWidget(0, 2, this)) {
+      skipped_(new QTableWidget(0, 2, this)),
+      browser_(new SampleBrowser(project, this)) {
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   summary_->setWordWrap(true);
   progress_->hide();
@@ -30,10 +33,13 @@ DatasetPage::DatasetPage(DatasetController* controller, QWidget* parent)
 
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->setObjectName(QStringLiteral("dataSplitter"));
-  splitter->addWidget(chart_);
-  splitter->addWidget(skipped_);
+  auto* overview = new QTabWidget(this);
+  overview->addTab(chart_, tr("Class balance"));
+  overview->addTab(skipped_, tr("Skipped files"));
+  splitter->addWidget(browser_);
+  splitter->addWidget(overview);
   splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 1);
+  splitter->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(summary_);
   layout->addWidget(progress_);
@@ -54,6 +60,7 @@ DatasetPage::DatasetPage(DatasetController* controller, QWidget* parent)
           [this](std::shared_ptr<const core::Dataset> ds) {
             progress_->hide();
             showDataset(*ds);
+            browser_->setDataset(ds);
           });
   connect(controller, &DatasetController::failed, this, [this](const QString& message) {
     progress_->hide();

@@ -1,5 +1,6 @@
 #pragma once
-// The data page: what was opened, class balance per split, and every skipped file with its
+// The data page: what was opened, the samples (thumbnail grid or text table, with filters, a
+// detail view, relabel/exclude), class balance per split, and every skipped file with its
 // reason. Loading runs in DatasetController; this widget only shows results.
 #include <QWidget>
 
@@ -13,13 +14,16 @@ class QTableWidget;
 namespace tlab::ui {
 class ClassBalanceChart;
 class DatasetController;
+class ProjectController;
+class SampleBrowser;
 
 class DatasetPage : public QWidget {
   Q_OBJECT
  public:
-  DatasetPage(DatasetController* controller, QWidget* parent = nullptr);
+  DatasetPage(DatasetController* controller, ProjectController* project, QWidget* parent = nullptr);
   QTableWidget* skippedTable() const { return skipped_; }
   ClassBalanceChart* chart() const { return chart_; }
+  SampleBrowser* browser() const { return browser_; }
   QString summaryText() const;
 
  private:
@@ -29,6 +33,7 @@ class DatasetPage : public QWidget {
   QProgressBar* progress_;
   ClassBalanceChart* chart_;
   QTableWidget* skipped_;
+  SampleBrowser* browser_;
 };
 
 }  // namespace tlab::ui

@@ -16,25 +16,14 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <cmath>
-#include <opencv2/imgproc.hpp>
 
 #include "ui/EvaluateController.h"
+#include "ui/Thumbnail.h"
 
 namespace tlab::ui {
 namespace {
 
 constexpr int kThumb = 96;
-
-QImage thumbnail(const core::Dataset& ds, size_t sample) {
-  const core::DecodedImage d = ds.loadImage(sample);
-  if (!d.ok()) return {};
-  cv::Mat rgb = d.pixels;
-  if (rgb.channels() == 1) cv::cvtColor(rgb, rgb, cv::COLOR_GRAY2RGB);
-  const double scale = double(kThumb) / std::max(rgb.cols, rgb.rows);
-  cv::Mat small;
-  cv::resize(rgb, small, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_NEAREST);
-  return QImage(small.data, small.cols, small.rows, int(small.step), QImage::Format_RGB888).copy();
-}
 
 }  // namespace
 
@@ -240,7 +229,7 @@ void EvaluatePage::showGallery() {
     QVector<QImage> out;
     for (size_t s : samples) {
       if (gen->load() != generation) break;
-      out.push_back(thumbnail(*dataset, s));
+      out.push_back(sampleImage(*dataset, s, kThumb));
     }
     return out;
   }));

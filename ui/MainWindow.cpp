@@ -51,7 +51,7 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
       evaluate_(new EvaluateController(project_, this)),
       predict_(new PredictController(this)),
       pages_(new QTabWidget(this)),
-      datasetPage_(new DatasetPage(datasetController_, this)),
+      datasetPage_(new DatasetPage(datasetController_, project_, this)),
       modelPage_(new ModelPage(project_, modelController_, this)),
       trainPage_(new TrainPage(project_, datasetController_, trainer_, this)),
       evaluatePage_(new EvaluatePage(evaluate_, this)),

@@ -8,6 +8,7 @@
 #include <qcustomplot.h>
 #include <QApplication>
 #include <QDir>
+#include <QListView>
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -19,12 +20,14 @@
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
 #include "ui/DatasetController.h"
+#include "ui/DatasetPage.h"
 #include "ui/EvaluateController.h"
 #include "ui/EvaluatePage.h"
 #include "ui/MainWindow.h"
 #include "ui/ModelController.h"
 #include "ui/ModelPage.h"
 #include "ui/ProjectController.h"
+#include "ui/SampleBrowser.h"
 #include "ui/TrainCharts.h"
 #include "ui/TrainController.h"
 #include "ui/TrainPage.h"
@@ -96,6 +99,13 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   }
   EXPECT_TRUE(icons);
 
+  // The Data page's grid: a click shows the sample in the detail view.
+  w.pages()->setCurrentIndex(0);
+  QListView* grid = w.datasetPage()->browser()->grid();
+  QTest::qWait(200);
+  QTest::mouseClick(grid->viewport(), Qt::LeftButton, {},
+                    grid->visualRect(grid->model()->index(3, 0)).center());
+  EXPECT_TRUE(w.datasetPage()->browser()->detailText().contains(QStringLiteral("class:")));
   screenshot(w, 0, QStringLiteral("data-page.png"));
   w.modelPage()->findChild<QTreeView*>()->expandToDepth(0);
   screenshot(w, 1, QStringLiteral("model-page.png"));

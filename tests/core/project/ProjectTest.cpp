@@ -75,7 +75,8 @@ TEST(Project, SaveLoadRoundTripWithRelativePaths) {
   EXPECT_EQ(q.runs[1].error, "weights missing");
   EXPECT_FALSE(q.runs[1].testAccuracy.has_value());
   EXPECT_EQ(q.nextRunId(), "run-4");
-  EXPECT_EQ(Project{}.nextRunId(), "run-1");
+  const Project fresh;
+  EXPECT_EQ(fresh.nextRunId(), "run-1");
 
   // The folder moves as a whole: relative paths follow it.
   fs::rename(dir.path() / "demo.tlproj", dir.path() / "moved.tlproj");

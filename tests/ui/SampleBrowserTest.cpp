@@ -1,0 +1,75 @@
+#include "ui/SampleBrowser.h"
+#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QLineEdit>
+#include <QListView>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "core/TestImages.h"
+#include "core/dataset/Readers.h"
+#include "core/project/Project.h"
+#include "ui/ProjectController.h"
+#include "ui/SampleModel.h"
+
+namespace tlab::ui {
+namespace {
+
+std::shared_ptr<const core::Dataset> folderOf(const test::TempDir& dir, int perClass) {
+  for (const char* c : {"ant", "bee", "cat"})
+    for (int i = 0; i < perClass; ++i)
+      test::writeImage(dir / (std::string(c) + "/" + std::to_string(i) + ".png"),
+                       test::patternRgb(24, 24, uint32_t(i)));
+  return std::make_shared<const core::Dataset>(core::openDataset(dir.path()));
+}
+
+TEST(SampleBrowser, FiltersAndDecodesOnlyTheThumbnailsOnScreen) {
+  test::TempDir dir;
+  const auto ds = folderOf(dir, 400);  // 1,200 images
+  ProjectController project;
+  SampleBrowser browser(&project);
+  browser.resize(500, 360);
+  browser.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&browser));
+  QSignalSpy ready(browser.model(), &SampleModel::thumbnailReady);
+  browser.setDataset(ds);
+  EXPECT_EQ(browser.model()->rowCount(), 1200);
+  ASSERT_TRUE(ready.wait(10000));
+  QTest::qWait(500);
+  // Only what the view shows (a few rows of the grid) is decoded, not 1,200 images.
+  EXPECT_GT(browser.model()->decodesStarted(), 0);
+  EXPECT_LT(browser.model()->decodesStarted(), 100);
+  const QVariant thumb = browser.model()->index(0, SampleModel::kName).data(Qt::DecorationRole);
+  ASSERT_TRUE(thumb.canConvert<QImage>());
+  EXPECT_EQ(thumb.value<QImage>().width(), SampleModel::kThumbnailSize);
+
+  browser.classFilter()->setCurrentIndex(2);  // "bee"
+  EXPECT_EQ(browser.model()->rowCount(), 400);
+  browser.search()->setText("bee/12");  // 12.png, 120..129.png
+  EXPECT_EQ(browser.model()->rowCount(), 11);
+  browser.search()->clear();
+  browser.classFilter()->setCurrentIndex(0);
+  EXPECT_EQ(browser.model()->rowCount(), 1200);
+}
+
+TEST(SampleBrowser, RelabelAndExcludeShowAsProjectEdits) {
+  test::TempDir dir;
+  const auto ds = folderOf(dir, 3);
+  ProjectController project;
+  SampleBrowser browser(&project);
+  browser.setDataset(ds);
+  project.setLabel(core::sampleKey(*ds, 0), "cat");
+  project.setLabel(core::sampleKey(*ds, 1), "");
+  const auto label = [&](int row) {
+    return browser.model()->index(row, SampleModel::kLabel).data().toString();
+  };
+  EXPECT_EQ(label(0), "cat (was ant)");
+  EXPECT_EQ(label(1), "ant (excluded)");
+  EXPECT_EQ(label(2), "ant");
+}
+
+}  // namespace
+}  // namespace tlab::ui

@@ -1,0 +1,52 @@
+#pragma once
+// Browses a dataset's samples: a thumbnail grid for images (SampleModel decodes only what is on
+// screen) or a table for texts, filtered by class, split and a search text; a detail view of
+// the current sample (image decoded off the GUI thread); relabel or exclude through the context
+// menu, as undoable project edits shown in the grid as "(was ...)" / "(excluded)".
+#include <QWidget>
+#include <memory>
+
+#include "core/dataset/Dataset.h"
+
+class QAbstractItemView;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListView;
+class QStackedWidget;
+class QTableView;
+
+namespace tlab::ui {
+class ProjectController;
+class SampleModel;
+
+class SampleBrowser : public QWidget {
+  Q_OBJECT
+ public:
+  SampleBrowser(ProjectController* project, QWidget* parent = nullptr);
+  ~SampleBrowser() override;
+  void setDataset(std::shared_ptr<const core::Dataset> dataset);
+  SampleModel* model() const { return model_; }
+  QListView* grid() const { return grid_; }
+  QComboBox* classFilter() const { return class_; }
+  QLineEdit* search() const { return search_; }
+  QString detailText() const;
+
+ private:
+  void applyFilter();
+  void showDetail(const QModelIndex& index);
+  void contextMenu(QAbstractItemView* view, const QPoint& pos);
+  void refreshOverrides();
+
+  ProjectController* project_;
+  SampleModel* model_;
+  QComboBox *class_, *split_;
+  QLineEdit* search_;
+  QLabel *count_, *detailImage_, *detailText_;
+  QStackedWidget* views_;
+  QListView* grid_;
+  QTableView* table_;
+  std::shared_ptr<int> detailGeneration_;
+};
+
+}  // namespace tlab::ui

@@ -1,0 +1,13 @@
+#pragma once
+// Decodes one dataset sample to an RGB QImage whose longer side is `maxSide` pixels (area
+// averaging when shrinking, nearest neighbour when enlarging small images such as 28x28).
+// A null image when the sample cannot be decoded. Thread-safe: called from worker threads.
+#include <QImage>
+
+#include "core/dataset/Dataset.h"
+
+namespace tlab::ui {
+
+QImage sampleImage(const core::Dataset& dataset, size_t sample, int maxSide);
+
+}  // namespace tlab::ui
