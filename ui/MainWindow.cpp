@@ -149,6 +149,8 @@ void MainWindow::createMenus() {
           [this] { trainer_->isPaused() ? trainer_->resume() : trainer_->pause(); });
   addItem(train, tr("S&top"), QKeySequence(tr("Shift+F5")), trainer_, &TrainController::stop);
   train->addSeparator();
+  addItem(train, tr("Find &Learning Rate\u2026"), QKeySequence(tr("Ctrl+L")), trainPage_,
+          &TrainPage::findLearningRate);
   train->addAction(tr("Compare with From &Scratch"), trainPage_, &TrainPage::compareWithScratch);
   train->addAction(tr("Compare S&trategies"), trainPage_, &TrainPage::compareStrategies);
 

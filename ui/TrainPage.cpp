@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 
 #include "ui/DatasetController.h"
+#include "ui/LrFinderDialog.h"
 #include "ui/ProjectController.h"
 #include "ui/TrainCharts.h"
 #include "ui/TrainController.h"
@@ -51,6 +52,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
       stop_(new QPushButton(tr("St&op"), this)),
       scratch_(new QPushButton(tr("Compare with from scratch"), this)),
       strategies_(new QPushButton(tr("Compare strategies"), this)),
+      lrFinder_(new QPushButton(tr("Find learning rate\u2026"), this)),
       progress_(new QProgressBar(this)),
       status_(new QLabel(this)),
       log_(new QPlainTextEdit(this)),
@@ -59,6 +61,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
   scratch_->setToolTip(
       tr("Queue this run and its twin trained from random weights, to see what "
          "pre-training bought"));
+  lrFinder_->setToolTip(tr("Sweep the learning rate over a few hundred steps and suggest one"));
   strategies_->setToolTip(
       tr("Queue a linear probe, a fine-tune of the last stages and a full "
          "fine-tune with the same budget"));
@@ -72,6 +75,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
 
   auto* buttons = new QHBoxLayout;
   for (QPushButton* b : {start_, pause_, stop_}) buttons->addWidget(b);
+  buttons->addWidget(lrFinder_);
   buttons->addStretch();
   buttons->addWidget(scratch_);
   buttons->addWidget(strategies_);
@@ -112,6 +116,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
   connect(start_, &QPushButton::clicked, this, &TrainPage::startRun);
   connect(scratch_, &QPushButton::clicked, this, &TrainPage::compareWithScratch);
   connect(strategies_, &QPushButton::clicked, this, &TrainPage::compareStrategies);
+  connect(lrFinder_, &QPushButton::clicked, this, &TrainPage::findLearningRate);
   connect(pause_, &QPushButton::clicked, this, [this] {
     trainer_->isPaused() ? trainer_->resume() : trainer_->pause();
     refreshButtons();
@@ -232,6 +237,18 @@ bool TrainPage::compareStrategies() {
     runs.push_back({v, core::strategyName(s)});
   }
   return queue(std::move(runs));
+}
+
+void TrainPage::findLearningRate() {
+  const auto source = datasets_->dataset();
+  if (!source) {
+    status_->setText(tr("Open a dataset first (Data page)."));
+    return;
+  }
+  auto dataset =
+      std::make_shared<const core::Dataset>(core::projectDataset(*source, project_->project()));
+  LrFinderDialog dialog(project_, dataset, 100, this);
+  dialog.exec();
 }
 
 void TrainPage::refreshRuns() {

@@ -34,6 +34,8 @@ class TrainPage : public QWidget {
   bool startRun();
   bool compareWithScratch();
   bool compareStrategies();
+  /// The LR-finder dialog on the project's set-up and dataset (modal; Apply sets the rate).
+  void findLearningRate();
   TrainCharts* charts() const { return charts_; }
   QTreeWidget* runList() const { return runs_; }
 
@@ -49,7 +51,7 @@ class TrainPage : public QWidget {
   TrainController* trainer_;
   TrainSettingsForm* form_;
   TrainCharts* charts_;
-  QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_;
+  QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_;
   QProgressBar* progress_;
   QLabel* status_;
   QPlainTextEdit* log_;
