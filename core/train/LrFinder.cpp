@@ -8,6 +8,7 @@
 #include "core/model/FreezeSpec.h"
 #include "core/train/Optimizer.h"
 #include "core/train/SupervisedFit.h"
+#include "core/train/TrainPlan.h"
 #include "core/zoo/BackboneLoader.h"
 
 namespace tlab::core {
@@ -49,23 +50,13 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
   net->replaceHead({cfg.head, int64_t(ds->numClasses()), cfg.headHidden, cfg.dropout});
   const torch::Device device = preferredDevice();
   net->to(device);
-  FreezeSpec spec;
-  if (cfg.strategy == Strategy::LinearProbe || cfg.strategy == Strategy::LpFt)
-    spec = FreezeSpec::backboneFrozen();
-  if (cfg.strategy == Strategy::FinetuneLast)
-    spec = FreezeSpec::lastStagesTrainable(*net, cfg.finetuneStages);
-  spec.batchNorm = cfg.batchNorm;
+  // What the run's first epoch trains, with its rate multipliers (the trainer's own plan).
+  const FreezeSpec spec = phaseFreezeSpec(cfg, *net, trainPhases(cfg).front(), 0);
   applyFreezeSpec(*net, spec);
   auto opt = makeOptimizer(cfg, trainableParameterGroups(*net, spec), o.startLr);
   Preprocess pre = entry.preprocess();
   if (cfg.imageSize > 0) pre.inputSize = cfg.imageSize;
-  LoaderOptions lo;
-  lo.batchSize = size_t(cfg.batchSize);
-  lo.workers = cfg.workers;
-  lo.seed = cfg.seed;
-  lo.preprocess = pre;
-  lo.augmentation.enabled = cfg.augment;
-  DataLoader loader(ds, ds->indicesOf(Split::Train), lo);
+  DataLoader loader(ds, ds->indicesOf(Split::Train), trainLoaderOptions(cfg, pre));
   LrFinderResult r;
   double avg = 0, best = INFINITY;
   uint64_t epoch = 0;

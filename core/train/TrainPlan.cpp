@@ -43,6 +43,18 @@ FreezeSpec phaseFreezeSpec(const TrainConfig& c, const ImageClassifierImpl& net,
   return s;
 }
 
+LoaderOptions trainLoaderOptions(const TrainConfig& c, const Preprocess& preprocess) {
+  LoaderOptions lo;
+  lo.batchSize = size_t(c.batchSize);
+  lo.workers = c.workers;
+  lo.seed = c.seed;
+  lo.preprocess = preprocess;
+  lo.augmentation.enabled = c.augment;
+  lo.groupByLength = true;
+  if (preprocess.inputSize <= 64) lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
+  return lo;
+}
+
 std::vector<int> unfreezeEpochs(const TrainConfig& c, const ImageClassifierImpl& net) {
   const auto stages = net.stages();
   std::vector<int> when(stages.size(), 0);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/data/DataLoader.h"
 #include "core/model/FreezeSpec.h"
 #include "core/train/TrainConfig.h"
 
@@ -25,6 +26,11 @@ std::vector<TrainPhase> trainPhases(const TrainConfig& config);
 /// gradual unfreezing, then the user's freeze rules, BatchNorm policy and learning-rate rules.
 FreezeSpec phaseFreezeSpec(const TrainConfig& config, const ImageClassifierImpl& net,
                            const TrainPhase& phase, int epoch);
+
+/// How training batches are drawn (training and the LR range test alike): the config's batch
+/// size, workers, seed and augmentation switch; gentler crops for tiny images; texts grouped
+/// by length.
+LoaderOptions trainLoaderOptions(const TrainConfig& config, const Preprocess& preprocess);
 
 /// Gradual unfreezing timeline: for each backbone stage (forward order), the 1-based epoch at
 /// which it starts training; 0 when it never does within the run.

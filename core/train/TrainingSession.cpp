@@ -373,16 +373,7 @@ class Session {
         step(trainFeat_.features.index_select(0, idx), labels.index_select(0, idx), true);
       }
     } else {
-      LoaderOptions lo;
-      lo.batchSize = size_t(cfg_.batchSize);
-      lo.workers = cfg_.workers;
-      lo.seed = cfg_.seed;
-      lo.preprocess = preprocess_;
-      lo.augmentation.enabled = cfg_.augment;
-      lo.groupByLength = true;
-      if (preprocess_.inputSize <= 64)
-        lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
-      DataLoader loader(dataset_, train_, lo);
+      DataLoader loader(dataset_, train_, trainLoaderOptions(cfg_, preprocess_));
       loader.startEpoch(uint64_t(epoch));
       while (auto b = loader.next()) {
         if (!checkControl()) {
