@@ -21,12 +21,6 @@
 #include "ui/Thumbnail.h"
 
 namespace tlab::ui {
-namespace {
-
-constexpr int kThumb = 96;
-
-}  // namespace
-
 EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
     : QWidget(parent),
       controller_(controller),
@@ -58,10 +52,10 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
   classes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   classes_->setMaximumWidth(520);
   gallery_->setViewMode(QListView::IconMode);
-  gallery_->setIconSize(QSize(kThumb, kThumb));
+  gallery_->setIconSize(QSize(kThumbnailSide, kThumbnailSide));
   gallery_->setResizeMode(QListView::Adjust);
   gallery_->setWordWrap(true);
-  gallery_->setGridSize(QSize(kThumb + 40, kThumb + 44));
+  gallery_->setGridSize(QSize(kThumbnailSide + 40, kThumbnailSide + 44));
   gallery_->setContextMenuPolicy(Qt::CustomContextMenu);
 
   auto* top = new QHBoxLayout;
@@ -196,7 +190,7 @@ void EvaluatePage::showGallery() {
   const auto dataset = controller_->dataset();
   const bool text = dataset && dataset->modality == core::Modality::Text;
   gallery_->setViewMode(text ? QListView::ListMode : QListView::IconMode);
-  gallery_->setGridSize(text ? QSize() : QSize(kThumb + 40, kThumb + 44));
+  gallery_->setGridSize(text ? QSize() : QSize(kThumbnailSide + 40, kThumbnailSide + 44));
   std::vector<size_t> samples;
   for (const GalleryItem& g : items) {
     const QString caption = tr("%1 \u2192 %2 (%3%)")
@@ -229,7 +223,7 @@ void EvaluatePage::showGallery() {
     QVector<QImage> out;
     for (size_t s : samples) {
       if (gen->load() != generation) break;
-      out.push_back(sampleImage(*dataset, s, kThumb));
+      out.push_back(sampleImage(*dataset, s, kThumbnailSide));
     }
     return out;
   }));

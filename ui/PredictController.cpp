@@ -12,7 +12,7 @@
 
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
-#include "core/text/WordPieceTokenizer.h"
+#include "core/train/SupervisedFit.h"
 #include "core/util/FileUtil.h"
 
 namespace tlab::ui {
@@ -24,18 +24,10 @@ std::mutex& inferenceMutex() {  // one forward pass at a time per process for a 
 }
 
 torch::Tensor inputOf(const core::Preprocess& pre, const QString& input, bool text) {
-  if (text) {
-    const auto t = pre.tokenizer->encode(input.toStdString(), size_t(pre.inputSize));
-    const auto n = int64_t(t.ids.size());
-    return torch::stack({torch::tensor(t.ids), torch::ones({n}, torch::kLong)}).unsqueeze(0);
-  }
+  if (text) return core::textInput(input.toStdString(), pre);
   const auto img = core::decodeImageFile(input.toStdString());
   if (!img.ok()) throw core::FormatError(input.toStdString(), img.error);
-  core::Rng rng(0);
-  const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
-  auto x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
-  core::normalizeToChw(prepared, pre, x.data_ptr<float>());
-  return x;
+  return core::imageInput(img.pixels, pre);
 }
 
 Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "core/dataset/Dataset.h"
+#include "ui/Thumbnail.h"
 
 class QThreadPool;
 
@@ -22,7 +23,7 @@ class SampleModel : public QAbstractTableModel {
   Q_OBJECT
  public:
   enum Column { kName, kLabel, kSplit, kColumns };
-  static constexpr int kThumbnailSize = 96;
+  static constexpr int kThumbnailSize = kThumbnailSide;
   static constexpr int kSampleRole = Qt::UserRole + 1;  ///< dataset sample index
 
   explicit SampleModel(QObject* parent = nullptr);

@@ -8,6 +8,9 @@
 
 namespace tlab::ui {
 
+/// Side of the thumbnails in the sample grid and the evaluation gallery, in pixels.
+constexpr int kThumbnailSide = 96;
+
 QImage sampleImage(const core::Dataset& dataset, size_t sample, int maxSide);
 
 }  // namespace tlab::ui

@@ -147,10 +147,7 @@ void TrainController::drain() {
     if (stepsPerSecond > 0) pr.etaSeconds = double(pr.totalSteps - pr.step) / stepsPerSecond;
     emit progressed(id, pr);
   }
-  for (const auto& e : p.epochs) {
-    current_.history.push_back(e);
-    emit epochFinished(id, e);
-  }
+  for (const auto& e : p.epochs) emit epochFinished(id, e);
   if (!p.logs.isEmpty()) emit logged(id, p.logs);
   for (const auto& s : p.statuses) {
     emit stateChanged(id, stateName(s.state));

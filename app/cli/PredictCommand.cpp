@@ -13,8 +13,8 @@
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
 #include "core/runtime/Runtime.h"
-#include "core/text/WordPieceTokenizer.h"
 #include "core/train/ModelBundle.h"
+#include "core/train/SupervisedFit.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Utf8.h"
 #include "core/zoo/BackboneLoader.h"
@@ -74,10 +74,7 @@ std::vector<Item> imageItems(const PredictArgs& a, const core::Preprocess& pre) 
     if (!img.ok()) {
       item.error = img.error;
     } else {
-      core::Rng rng(0);
-      const cv::Mat prepared = core::prepareImage(img.pixels, pre, {}, rng);
-      item.x = torch::empty({1, pre.channels, pre.inputSize, pre.inputSize});
-      core::normalizeToChw(prepared, pre, item.x.data_ptr<float>());
+      item.x = core::imageInput(img.pixels, pre);
     }
     items.push_back(std::move(item));
   }
@@ -90,10 +87,9 @@ std::vector<Item> textItems(const PredictArgs& a, const core::Preprocess& pre) {
   std::vector<Item> items;
   auto add = [&](const std::string& text, json id) {
     Item item{std::move(id), {}, {}};
-    const auto t = pre.tokenizer->encode(text, size_t(pre.inputSize));
-    const auto n = int64_t(t.ids.size());
-    item.x = torch::stack({torch::tensor(t.ids), torch::ones({n}, torch::kLong)}).unsqueeze(0);
-    if (t.truncated) item.id["truncated_tokens"] = t.pieces + 2 - t.ids.size();
+    size_t truncated = 0;
+    item.x = core::textInput(text, pre, &truncated);
+    if (truncated > 0) item.id["truncated_tokens"] = truncated;
     items.push_back(std::move(item));
   };
   for (const auto& t : a.texts) {

@@ -4,6 +4,7 @@
 // full interactive trainer (pause/resume, checkpoints, strategies) is built on the same pieces.
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/data/DataLoader.h"
@@ -45,6 +46,12 @@ double evaluateAccuracy(ImageClassifierImpl& net, std::shared_ptr<const Dataset>
 /// Wraps a loader batch as the model's input tensor without copying (valid while `batch`
 /// lives): float images [N, C, H, W], or int64 tokens [N, 2, L] for text.
 torch::Tensor inputTensor(Batch& batch);
+/// One image (8-bit, 1 or 3 channels, RGB) as the evaluation view: [1, C, H, W].
+torch::Tensor imageInput(const cv::Mat& image, const Preprocess& preprocess);
+/// One text as tokens [1, 2, L] (ids, mask); needs preprocess.tokenizer. `truncated` (optional)
+/// receives how many tokens were cut.
+torch::Tensor textInput(std::string_view text, const Preprocess& preprocess,
+                        size_t* truncated = nullptr);
 torch::Tensor labelsTensor(Batch& batch);
 
 }  // namespace tlab::core
