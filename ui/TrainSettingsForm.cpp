@@ -125,7 +125,8 @@ TrainSettingsForm::TrainSettingsForm(QWidget* parent)
          "disk and train the head on them: epochs take milliseconds."));
   augment_->setToolTip(
       tr("Random crops, flips and colour jitter on training images (images "
-         "only; texts are never augmented)."));
+         "only; texts are never augmented). The settings, with a live preview of "
+         "what training will see: Data page, Augmentation tab."));
 
   auto* form = new QFormLayout(this);
   form->addRow(tr("Strategy"), strategy_);
@@ -186,7 +187,7 @@ void TrainSettingsForm::setConfig(const core::TrainConfig& c) {
   labelSmoothing_->setValue(c.labelSmoothing);
   optimizer_->setCurrentText(QString::fromLatin1(core::optimizerName(c.optimizer)));
   schedule_->setCurrentText(QString::fromLatin1(core::scheduleName(c.schedule)));
-  augment_->setChecked(c.augment);
+  augment_->setChecked(c.augmentation.enabled);
   featureCache_->setChecked(c.featureCache);
   stages_->setEnabled(c.strategy == core::Strategy::FinetuneLast);
   updating_ = false;
@@ -204,7 +205,7 @@ void TrainSettingsForm::commit(const QString& what) {
   config_.labelSmoothing = labelSmoothing_->value();
   config_.optimizer = core::parseOptimizer(optimizer_->currentText().toStdString());
   config_.schedule = core::parseSchedule(schedule_->currentText().toStdString());
-  config_.augment = augment_->isChecked();
+  config_.augmentation.enabled = augment_->isChecked();
   config_.featureCache = featureCache_->isChecked();
   emit edited(config_, what);
 }

@@ -137,7 +137,7 @@ Batch DataLoader::buildBatch(size_t batchIndex) {
       continue;
     }
     try {
-      Rng rng(mixSeed(options_.seed, epoch_, sample));
+      Rng rng(augmentationSeed(options_.seed, epoch_, sample));
       const cv::Mat prepared = prepareImage(img.pixels, p, options_.augmentation, rng);
       normalizeToChw(prepared, p, b.images.data() + b.size() * per);
     } catch (const std::exception& e) {  // never let a worker thread die on one sample

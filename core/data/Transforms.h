@@ -35,6 +35,12 @@ struct Augmentation {
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;  ///< jitter strength, 0 = off
 };
 
+/// Seed of the random stream that augments `sample` in `epoch` (0-based) of a run seeded with
+/// `seed`. The data loader and the GUI's augmentation preview both use it.
+inline uint64_t augmentationSeed(uint64_t seed, uint64_t epoch, uint64_t sample) {
+  return mixSeed(seed, epoch, sample);
+}
+
 /// Geometric + colour pipeline: returns an 8-bit inputSize x inputSize image with
 /// `preprocess.channels` channels (training view when augmentation is enabled, else the
 /// deterministic evaluation view). `input` is 8-bit with 1 or 3 (RGB) channels.

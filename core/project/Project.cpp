@@ -93,6 +93,8 @@ json toJson(const Project& p, const fs::path& base) {
           {"name", p.name},
           {"dataset",
            {{"path", relativeTo(p.dataset.path, base)},
+            {"format", p.dataset.format},
+            {"allow_paths_outside", p.dataset.allowPathsOutside},
             {"val_fraction", p.dataset.valFraction},
             {"test_fraction", p.dataset.testFraction},
             {"split_seed", p.dataset.splitSeed},
@@ -119,6 +121,8 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
     key = "dataset";
     const json& d = j.at("dataset");
     p.dataset.path = resolve(d.value("path", ""), base);
+    p.dataset.format = d.value("format", p.dataset.format);
+    p.dataset.allowPathsOutside = d.value("allow_paths_outside", false);
     p.dataset.valFraction = d.value("val_fraction", p.dataset.valFraction);
     p.dataset.testFraction = d.value("test_fraction", p.dataset.testFraction);
     p.dataset.splitSeed = d.value("split_seed", p.dataset.splitSeed);
@@ -136,6 +140,11 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
   } catch (const json::exception& e) {
     throw FormatError(source, "bad or missing field in \"" + key + "\": " + e.what());
   }
+  try {
+    parseDatasetFormat(p.dataset.format);
+  } catch (const InvalidArgument& e) {
+    throw FormatError(source, std::string("dataset.format: ") + e.what());
+  }
   if (p.dataset.valFraction < 0 || p.dataset.testFraction < 0 ||
       p.dataset.valFraction + p.dataset.testFraction >= 1) {
     throw FormatError(source, "dataset.val_fraction + dataset.test_fraction must be in [0, 1)");
@@ -152,6 +161,14 @@ Project loadProject(const fs::path& file) {
 
 void saveProject(const fs::path& file, const Project& project) {
   writeFileAtomic(file, toJson(project, fs::absolute(file).parent_path()).dump(2) + "\n");
+}
+
+ReadOptions readOptions(const DatasetSettings& settings) {
+  ReadOptions o;
+  o.format = parseDatasetFormat(settings.format);
+  o.pathPolicy =
+      settings.allowPathsOutside ? PathPolicy::AllowOutsideRoot : PathPolicy::StayInsideRoot;
+  return o;
 }
 
 std::string sampleKey(const Dataset& ds, size_t i) {

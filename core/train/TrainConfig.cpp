@@ -62,6 +62,21 @@ BatchNormPolicy parseBn(const std::string& n) {
 }
 }  // namespace
 
+void validateAugmentation(const Augmentation& a) {
+  auto check = [](bool ok, const char* what) {
+    if (!ok) throw InvalidArgument(std::string("augmentation: ") + what);
+  };
+  check(a.minScale >= 0 && a.minScale <= a.maxScale && a.maxScale <= 1,
+        "need 0 <= aug_min_scale <= aug_max_scale <= 1 (0: automatic)");
+  check(a.minRatio > 0 && a.minRatio <= a.maxRatio && a.maxRatio <= 10,
+        "need 0 < aug_min_ratio <= aug_max_ratio <= 10");
+  check(a.hflipProbability >= 0 && a.hflipProbability <= 1, "aug_hflip must be in [0, 1]");
+  check(a.rotationDegrees >= 0 && a.rotationDegrees <= 180, "aug_rotation must be in [0, 180]");
+  check(a.brightness >= 0 && a.brightness < 1 && a.contrast >= 0 && a.contrast < 1 &&
+            a.saturation >= 0 && a.saturation < 1,
+        "aug_brightness, aug_contrast and aug_saturation must be in [0, 1)");
+}
+
 json toJson(const TrainConfig& c) {
   json rules = json::array();
   for (const auto& r : c.lrRules)
@@ -104,7 +119,16 @@ json toJson(const TrainConfig& c) {
           {"lr_rules", rules},
           {"freeze_rules", freeze},
           {"gradual_unfreeze_every", c.gradualUnfreezeEvery},
-          {"augment", c.augment},
+          {"augment", c.augmentation.enabled},
+          {"aug_min_scale", c.augmentation.minScale},
+          {"aug_max_scale", c.augmentation.maxScale},
+          {"aug_min_ratio", c.augmentation.minRatio},
+          {"aug_max_ratio", c.augmentation.maxRatio},
+          {"aug_hflip", c.augmentation.hflipProbability},
+          {"aug_rotation", c.augmentation.rotationDegrees},
+          {"aug_brightness", c.augmentation.brightness},
+          {"aug_contrast", c.augmentation.contrast},
+          {"aug_saturation", c.augmentation.saturation},
           {"feature_cache", c.featureCache},
           {"workers", c.workers},
           {"val_fraction", c.valFraction},
@@ -171,7 +195,17 @@ void fromJson(const json& j, TrainConfig& c, const std::string& source) {
         c.lrRules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
     }
     get("gradual_unfreeze_every", c.gradualUnfreezeEvery);
-    get("augment", c.augment);
+    get("augment", c.augmentation.enabled);
+    get("aug_min_scale", c.augmentation.minScale);
+    get("aug_max_scale", c.augmentation.maxScale);
+    get("aug_min_ratio", c.augmentation.minRatio);
+    get("aug_max_ratio", c.augmentation.maxRatio);
+    get("aug_hflip", c.augmentation.hflipProbability);
+    get("aug_rotation", c.augmentation.rotationDegrees);
+    get("aug_brightness", c.augmentation.brightness);
+    get("aug_contrast", c.augmentation.contrast);
+    get("aug_saturation", c.augmentation.saturation);
+    validateAugmentation(c.augmentation);
     get("feature_cache", c.featureCache);
     get("workers", c.workers);
     get("val_fraction", c.valFraction);

@@ -62,12 +62,17 @@ struct TrainConfig {
                                         ///< applied after the strategy's
 
   int gradualUnfreezeEvery = 0;  ///< >0: unfreeze one more stage every N epochs
-  bool augment = true;
+  /// Training-image augmentation (`enabled` is the on/off switch). minScale 0 means automatic:
+  /// see effectiveAugmentation() in TrainPlan.h. Texts are never augmented.
+  Augmentation augmentation{true, 0.0};
   bool featureCache = true;  ///< cache frozen-backbone features when nothing else needs pixels
   int workers = 2;
   double valFraction = 0.1, testFraction = 0.1;  ///< used where the dataset has no such split
   int checkpointEvery = 1;                       ///< epochs; 0: no checkpoints
 };
+
+/// Throws InvalidArgument naming the first out-of-range augmentation setting.
+void validateAugmentation(const Augmentation& augmentation);
 
 nlohmann::json toJson(const TrainConfig& config);
 /// Reads the keys present in `j` over `config` (unknown keys are errors naming them).

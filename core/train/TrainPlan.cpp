@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/model/ImageClassifier.h"
+#include "core/zoo/BackboneCatalog.h"
 
 namespace tlab::core {
 
@@ -49,10 +50,30 @@ LoaderOptions trainLoaderOptions(const TrainConfig& c, const Preprocess& preproc
   lo.workers = c.workers;
   lo.seed = c.seed;
   lo.preprocess = preprocess;
-  lo.augmentation.enabled = c.augment;
+  lo.augmentation = effectiveAugmentation(c, preprocess.inputSize);
   lo.groupByLength = true;
-  if (preprocess.inputSize <= 64) lo.augmentation.minScale = 0.7;  // tiny images: gentler crops
   return lo;
+}
+
+Augmentation effectiveAugmentation(const TrainConfig& c, int inputSize) {
+  Augmentation a = c.augmentation;
+  // Automatic crop scale: tiny images (28 px Fashion-MNIST) lose their object under the
+  // ImageNet-style 8% crops, so they get gentler ones.
+  if (a.minScale <= 0) a.minScale = inputSize <= 64 ? 0.7 : 0.08;
+  a.maxScale = std::max(a.maxScale, a.minScale);
+  return a;
+}
+
+Preprocess runPreprocess(const TrainConfig& c, const BackboneCatalog& catalog) {
+  Preprocess p;
+  if (const BackboneEntry* entry = catalog.find(c.backbone)) {
+    p = entry->preprocess();
+  } else {
+    p.inputSize = 224;
+    p.cropFraction = 1.0;
+  }
+  if (c.imageSize > 0) p.inputSize = c.imageSize;
+  return p;
 }
 
 std::vector<int> unfreezeEpochs(const TrainConfig& c, const ImageClassifierImpl& net) {

@@ -10,6 +10,7 @@
 #include "core/train/TrainConfig.h"
 
 namespace tlab::core {
+class BackboneCatalog;
 
 struct TrainPhase {
   std::string name;
@@ -28,9 +29,18 @@ FreezeSpec phaseFreezeSpec(const TrainConfig& config, const ImageClassifierImpl&
                            const TrainPhase& phase, int epoch);
 
 /// How training batches are drawn (training and the LR range test alike): the config's batch
-/// size, workers, seed and augmentation switch; gentler crops for tiny images; texts grouped
-/// by length.
+/// size, workers, seed and effectiveAugmentation(); texts grouped by length.
 LoaderOptions trainLoaderOptions(const TrainConfig& config, const Preprocess& preprocess);
+
+/// The augmentation training applies to images of `inputSize` pixels: the config's, with an
+/// automatic crop scale (minScale 0) resolved to 0.08, or 0.7 for inputs of 64 px or less.
+/// The GUI's augmentation preview uses this too, so it shows what the trainer will do.
+Augmentation effectiveAugmentation(const TrainConfig& config, int inputSize);
+
+/// The input pipeline of a run: the catalog backbone's, at `imageSize` when that is set; for a
+/// backbone outside the catalog (an imported TorchScript file) ImageNet statistics, the whole
+/// image, 224 px unless `imageSize` says otherwise. Text backbones load their tokenizer.
+Preprocess runPreprocess(const TrainConfig& config, const BackboneCatalog& catalog);
 
 /// Gradual unfreezing timeline: for each backbone stage (forward order), the 1-based epoch at
 /// which it starts training; 0 when it never does within the run.

@@ -120,8 +120,7 @@ class Session {
                             dataset_->source.string() + " is " +
                             (textData ? "a text" : "an image") + " dataset");
     }
-    preprocess_ = entry.preprocess();
-    if (cfg_.imageSize > 0) preprocess_.inputSize = cfg_.imageSize;
+    preprocess_ = runPreprocess(cfg_, catalog);
     if (textData) logTruncation();
     if (cfg_.strategy == Strategy::Scratch) {
       net_ = createArchitecture(entry.architecture,
@@ -161,9 +160,7 @@ class Session {
                             " is a text dataset");
     if (cfg_.strategy == Strategy::Scratch)
       throw InvalidArgument("from scratch needs a built-in architecture");
-    preprocess_ = Preprocess{};
-    preprocess_.inputSize = cfg_.imageSize > 0 ? cfg_.imageSize : 224;
-    preprocess_.cropFraction = 1.0;
+    preprocess_ = runPreprocess(cfg_, BackboneCatalog{});
     net_ = std::make_shared<ScriptBackboneImpl>(loadTorchScript(cfg_.backbone),
                                                 preprocess_.inputSize, 3, 10);
     weightsPath_ = cfg_.backbone;

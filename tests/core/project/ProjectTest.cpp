@@ -19,11 +19,15 @@ Project sampleProject(const fs::path& dir) {
   p.dataset.path = (dir / "data" / "fewshot.h5").string();
   p.dataset.valFraction = 0.2;
   p.dataset.splitSeed = 7;
+  p.dataset.format = "hdf5";
   p.labelEdits = {{"#12", "Shirt"}, {"/elsewhere/cat.jpg", ""}};
   p.config.backbone = "efficientnet_lite0";
   p.config.strategy = Strategy::LpFt;
   p.config.lr = 0.01;
   p.config.lrRules = {{"blocks.6", 0.5}};
+  p.config.augmentation.rotationDegrees = 15;
+  p.config.augmentation.hflipProbability = 0;
+  p.config.augmentation.minScale = 0.4;
   RunRecord r;
   r.id = "run-2";
   r.name = "linear probe";
@@ -60,6 +64,14 @@ TEST(Project, SaveLoadRoundTripWithRelativePaths) {
   EXPECT_EQ(q.dataset.path, p.dataset.path);
   EXPECT_DOUBLE_EQ(q.dataset.valFraction, 0.2);
   EXPECT_EQ(q.dataset.splitSeed, 7u);
+  EXPECT_EQ(q.dataset.format, "hdf5");
+  EXPECT_EQ(readOptions(q.dataset).format, DatasetFormat::Hdf5);
+  EXPECT_EQ(readOptions(q.dataset).pathPolicy, PathPolicy::StayInsideRoot);
+  EXPECT_TRUE(q.config.augmentation.enabled);
+  EXPECT_DOUBLE_EQ(q.config.augmentation.rotationDegrees, 15);
+  EXPECT_DOUBLE_EQ(q.config.augmentation.hflipProbability, 0);
+  EXPECT_DOUBLE_EQ(q.config.augmentation.minScale, 0.4);
+  EXPECT_DOUBLE_EQ(q.config.augmentation.maxRatio, 4.0 / 3.0);
   ASSERT_EQ(q.labelEdits.size(), 2u);
   EXPECT_EQ(q.labelEdits[0].label, "Shirt");
   EXPECT_EQ(q.labelEdits[1].label, "");
@@ -116,6 +128,38 @@ TEST(Project, BadFilesGiveClearErrorsAndSavingNeverHalfWrites) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("badfield.tlproj"), std::string::npos) << e.what();
   }
+  // Out-of-range settings name the key.
+  j["config"]["epochs"] = 3;
+  j["dataset"]["format"] = "parquet";
+  test::writeText(dir / "badformat.tlproj", j.dump());
+  try {
+    loadProject(dir / "badformat.tlproj");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("dataset.format"), std::string::npos) << e.what();
+  }
+  j["dataset"]["format"] = "auto";
+  j["config"]["aug_min_scale"] = 0.9;
+  j["config"]["aug_max_scale"] = 0.5;
+  test::writeText(dir / "badaug.tlproj", j.dump());
+  try {
+    loadProject(dir / "badaug.tlproj");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("aug_min_scale"), std::string::npos) << e.what();
+  }
+  // Files written before these settings existed: auto format, an on/off augmentation switch.
+  j["config"]["aug_min_scale"] = 0.4;
+  j["config"].erase("aug_max_scale");
+  j["config"]["augment"] = false;
+  j["dataset"].erase("format");
+  test::writeText(dir / "older.tlproj", j.dump());
+  const Project older = loadProject(dir / "older.tlproj");
+  EXPECT_EQ(older.dataset.format, "auto");
+  EXPECT_FALSE(older.config.augmentation.enabled);
+  EXPECT_DOUBLE_EQ(older.config.augmentation.minScale, 0.4);  // the rest as saved
+  EXPECT_DOUBLE_EQ(older.config.augmentation.maxScale, 1.0);  // absent: the default
+
   // A failed save (no such folder) throws and leaves the existing project untouched.
   saveProject(dir / "keep.tlproj", sampleProject(dir.path()));
   const std::string before = readTextFile(dir / "keep.tlproj", 1 << 20);

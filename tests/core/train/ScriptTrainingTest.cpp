@@ -64,7 +64,7 @@ TEST(ScriptBackbone, FineTunesAndExportsTorchScript) {
   c.batchSize = 8;
   c.lr = 1e-2;
   c.imageSize = 28;
-  c.augment = false;
+  c.augmentation.enabled = false;
   c.featureCache = false;
   Trainer t(c, bars(), {});
   t.start();

@@ -1,0 +1,77 @@
+#include "core/train/TrainPlan.h"
+
+#include <gtest/gtest.h>
+
+#include "core/Errors.h"
+#include "core/zoo/BackboneCatalog.h"
+
+namespace tlab::core {
+namespace {
+
+TEST(TrainPlan, AutomaticCropScaleDependsOnTheInputSize) {
+  TrainConfig c;
+  ASSERT_DOUBLE_EQ(c.augmentation.minScale, 0.0);  // automatic by default
+  EXPECT_DOUBLE_EQ(effectiveAugmentation(c, 28).minScale, 0.7);
+  EXPECT_DOUBLE_EQ(effectiveAugmentation(c, 64).minScale, 0.7);
+  EXPECT_DOUBLE_EQ(effectiveAugmentation(c, 224).minScale, 0.08);
+  c.augmentation.minScale = 0.3;  // an explicit choice is kept at every size
+  EXPECT_DOUBLE_EQ(effectiveAugmentation(c, 28).minScale, 0.3);
+  c.augmentation.minScale = 0;
+  c.augmentation.maxScale = 0.5;  // below the automatic minimum: the range still runs forwards
+  EXPECT_DOUBLE_EQ(effectiveAugmentation(c, 28).maxScale, 0.7);
+}
+
+TEST(TrainPlan, LoaderGetsEveryAugmentationSetting) {
+  TrainConfig c;
+  c.augmentation.rotationDegrees = 12;
+  c.augmentation.hflipProbability = 0;
+  c.augmentation.brightness = 0.25;
+  c.augmentation.minRatio = 0.9;
+  Preprocess p;
+  p.inputSize = 28;
+  const LoaderOptions lo = trainLoaderOptions(c, p);
+  EXPECT_TRUE(lo.augmentation.enabled);
+  EXPECT_DOUBLE_EQ(lo.augmentation.rotationDegrees, 12);
+  EXPECT_DOUBLE_EQ(lo.augmentation.hflipProbability, 0);
+  EXPECT_DOUBLE_EQ(lo.augmentation.brightness, 0.25);
+  EXPECT_DOUBLE_EQ(lo.augmentation.minRatio, 0.9);
+  EXPECT_DOUBLE_EQ(lo.augmentation.minScale, 0.7);
+  c.augmentation.enabled = false;
+  EXPECT_FALSE(trainLoaderOptions(c, p).augmentation.enabled);
+}
+
+TEST(TrainPlan, AugmentationValidationNamesTheSetting) {
+  Augmentation a;
+  EXPECT_NO_THROW(validateAugmentation(a));
+  a.rotationDegrees = 200;
+  try {
+    validateAugmentation(a);
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("aug_rotation"), std::string::npos) << e.what();
+  }
+  a.rotationDegrees = 0;
+  a.minRatio = 2;
+  a.maxRatio = 1;
+  EXPECT_THROW(validateAugmentation(a), InvalidArgument);
+}
+
+TEST(TrainPlan, RunPreprocessFollowsTheBackboneAndTheSizeOverride) {
+  const auto catalog = BackboneCatalog::loadDefault();
+  TrainConfig c;
+  c.backbone = "small_cnn_fmnist";
+  Preprocess p = runPreprocess(c, catalog);
+  EXPECT_EQ(p.inputSize, catalog.get("small_cnn_fmnist").inputSize);
+  EXPECT_EQ(p.channels, catalog.get("small_cnn_fmnist").channels);
+  c.imageSize = 40;
+  EXPECT_EQ(runPreprocess(c, catalog).inputSize, 40);
+  c.backbone = "/somewhere/imported.pt";  // not in the catalog: an imported TorchScript file
+  c.imageSize = 0;
+  p = runPreprocess(c, catalog);
+  EXPECT_EQ(p.inputSize, 224);
+  EXPECT_EQ(p.channels, 3);
+  EXPECT_DOUBLE_EQ(p.cropFraction, 1.0);
+}
+
+}  // namespace
+}  // namespace tlab::core
