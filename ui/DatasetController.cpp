@@ -9,15 +9,13 @@
 namespace tlab::ui {
 namespace {
 
-DatasetLoadResult loadDataset(const std::string& path, const std::string& format,
+DatasetLoadResult loadDataset(const std::string& path, const core::ReadOptions& options,
                               std::shared_ptr<void> jobKeepAlive, std::atomic<bool>* cancel,
                               std::atomic<qint64>* done, std::atomic<qint64>* total) {
   (void)jobKeepAlive;  // keeps the atomics alive while this runs
   DatasetLoadResult r;
   try {
-    core::ReadOptions ro;
-    ro.format = core::parseDatasetFormat(format);
-    auto ds = std::make_shared<core::Dataset>(core::openDataset(path, ro));
+    auto ds = std::make_shared<core::Dataset>(core::openDataset(path, options));
     core::VerifyOptions vo;
     vo.cancel = cancel;
     vo.progress = [done, total](size_t d, size_t t) {
@@ -56,7 +54,7 @@ void DatasetController::cancel() {
   if (job_) job_->cancel = true;
 }
 
-void DatasetController::open(const QString& path, const QString& format) {
+void DatasetController::open(const QString& path, const core::ReadOptions& options) {
   cancel();
   if (watcher_) {
     watcher_->disconnect(this);
@@ -67,7 +65,7 @@ void DatasetController::open(const QString& path, const QString& format) {
   watcher_ = new QFutureWatcher<DatasetLoadResult>(this);
   connect(watcher_, &QFutureWatcher<DatasetLoadResult>::finished, this, &DatasetController::finish);
   auto job = job_;
-  watcher_->setFuture(QtConcurrent::run(loadDataset, path.toStdString(), format.toStdString(),
+  watcher_->setFuture(QtConcurrent::run(loadDataset, path.toStdString(), options,
                                         std::static_pointer_cast<void>(job), &job->cancel,
                                         &job->done, &job->total));
   progressTimer_.start();

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/dataset/Dataset.h"
+#include "core/dataset/Readers.h"
 
 template <typename T>
 class QFutureWatcher;
@@ -27,8 +28,7 @@ class DatasetController : public QObject {
   explicit DatasetController(QObject* parent = nullptr);
   ~DatasetController() override;
 
-  /// `format`: "auto", "folder", "csv", "idx", "hdf5" or "text".
-  void open(const QString& path, const QString& format = QStringLiteral("auto"));
+  void open(const QString& path, const core::ReadOptions& options = {});
   void cancel();
   bool isBusy() const;
   std::shared_ptr<const core::Dataset> dataset() const { return dataset_; }

@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 
 #include "core/dataset/Dataset.h"
+#include "ui/AugmentationPanel.h"
 #include "ui/ClassBalanceChart.h"
 #include "ui/DatasetController.h"
 #include "ui/SampleBrowser.h"
@@ -21,7 +22,9 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
       progress_(new QProgressBar(this)),
       chart_(new ClassBalanceChart(this)),
       skipped_(new QTableWidget(0, 2, this)),
-      browser_(new SampleBrowser(project, this)) {
+      browser_(new SampleBrowser(project, this)),
+      augmentation_(new AugmentationPanel(project, controller, this)),
+      top_(new QTabWidget(this)) {
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   summary_->setWordWrap(true);
   progress_->hide();
@@ -36,7 +39,9 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
   auto* overview = new QTabWidget(this);
   overview->addTab(chart_, tr("Class balance"));
   overview->addTab(skipped_, tr("Skipped files"));
-  splitter->addWidget(browser_);
+  top_->addTab(browser_, tr("Samples"));
+  top_->addTab(augmentation_, tr("Augmentation"));
+  splitter->addWidget(top_);
   splitter->addWidget(overview);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 2);
@@ -69,6 +74,10 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
 }
 
 QString DatasetPage::summaryText() const { return summary_->text(); }
+
+void DatasetPage::showAugmentation(bool show) {
+  top_->setCurrentWidget(show ? static_cast<QWidget*>(augmentation_) : browser_);
+}
 
 void DatasetPage::showDataset(const core::Dataset& ds) {
   QStringList splits;

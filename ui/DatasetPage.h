@@ -10,8 +10,10 @@ class Dataset;
 class QLabel;
 class QProgressBar;
 class QTableWidget;
+class QTabWidget;
 
 namespace tlab::ui {
+class AugmentationPanel;
 class ClassBalanceChart;
 class DatasetController;
 class ProjectController;
@@ -24,6 +26,9 @@ class DatasetPage : public QWidget {
   QTableWidget* skippedTable() const { return skipped_; }
   ClassBalanceChart* chart() const { return chart_; }
   SampleBrowser* browser() const { return browser_; }
+  AugmentationPanel* augmentation() const { return augmentation_; }
+  /// Shows the augmentation panel (true) or the sample browser (false).
+  void showAugmentation(bool show);
   QString summaryText() const;
 
  private:
@@ -34,6 +39,8 @@ class DatasetPage : public QWidget {
   ClassBalanceChart* chart_;
   QTableWidget* skipped_;
   SampleBrowser* browser_;
+  AugmentationPanel* augmentation_;
+  QTabWidget* top_;
 };
 
 }  // namespace tlab::ui

@@ -14,6 +14,7 @@
 #include <QUndoStack>
 
 #include "ui/DatasetController.h"
+#include "ui/DatasetImportDialog.h"
 #include "ui/DatasetPage.h"
 #include "ui/EvaluateController.h"
 #include "ui/EvaluatePage.h"
@@ -95,6 +96,9 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
       s->restoreState(
           settings.value(QStringLiteral("window/") + QLatin1String(name)).toByteArray());
   }
+  // Import, undo and redo all change the settings; the dataset follows them.
+  connect(project_, &ProjectController::datasetSettingsChanged, this,
+          [this] { reloadDataset(ReloadPolicy::IfSourceChanged); });
   connect(project_, &ProjectController::modifiedChanged, this, &MainWindow::updateTitle);
   connect(project_, &ProjectController::filePathChanged, this, &MainWindow::updateTitle);
   connect(project_, &ProjectController::autosaveFailed, this, [this](const QString& m) {
@@ -122,15 +126,12 @@ void MainWindow::createMenus() {
   addItem(file, tr("Save Project &As\u2026"), QKeySequence::SaveAs, this,
           &MainWindow::saveProjectAs);
   file->addSeparator();
-  addItem(file, tr("Open Dataset &Folder\u2026"), QKeySequence::Open, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open dataset folder"));
-    if (!dir.isEmpty()) openDataset(dir);
-  });
-  addItem(file, tr("Open Dataset F&ile\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open dataset file"), QString(),
-        tr("Datasets (*.csv *.tsv *.jsonl *.txt *.h5 *.hdf5 *idx*);;All files (*)"));
-    if (!path.isEmpty()) openDataset(path);
+  addItem(file, tr("&Import Dataset\u2026"), QKeySequence::Open, this, [this] {
+    DatasetImportDialog dialog(project_->project().dataset, this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    const core::DatasetSettings s = dialog.settings();
+    project_->setDatasetSettings(
+        s, tr("import dataset %1").arg(QFileInfo(QString::fromStdString(s.path)).fileName()));
   });
   file->addSeparator();
   addItem(file, tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -208,12 +209,25 @@ void MainWindow::updateTitle() {
 }
 
 void MainWindow::openDataset(const QString& path) {
-  datasetController_->open(path);
   core::DatasetSettings s = project_->project().dataset;
   const std::string absolute = QFileInfo(path).absoluteFilePath().toStdString();
-  if (s.path == absolute) return;
-  s.path = absolute;
-  project_->setDatasetSettings(s, tr("open dataset %1").arg(QFileInfo(path).fileName()));
+  if (s.path != absolute || s.format != "auto") {
+    s.path = absolute;
+    s.format = "auto";
+    project_->setDatasetSettings(s, tr("open dataset %1").arg(QFileInfo(path).fileName()));
+  }
+  reloadDataset(ReloadPolicy::Always);  // also when it is the same path: re-read from disk
+}
+
+void MainWindow::reloadDataset(ReloadPolicy policy) {
+  const core::DatasetSettings& s = project_->project().dataset;
+  const QString source = QString::fromStdString(s.path + '\n' + s.format) +
+                         (s.allowPathsOutside ? QStringLiteral("+") : QString());
+  if (policy == ReloadPolicy::IfSourceChanged && source == loadedSource_) return;
+  loadedSource_ = source;
+  // The format name was validated when the project was read or the dialog chose it.
+  if (!s.path.empty())
+    datasetController_->open(QString::fromStdString(s.path), core::readOptions(s));
 }
 
 bool MainWindow::openProject(const QString& path) {
@@ -222,8 +236,7 @@ bool MainWindow::openProject(const QString& path) {
     QMessageBox::warning(this, tr("Could not open the project"), error);
     return false;
   }
-  const std::string& data = project_->project().dataset.path;
-  if (!data.empty()) datasetController_->open(QString::fromStdString(data));
+  reloadDataset(ReloadPolicy::Always);
   return true;
 }
 

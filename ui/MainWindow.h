@@ -29,8 +29,8 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(const core::RuntimeReport& runtime, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  /// Opens a dataset in the background (any supported format, auto-detected) and makes it the
-  /// project's dataset.
+  /// Makes `path` the project's dataset (format auto-detected, split settings kept) and opens it
+  /// in the background. File > Import Dataset is the same with a preview and every choice.
   void openDataset(const QString& path);
   /// Opens a project and its dataset; a failure is shown, the current project stays.
   bool openProject(const QString& path);
@@ -63,6 +63,9 @@ class MainWindow : public QMainWindow {
   bool saveProjectAs();
   bool maybeSave();
   void rebuildRecentMenu();
+  enum class ReloadPolicy { Always, IfSourceChanged };
+  /// Opens the project's dataset (path, format, path policy) in the background.
+  void reloadDataset(ReloadPolicy policy);
 
   DatasetController* datasetController_;
   ProjectController* project_;
@@ -78,6 +81,7 @@ class MainWindow : public QMainWindow {
   PredictPage* predictPage_;
   QMenu* recentMenu_ = nullptr;
   Ask ask_;
+  QString loadedSource_;  // the dataset source last opened (path, format, policy)
 };
 
 }  // namespace tlab::ui

@@ -19,7 +19,9 @@
 #include "core/TestImages.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
+#include "ui/AugmentationPanel.h"
 #include "ui/DatasetController.h"
+#include "ui/DatasetImportDialog.h"
 #include "ui/DatasetPage.h"
 #include "ui/EvaluateController.h"
 #include "ui/EvaluatePage.h"
@@ -107,6 +109,31 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
                     grid->visualRect(grid->model()->index(3, 0)).center());
   EXPECT_TRUE(w.datasetPage()->browser()->detailText().contains(QStringLiteral("class:")));
   screenshot(w, 0, QStringLiteral("data-page.png"));
+
+  // Augmentation preview: the demo's 28x28 grey inputs, evaluation view + 5 epochs per row.
+  w.datasetPage()->showAugmentation(true);
+  AugmentationPanel* aug = w.datasetPage()->augmentation();
+  for (int i = 0; i < 100 && aug->shownGrid().cells.empty(); ++i) QTest::qWait(50);
+  ASSERT_EQ(aug->shownGrid().cells.size(), size_t(AugmentationPanel::kRows) * 6);
+  EXPECT_EQ(aug->shownGrid().cell(0, 1).size(), QSize(28, 28));
+  screenshot(w, 0, QStringLiteral("augmentation.png"));
+  w.datasetPage()->showAugmentation(false);
+
+  // The import dialog on the demo's dataset: the preview before committing.
+  {
+    DatasetImportDialog importer(w.projectController()->project().dataset, &w);
+    QSignalSpy previewed(&importer, &DatasetImportDialog::previewReady);
+    importer.show();
+    ASSERT_TRUE(previewed.wait(30000));
+    EXPECT_TRUE(previewed.at(0).at(0).toBool()) << importer.summaryText().toStdString();
+    EXPECT_EQ(importer.classTable()->rowCount(), 10);
+    const QByteArray shots = qgetenv("TLAB_SCREENSHOT_DIR");
+    if (!shots.isEmpty()) {
+      QTest::qWait(300);
+      importer.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/import-dialog.png"));
+    }
+    importer.reject();
+  }
   w.modelPage()->findChild<QTreeView*>()->expandToDepth(0);
   screenshot(w, 1, QStringLiteral("model-page.png"));
   w.trainPage()->runList()->topLevelItem(0)->setCheckState(0, Qt::Checked);

@@ -6,11 +6,13 @@
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableWidget>
+#include <QUndoStack>
 
 #include "core/TestImages.h"
 #include "ui/ClassBalanceChart.h"
 #include "ui/DatasetController.h"
 #include "ui/DatasetPage.h"
+#include "ui/ProjectController.h"
 
 namespace tlab::ui {
 namespace {
@@ -46,6 +48,35 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
     warned |= label->text().contains(QStringLiteral("Slow BLAS"));
   }
   EXPECT_TRUE(warned);
+}
+
+TEST(MainWindow, TheDatasetFollowsTheProjectSettingsThroughUndo) {
+  test::TempDir dir;
+  for (const char* c : {"a", "b"})
+    test::writeImage(dir / (std::string("two/") + c + "/0.png"), test::patternRgb(8, 8));
+  for (const char* c : {"a", "b", "c"})
+    test::writeImage(dir / (std::string("three/") + c + "/0.png"), test::patternRgb(8, 8));
+  MainWindow window(core::RuntimeReport{});
+  QSignalSpy loaded(window.datasetController(), &DatasetController::loaded);
+  window.openDataset(QString::fromStdString((dir / "two").string()));
+  ASSERT_TRUE(loaded.wait(20000));
+  ProjectController* project = window.projectController();
+  core::DatasetSettings s = project->project().dataset;
+  s.path = (dir / "three").string();
+  s.format = "folder";
+  project->setDatasetSettings(s, QStringLiteral("import dataset"));  // what Import's OK does
+  ASSERT_TRUE(loaded.wait(20000));
+  EXPECT_EQ(window.datasetController()->dataset()->numClasses(), 3u);
+  project->undoStack()->undo();
+  ASSERT_TRUE(loaded.wait(20000));
+  EXPECT_EQ(window.datasetController()->dataset()->numClasses(), 2u);
+  EXPECT_EQ(project->project().dataset.format, "auto");
+  // A split-only change re-splits at training time; it does not re-read the files.
+  s = project->project().dataset;
+  s.valFraction = 0.3;
+  project->setDatasetSettings(s, QStringLiteral("change split"));
+  EXPECT_FALSE(loaded.wait(500));
+  EXPECT_FALSE(window.datasetController()->isBusy());
 }
 
 }  // namespace
