@@ -219,11 +219,12 @@ void EvaluatePage::showGallery() {
       if (!images[i].isNull()) gallery_->item(i)->setIcon(QPixmap::fromImage(images[i]));
   });
   auto gen = generation_;
-  watcher->setFuture(QtConcurrent::run([dataset, samples, gen, generation] {
+  const qreal ratio = screenPixelRatio();
+  watcher->setFuture(QtConcurrent::run([dataset, samples, gen, generation, ratio] {
     QVector<QImage> out;
     for (size_t s : samples) {
       if (gen->load() != generation) break;
-      out.push_back(sampleImage(*dataset, s, kThumbnailSide));
+      out.push_back(sampleImage(*dataset, s, kThumbnailSide, ratio));
     }
     return out;
   }));

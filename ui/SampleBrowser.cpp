@@ -47,6 +47,7 @@ SampleBrowser::SampleBrowser(ProjectController* project, QWidget* parent)
   for (auto s : {core::Split::Train, core::Split::Val, core::Split::Test, core::Split::None})
     split_->addItem(QString::fromLatin1(core::splitName(s)), int(s));
   grid_->setModel(model_);
+  class_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // the longest class name fits
   grid_->setViewMode(QListView::IconMode);
   grid_->setIconSize(QSize(SampleModel::kThumbnailSize, SampleModel::kThumbnailSize));
   grid_->setGridSize(QSize(SampleModel::kThumbnailSize + 24, SampleModel::kThumbnailSize + 44));
@@ -173,7 +174,9 @@ void SampleBrowser::showDetail(const QModelIndex& index) {
       detailImage_->setPixmap(QPixmap::fromImage(img));
     }
   });
-  watcher->setFuture(QtConcurrent::run([ds, i] { return sampleImage(*ds, i, kDetailSize); }));
+  const qreal ratio = screenPixelRatio();
+  watcher->setFuture(
+      QtConcurrent::run([ds, i, ratio] { return sampleImage(*ds, i, kDetailSize, ratio); }));
 }
 
 void SampleBrowser::contextMenu(QAbstractItemView* view, const QPoint& pos) {

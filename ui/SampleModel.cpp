@@ -150,8 +150,9 @@ void SampleModel::pump() const {
     auto dataset = dataset_;
     const quint64 generation = generation_;
     auto* self = const_cast<SampleModel*>(this);
-    pool_->start([self, dataset, sample, generation] {
-      const QImage image = sampleImage(*dataset, sample, SampleModel::kThumbnailSize);
+    const qreal ratio = screenPixelRatio();
+    pool_->start([self, dataset, sample, generation, ratio] {
+      const QImage image = sampleImage(*dataset, sample, SampleModel::kThumbnailSize, ratio);
       QMetaObject::invokeMethod(
           self, [self, sample, image, generation] { self->deliver(sample, image, generation); },
           Qt::QueuedConnection);
@@ -163,7 +164,8 @@ void SampleModel::deliver(size_t sample, const QImage& image, quint64 generation
   --inFlight_;
   queued_.remove(sample);
   if (generation == generation_) {
-    cache_.insert(sample, new QImage(image.isNull() ? QImage(1, 1, QImage::Format_RGB888) : image));
+    auto* entry = new QImage(image.isNull() ? QImage(1, 1, QImage::Format_RGB888) : image);
+    cache_.insert(sample, entry, std::max<qsizetype>(1, entry->sizeInBytes() / 1024));
     if (const auto it = rowOf_.find(sample); it != rowOf_.end()) {
       const QModelIndex i = index(it->second, kName);
       emit dataChanged(i, i, {Qt::DecorationRole});

@@ -57,7 +57,8 @@ class SampleModel : public QAbstractTableModel {
   std::unordered_map<size_t, int> rowOf_;
   QHash<size_t, QString> overrides_;
   QThreadPool* pool_;
-  mutable QCache<size_t, QImage> cache_{4000};
+  // Bounded by memory, in KiB: 4,000 thumbnails of 96x96 RGB, or 1,000 at HiDPI 2x.
+  mutable QCache<size_t, QImage> cache_{4000 * 27};
   mutable std::deque<size_t> wanted_;  // newest at the front
   mutable QSet<size_t> queued_;
   mutable int inFlight_ = 0;

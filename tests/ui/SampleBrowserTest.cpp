@@ -14,6 +14,7 @@
 #include "core/project/Project.h"
 #include "ui/ProjectController.h"
 #include "ui/SampleModel.h"
+#include "ui/Thumbnail.h"
 
 namespace tlab::ui {
 namespace {
@@ -53,6 +54,24 @@ TEST(SampleBrowser, FiltersAndDecodesOnlyTheThumbnailsOnScreen) {
   browser.search()->clear();
   browser.classFilter()->setCurrentIndex(0);
   EXPECT_EQ(browser.model()->rowCount(), 1200);
+}
+
+TEST(Thumbnail, HiDpiThumbnailsHoldMoreDevicePixelsAtTheSameLogicalSize) {
+  test::TempDir dir;
+  test::writeImage(dir / "a/wide.png", test::patternRgb(400, 200));
+  test::writeImage(dir / "b/tiny.png", test::patternRgb(28, 28));
+  const core::Dataset ds = core::openDataset(dir.path());
+  const QImage normal = sampleImage(ds, 0, 96);
+  EXPECT_EQ(normal.size(), QSize(96, 48));
+  EXPECT_DOUBLE_EQ(normal.devicePixelRatio(), 1.0);
+  const QImage sharp = sampleImage(ds, 0, 96, 2.0);
+  EXPECT_EQ(sharp.size(), QSize(192, 96));
+  EXPECT_DOUBLE_EQ(sharp.devicePixelRatio(), 2.0);
+  EXPECT_EQ(sharp.deviceIndependentSize().toSize(), QSize(96, 48));
+  // 28 px enlarged by nearest neighbour: each source pixel becomes an exact 7x7 block at 2x.
+  const QImage tiny = sampleImage(ds, 1, 98, 2.0);
+  ASSERT_EQ(tiny.size(), QSize(196, 196));
+  EXPECT_EQ(tiny.pixel(0, 0), tiny.pixel(6, 6));
 }
 
 TEST(SampleBrowser, RelabelAndExcludeShowAsProjectEdits) {

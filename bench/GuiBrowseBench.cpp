@@ -1,0 +1,142 @@
+// Sample-grid smoothness on a large dataset: opens DATASET (e.g. the 70,000-image
+// Fashion-MNIST IDX folder) in the Data page's sample browser and scrolls the thumbnail grid
+// the way a user drags the scroll bar: a step every 16 ms for 1.5 s (steady paging, or jumps
+// to random positions), then a stop. A 10 ms heartbeat timer on the GUI thread records how
+// late each tick fires. Prints one JSON line: load time, rows, p50/p99/max latency (ms),
+// thumbnails decoded, and after each stop how long until every thumbnail on screen showed.
+//   tlab_bench_gui_browse DATASET [--seconds 20]
+// Needs a display (xvfb-run) or QT_QPA_PLATFORM=offscreen.
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QListView>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTimer>
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+
+#include "ui/DatasetController.h"
+#include "ui/ProjectController.h"
+#include "ui/SampleBrowser.h"
+#include "ui/SampleModel.h"
+
+using namespace tlab;
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("TransferLabBench"));
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s DATASET [--seconds S]\n", argv[0]);
+    return 2;
+  }
+  double seconds = 20;
+  for (int i = 2; i + 1 < argc; i += 2)
+    if (std::string(argv[i]) == "--seconds") seconds = std::atof(argv[i + 1]);
+
+  ui::ProjectController project;
+  ui::DatasetController datasets;
+  ui::SampleBrowser browser(&project);
+  browser.resize(1240, 560);  // the grid's share of a 1280x800 window
+  browser.show();
+  QElapsedTimer loadClock;
+  loadClock.start();
+  QSignalSpy loaded(&datasets, &ui::DatasetController::loaded);
+  datasets.open(QString::fromLocal8Bit(argv[1]));
+  if (!loaded.wait(600000)) {
+    std::fprintf(stderr, "could not open %s\n", argv[1]);
+    return 1;
+  }
+  const double loadSeconds = double(loadClock.elapsed()) / 1000.0;
+  browser.setDataset(datasets.dataset());
+  QScrollBar* bar = browser.grid()->verticalScrollBar();
+
+  std::vector<double> late;
+  QElapsedTimer clock;
+  QTimer beat;
+  beat.setTimerType(Qt::PreciseTimer);
+  beat.setInterval(10);
+  qint64 last = -1;
+  QObject::connect(&beat, &QTimer::timeout, [&] {
+    const qint64 now = clock.nsecsElapsed();
+    if (last >= 0) late.push_back(std::max(0.0, double(now - last) / 1e6 - 10.0));
+    last = now;
+  });
+
+  // The scroll "user": 1.5 s of scrolling (steady paging, or random jumps every other time),
+  // then letting go; from the moment scrolling stops we time how long until every thumbnail
+  // on screen is decoded and shown ("settle"), then scroll again.
+  QListView* grid = browser.grid();
+  auto allVisibleShown = [&] {
+    const QRect view = grid->viewport()->rect();
+    QModelIndex first;  // the top-left item (indexAt misses in the spacing between items)
+    for (int y = 0; y < 140 && !first.isValid(); y += 10)
+      for (int x = 0; x < 140 && !first.isValid(); x += 10) first = grid->indexAt(QPoint(x, y));
+    if (!first.isValid()) return false;
+    for (int r = first.row(); r < std::min(first.row() + 400, browser.model()->rowCount()); ++r) {
+      const QModelIndex i = browser.model()->index(r, 0);
+      const QRect box = grid->visualRect(i);
+      if (box.top() > view.bottom()) break;
+      if (box.intersects(view) && !i.data(Qt::DecorationRole).canConvert<QImage>()) return false;
+    }
+    return true;
+  };
+  std::mt19937 rng(7);
+  std::vector<double> settle;
+  qint64 moves = 0, phaseStart = 0, stopAt = -1;
+  int phase = 0;
+  QTimer scroll;
+  scroll.setInterval(16);
+  QObject::connect(&scroll, &QTimer::timeout, [&] {
+    const qint64 now = clock.elapsed();
+    if (stopAt >= 0) {  // let go: waiting for the screen to fill
+      if (allVisibleShown() || now - stopAt > 5000) {
+        settle.push_back(double(now - stopAt));
+        stopAt = -1;
+        phaseStart = now;
+        ++phase;
+      }
+      return;
+    }
+    if (now - phaseStart >= 1500) {
+      stopAt = now;
+      return;
+    }
+    const bool jumping = phase % 2 == 1;
+    int v =
+        jumping ? int(rng() % uint32_t(bar->maximum() + 1)) : bar->value() + bar->pageStep() / 4;
+    if (v > bar->maximum()) v = 0;
+    bar->setValue(v);
+    ++moves;
+  });
+  QTimer::singleShot(500, [&] {
+    clock.start();
+    beat.start();
+    scroll.start();
+  });
+  QTimer::singleShot(int(500 + seconds * 1000), &app, [&] {
+    beat.stop();
+    scroll.stop();
+    std::vector<double> s = late;
+    std::sort(s.begin(), s.end());
+    auto pct = [&](double q) { return s.empty() ? 0 : s[size_t(q * double(s.size() - 1))]; };
+    std::sort(settle.begin(), settle.end());
+    nlohmann::json j{{"rows", browser.model()->rowCount()},
+                     {"load_and_verify_s", loadSeconds},
+                     {"ticks", s.size()},
+                     {"p50_ms", pct(0.5)},
+                     {"p99_ms", pct(0.99)},
+                     {"max_ms", s.empty() ? 0 : s.back()},
+                     {"scroll_steps", moves},
+                     {"thumbnails_decoded", browser.model()->decodesStarted()},
+                     {"stops", settle.size()},
+                     {"settle_p50_ms", settle.empty() ? 0 : settle[settle.size() / 2]},
+                     {"settle_max_ms", settle.empty() ? 0 : settle.back()}};
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+    app.quit();
+  });
+  return app.exec();
+}
