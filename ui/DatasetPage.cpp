@@ -1,5 +1,7 @@
 #include "ui/DatasetPage.h"
+#include "ui/TorchQt.h"  // first: Project.h reaches LibTorch
 
+#include <QFutureWatcher>
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
@@ -7,11 +9,13 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent>
 
 #include "core/dataset/Dataset.h"
 #include "ui/AugmentationPanel.h"
 #include "ui/ClassBalanceChart.h"
 #include "ui/DatasetController.h"
+#include "ui/ProjectController.h"
 #include "ui/SampleBrowser.h"
 
 namespace tlab::ui {
@@ -24,7 +28,8 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
       skipped_(new QTableWidget(0, 2, this)),
       browser_(new SampleBrowser(project, this)),
       augmentation_(new AugmentationPanel(project, controller, this)),
-      top_(new QTabWidget(this)) {
+      top_(new QTabWidget(this)),
+      project_(project) {
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   summary_->setWordWrap(true);
   progress_->hide();
@@ -37,7 +42,7 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->setObjectName(QStringLiteral("dataSplitter"));
   auto* overview = new QTabWidget(this);
-  overview->addTab(chart_, tr("Class balance"));
+  overview->addTab(chart_, tr("Class balance (as training splits it)"));
   overview->addTab(skipped_, tr("Skipped files"));
   top_->addTab(browser_, tr("Samples"));
   top_->addTab(augmentation_, tr("Augmentation"));
@@ -64,13 +69,39 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
   connect(controller, &DatasetController::loaded, this,
           [this](std::shared_ptr<const core::Dataset> ds) {
             progress_->hide();
+            dataset_ = ds;
             showDataset(*ds);
             browser_->setDataset(ds);
           });
+  for (auto signal : {&ProjectController::datasetSettingsChanged,
+                      &ProjectController::labelEditsChanged, &ProjectController::projectReplaced})
+    connect(project, signal, this, &DatasetPage::refreshBalance);
   connect(controller, &DatasetController::failed, this, [this](const QString& message) {
     progress_->hide();
     summary_->setText(tr("<b>Could not open the dataset.</b><br>%1").arg(message.toHtmlEscaped()));
   });
+}
+
+void DatasetPage::refreshBalance() {
+  if (!dataset_) return;
+  core::Project settings;  // only what the split depends on, not the runs
+  settings.dataset = project_->project().dataset;
+  settings.labelEdits = project_->project().labelEdits;
+  const quint64 generation = ++balanceGeneration_;
+  using Result = std::shared_ptr<const core::Dataset>;
+  auto* watcher = new QFutureWatcher<Result>(this);
+  connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, generation] {
+    watcher->deleteLater();
+    if (generation == balanceGeneration_ && watcher->result())
+      chart_->setDataset(*watcher->result());
+  });
+  watcher->setFuture(QtConcurrent::run([ds = dataset_, settings]() -> Result {
+    try {
+      return std::make_shared<const core::Dataset>(core::projectDataset(*ds, settings));
+    } catch (const std::exception&) {  // bad fractions: the project loader refuses those
+      return nullptr;
+    }
+  }));
 }
 
 QString DatasetPage::summaryText() const { return summary_->text(); }
@@ -97,7 +128,7 @@ void DatasetPage::showDataset(const core::Dataset& ds) {
                 .arg(QString::fromStdString(e).toHtmlEscaped());
   }
   summary_->setText(text);
-  chart_->setDataset(ds);
+  refreshBalance();
   skipped_->setRowCount(int(ds.skipped.size()));
   for (int r = 0; r < int(ds.skipped.size()); ++r) {
     const auto& s = ds.skipped[size_t(r)];

@@ -1,8 +1,10 @@
 #pragma once
 // The data page: what was opened, the samples (thumbnail grid or text table, with filters, a
-// detail view, relabel/exclude), class balance per split, and every skipped file with its
-// reason. Loading runs in DatasetController; this widget only shows results.
+// detail view, relabel/exclude), the augmentation settings and preview, class balance per
+// split as training will split it, and every skipped file with its reason. Loading runs in
+// DatasetController; this widget only shows results.
 #include <QWidget>
+#include <memory>
 
 namespace tlab::core {
 class Dataset;
@@ -33,6 +35,9 @@ class DatasetPage : public QWidget {
 
  private:
   void showDataset(const core::Dataset& dataset);
+  /// Recomputes, off the GUI thread, the split training will use (project label edits and
+  /// split settings applied) and shows it in the class balance chart.
+  void refreshBalance();
 
   QLabel* summary_;
   QProgressBar* progress_;
@@ -41,6 +46,9 @@ class DatasetPage : public QWidget {
   SampleBrowser* browser_;
   AugmentationPanel* augmentation_;
   QTabWidget* top_;
+  ProjectController* project_;
+  std::shared_ptr<const core::Dataset> dataset_;
+  quint64 balanceGeneration_ = 0;
 };
 
 }  // namespace tlab::ui

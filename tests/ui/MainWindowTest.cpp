@@ -6,6 +6,7 @@
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableWidget>
+#include <QTest>
 #include <QUndoStack>
 
 #include "core/TestImages.h"
@@ -40,8 +41,26 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
   ASSERT_EQ(page->skippedTable()->rowCount(), 1);
   EXPECT_TRUE(page->skippedTable()->item(0, 0)->text().endsWith(QStringLiteral("empty.png")));
   EXPECT_TRUE(page->skippedTable()->item(0, 1)->text().contains(QStringLiteral("empty file")));
+  // The chart shows the split training will use (val 0.1, test 0.1 of each class):
+  // big 8 -> 6 train, 1 val, 1 test; small 2 -> 2 train.
+  for (int i = 0; i < 100 && page->chart()->plot()->plottableCount() != 3; ++i) QTest::qWait(20);
+  ASSERT_EQ(page->chart()->plot()->plottableCount(), 3);
+  auto* train = qobject_cast<QCPBars*>(page->chart()->plot()->plottable(0));
+  auto* val = qobject_cast<QCPBars*>(page->chart()->plot()->plottable(1));
+  ASSERT_TRUE(train && val);
+  EXPECT_EQ(train->name(), QStringLiteral("train"));
+  EXPECT_DOUBLE_EQ(train->data()->at(0)->value, 6);
+  EXPECT_DOUBLE_EQ(train->data()->at(1)->value, 2);
+  EXPECT_DOUBLE_EQ(val->data()->at(0)->value, 1);
   EXPECT_DOUBLE_EQ(page->chart()->imbalanceRatio(), 4.0);
-  EXPECT_EQ(page->chart()->plot()->plottableCount(), 1);  // one split: unassigned
+  // Split settings are project edits: the chart follows them.
+  core::DatasetSettings s = window.projectController()->project().dataset;
+  s.valFraction = 0;
+  window.projectController()->setDatasetSettings(s, QStringLiteral("no validation"));
+  for (int i = 0; i < 100 && page->chart()->plot()->plottableCount() != 2; ++i) QTest::qWait(20);
+  ASSERT_EQ(page->chart()->plot()->plottableCount(), 2);  // train and test
+  EXPECT_DOUBLE_EQ(
+      qobject_cast<QCPBars*>(page->chart()->plot()->plottable(0))->data()->at(0)->value, 7);
   // The slow-BLAS warning is visible in the status bar.
   bool warned = false;
   for (auto* label : window.statusBar()->findChildren<QLabel*>()) {
