@@ -18,6 +18,7 @@
 #include <random>
 #include "ui/TorchQt.h"  // first: LibTorch before any Qt header
 
+#include "bench/Heartbeat.h"
 #include "ui/DatasetController.h"
 #include "ui/ProjectController.h"
 #include "ui/SampleBrowser.h"
@@ -53,17 +54,7 @@ int main(int argc, char** argv) {
   browser.setDataset(datasets.dataset());
   QScrollBar* bar = browser.grid()->verticalScrollBar();
 
-  std::vector<double> late;
-  QElapsedTimer clock;
-  QTimer beat;
-  beat.setTimerType(Qt::PreciseTimer);
-  beat.setInterval(10);
-  qint64 last = -1;
-  QObject::connect(&beat, &QTimer::timeout, [&] {
-    const qint64 now = clock.nsecsElapsed();
-    if (last >= 0) late.push_back(std::max(0.0, double(now - last) / 1e6 - 10.0));
-    last = now;
-  });
+  bench::Heartbeat heartbeat;
 
   // The scroll "user": 1.5 s of scrolling (steady paging, or random jumps every other time),
   // then letting go; from the moment scrolling stops we time how long until every thumbnail
@@ -90,7 +81,7 @@ int main(int argc, char** argv) {
   QTimer scroll;
   scroll.setInterval(16);
   QObject::connect(&scroll, &QTimer::timeout, [&] {
-    const qint64 now = clock.elapsed();
+    const qint64 now = heartbeat.elapsedMs();
     if (stopAt >= 0) {  // let go: waiting for the screen to fill
       if (allVisibleShown() || now - stopAt > 5000) {
         settle.push_back(double(now - stopAt));
@@ -112,28 +103,21 @@ int main(int argc, char** argv) {
     ++moves;
   });
   QTimer::singleShot(500, [&] {
-    clock.start();
-    beat.start();
+    heartbeat.start();
     scroll.start();
   });
   QTimer::singleShot(int(500 + seconds * 1000), &app, [&] {
-    beat.stop();
+    heartbeat.stop();
     scroll.stop();
-    std::vector<double> s = late;
-    std::sort(s.begin(), s.end());
-    auto pct = [&](double q) { return s.empty() ? 0 : s[size_t(q * double(s.size() - 1))]; };
     std::sort(settle.begin(), settle.end());
-    nlohmann::json j{{"rows", browser.model()->rowCount()},
-                     {"load_and_verify_s", loadSeconds},
-                     {"ticks", s.size()},
-                     {"p50_ms", pct(0.5)},
-                     {"p99_ms", pct(0.99)},
-                     {"max_ms", s.empty() ? 0 : s.back()},
-                     {"scroll_steps", moves},
-                     {"thumbnails_decoded", browser.model()->decodesStarted()},
-                     {"stops", settle.size()},
-                     {"settle_p50_ms", settle.empty() ? 0 : settle[settle.size() / 2]},
-                     {"settle_max_ms", settle.empty() ? 0 : settle.back()}};
+    nlohmann::json j = heartbeat.summary();
+    j.update({{"rows", browser.model()->rowCount()},
+              {"load_and_verify_s", loadSeconds},
+              {"scroll_steps", moves},
+              {"thumbnails_decoded", browser.model()->decodesStarted()},
+              {"stops", settle.size()},
+              {"settle_p50_ms", settle.empty() ? 0 : settle[settle.size() / 2]},
+              {"settle_max_ms", settle.empty() ? 0 : settle.back()}});
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     app.quit();

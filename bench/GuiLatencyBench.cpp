@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include "ui/TorchQt.h"  // first: LibTorch before any Qt header
 
+#include "bench/Heartbeat.h"
 #include "core/runtime/Runtime.h"
 #include "ui/DatasetController.h"
 #include "ui/MainWindow.h"
@@ -63,35 +64,17 @@ int main(int argc, char** argv) {
                    });
   if (!w.trainPage()->startRun()) return 1;
 
-  // Heartbeat: a 10 ms timer; each tick records how late it came.
-  std::vector<double> late;
-  QElapsedTimer clock;
-  QTimer beat;
-  beat.setTimerType(Qt::PreciseTimer);
-  beat.setInterval(10);
-  qint64 last = -1;
-  QObject::connect(&beat, &QTimer::timeout, [&] {
-    const qint64 now = clock.nsecsElapsed();
-    if (last >= 0) late.push_back(std::max(0.0, double(now - last) / 1e6 - 10.0));
-    last = now;
-  });
+  bench::Heartbeat heartbeat;
   QTimer::singleShot(2000, [&] {  // measure once the run is under way
-    clock.start();
-    beat.start();
+    heartbeat.start();
   });
   QTimer::singleShot(int(2000 + seconds * 1000), &app, [&] {
-    beat.stop();
-    std::vector<double> s = late;
-    std::sort(s.begin(), s.end());
-    auto pct = [&](double q) { return s.empty() ? 0 : s[size_t(q * double(s.size() - 1))]; };
-    nlohmann::json j{{"ticks", s.size()},
-                     {"p50_ms", pct(0.5)},
-                     {"p99_ms", pct(0.99)},
-                     {"max_ms", s.empty() ? 0 : s.back()},
-                     {"training_steps", steps},
-                     {"chart_updates", updates},
-                     {"still_training", w.trainController()->isRunning()},
-                     {"threads", rt.intraOpThreads}};
+    heartbeat.stop();
+    nlohmann::json j = heartbeat.summary();
+    j.update({{"training_steps", steps},
+              {"chart_updates", updates},
+              {"still_training", w.trainController()->isRunning()},
+              {"threads", rt.intraOpThreads}});
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     w.trainController()->shutdown();
