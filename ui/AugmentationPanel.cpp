@@ -238,6 +238,7 @@ void AugmentationPanel::clearGrid() {
 }
 
 void AugmentationPanel::showGrid(const PreviewGrid& g) {
+  if (g.dataset != dataset_) return;  // rendered for a dataset that has since been replaced
   clearGrid();
   shown_ = g;
   grid_->addWidget(new QLabel(tr("<b>Evaluation view</b>"), this), 0, 1, Qt::AlignCenter);
@@ -247,8 +248,8 @@ void AugmentationPanel::showGrid(const PreviewGrid& g) {
   }
   const qreal dpr = devicePixelRatioF();
   for (size_t row = 0; row < g.samples.size(); ++row) {
-    const auto& s = dataset_->samples[g.samples[row]];
-    auto* name = new QLabel(QString::fromStdString(dataset_->classNames[size_t(s.label)]), this);
+    const auto& s = g.dataset->samples[g.samples[row]];
+    auto* name = new QLabel(QString::fromStdString(g.dataset->classNames[size_t(s.label)]), this);
     name->setTextFormat(Qt::PlainText);
     name->setToolTip(QString::fromStdString(s.path));
     grid_->addWidget(name, int(row) + 1, 0);

@@ -16,6 +16,7 @@ QImage toQImage(const cv::Mat& m) {
 
 PreviewGrid renderPreview(const PreviewRequest& r, const std::atomic<bool>* cancel) {
   PreviewGrid g;
+  g.dataset = r.dataset;
   g.samples = r.samples;
   g.epochs = r.epochs;
   g.cells.resize(r.samples.size() * (1 + r.epochs.size()));

@@ -34,6 +34,7 @@ struct PreviewRequest {
 };
 
 struct PreviewGrid {
+  std::shared_ptr<const core::Dataset> dataset;  ///< the one `samples` index into
   std::vector<size_t> samples;
   std::vector<uint64_t> epochs;
   /// Row-major, samples.size() x (1 + epochs.size()): 8-bit inputSize x inputSize images with

@@ -199,7 +199,9 @@ DatasetImportDialog::DatasetImportDialog(const core::DatasetSettings& current, Q
   schedulePreview();
 }
 
-DatasetImportDialog::~DatasetImportDialog() { watcher_->waitForFinished(); }
+// The preview job holds copies only, never the dialog: a listing still running when the dialog
+// closes (a huge folder chosen by mistake) finishes in the background instead of blocking.
+DatasetImportDialog::~DatasetImportDialog() = default;
 
 QPushButton* DatasetImportDialog::okButton() const {
   return buttons_->button(QDialogButtonBox::Ok);

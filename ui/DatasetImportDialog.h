@@ -5,6 +5,8 @@
 // of each split exactly as training will split them, a strip of thumbnails or texts, skipped
 // items and problems. The preview reads the listing off the GUI thread and decodes only the
 // strip; full image verification happens after OK, in DatasetController, with progress.
+// A listing cannot be interrupted: closing the dialog leaves a running one to finish on its
+// own (it holds no reference to the dialog) rather than blocking the window.
 #include <QDialog>
 #include <QImage>
 #include <QStringList>
