@@ -22,7 +22,7 @@ namespace tlab::ui {
 
 DatasetPage::DatasetPage(DatasetController* controller, ProjectController* project, QWidget* parent)
     : QWidget(parent),
-      summary_(new QLabel(tr("Open a dataset with File \u2192 Open Dataset (Ctrl+O)."), this)),
+      summary_(new QLabel(tr("Import a dataset with File \u2192 Import Dataset (Ctrl+O)."), this)),
       progress_(new QProgressBar(this)),
       chart_(new ClassBalanceChart(this)),
       skipped_(new QTableWidget(0, 2, this)),

@@ -114,6 +114,11 @@ QVariant SampleModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
       return s.path.empty() ? QString::fromStdString(s.text.substr(0, 2000))
                             : QString::fromStdString(s.path);
+    case Qt::SizeHintRole:
+      // Fixed, so the grid (uniform item sizes) never takes its item size from a sample whose
+      // thumbnail is not decoded yet: that squeezed every item to a caption's size.
+      if (index.column() != kName || dataset_->modality != core::Modality::Image) return {};
+      return QSize(kThumbnailSize + 20, kThumbnailSize + 40);
     case Qt::DecorationRole:
       if (index.column() != kName || dataset_->modality != core::Modality::Image) return {};
       if (const QImage* img = cache_.object(i)) return *img;

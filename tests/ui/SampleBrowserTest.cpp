@@ -74,6 +74,28 @@ TEST(Thumbnail, HiDpiThumbnailsHoldMoreDevicePixelsAtTheSameLogicalSize) {
   EXPECT_EQ(tiny.pixel(0, 0), tiny.pixel(6, 6));
 }
 
+TEST(SampleBrowser, ItemsKeepTheirThumbnailSizeWhenTheDatasetIsReplaced) {
+  test::TempDir a, b;
+  const auto first = folderOf(a, 30);
+  const auto second = folderOf(b, 40);
+  ProjectController project;
+  SampleBrowser browser(&project);
+  browser.resize(500, 360);
+  browser.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&browser));
+  QSignalSpy ready(browser.model(), &SampleModel::thumbnailReady);
+  browser.setDataset(first);
+  ASSERT_TRUE(ready.wait(10000));
+  QTest::qWait(200);
+  browser.setDataset(second);  // before any of its thumbnails is decoded
+  QTest::qWait(50);
+  for (int row : {0, 5}) {
+    const QRect box = browser.grid()->visualRect(browser.model()->index(row, 0));
+    EXPECT_GE(box.height(), SampleModel::kThumbnailSize) << "row " << row;
+    EXPECT_GE(box.width(), SampleModel::kThumbnailSize) << "row " << row;
+  }
+}
+
 TEST(SampleBrowser, RelabelAndExcludeShowAsProjectEdits) {
   test::TempDir dir;
   const auto ds = folderOf(dir, 3);
