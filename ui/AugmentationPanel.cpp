@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "core/train/TrainPlan.h"
 #include "core/zoo/BackboneCatalog.h"
@@ -40,6 +41,35 @@ std::optional<core::Preprocess> imagePreprocess(const core::TrainConfig& c,
   const core::BackboneCatalog& cat = catalog ? *catalog : empty;
   if (const auto* e = cat.find(c.backbone); e && e->isText()) return std::nullopt;
   return core::runPreprocess(c, cat);
+}
+
+// What training will really do with these settings, in words: the resolved crop area, and
+// whether cached features (never augmented) serve some or all of the run.
+QString effectiveText(const core::TrainConfig& c, const core::Augmentation& a, int inputSize) {
+  if (!a.enabled) return AugmentationPanel::tr("Off: training sees the same view as evaluation.");
+  QString text =
+      AugmentationPanel::tr("In use at %1\u00d7%1 px: crops keep %2\u2013%3 of the area%4.")
+          .arg(inputSize)
+          .arg(a.minScale, 0, 'f', 2)
+          .arg(a.maxScale, 0, 'f', 2)
+          .arg(c.augmentation.minScale <= 0 ? AugmentationPanel::tr(" (automatic)") : QString());
+  const auto phases = core::trainPhases(c);
+  const auto cached = std::count_if(phases.begin(), phases.end(), [&](const core::TrainPhase& p) {
+    return core::phaseUsesFeatureCache(c, p);
+  });
+  if (cached == long(phases.size())) {
+    text += QLatin1Char(' ') + AugmentationPanel::tr(
+                                   "<b>No effect with these training settings:</b> the frozen "
+                                   "backbone's features of the evaluation view are cached and "
+                                   "reused every epoch. Turn off the feature cache (Train page) "
+                                   "to train on augmented images.");
+  } else if (cached > 0) {
+    text += QLatin1Char(' ') + AugmentationPanel::tr(
+                                   "The linear-probe phase trains on cached "
+                                   "features without augmentation; the "
+                                   "fine-tuning phase uses it.");
+  }
+  return text;
 }
 
 }  // namespace
@@ -155,6 +185,7 @@ AugmentationPanel::AugmentationPanel(ProjectController* project, DatasetControll
 }
 
 QString AugmentationPanel::statusText() const { return status_->text(); }
+QString AugmentationPanel::inEffectText() const { return effective_->text(); }
 
 void AugmentationPanel::showConfig() {
   const core::Augmentation& a = project_->project().config.augmentation;
@@ -217,14 +248,7 @@ void AugmentationPanel::requestPreview() {
   r.augmentation = core::effectiveAugmentation(c, p->inputSize);
   r.seed = c.seed;
   for (int k = 0; k < kEpochColumns; ++k) r.epochs.push_back(firstEpoch_ + uint64_t(k));
-  const auto& a = r.augmentation;
-  effective_->setText(a.enabled
-                          ? tr("In use at %1\u00d7%1 px: crops keep %2\u2013%3 of the area%4.")
-                                .arg(p->inputSize)
-                                .arg(a.minScale, 0, 'f', 2)
-                                .arg(a.maxScale, 0, 'f', 2)
-                                .arg(c.augmentation.minScale <= 0 ? tr(" (automatic)") : QString())
-                          : tr("Off: training sees the same view as evaluation."));
+  effective_->setText(effectiveText(c, r.augmentation, p->inputSize));
   status_->setText(tr("Rendering preview \u2026"));
   preview_->request(std::move(r));
 }

@@ -37,6 +37,8 @@ class AugmentationPanel : public QWidget {
   /// The grid on screen (empty until the first render arrives).
   const PreviewGrid& shownGrid() const { return shown_; }
   QString statusText() const;
+  /// What training will do with the settings (resolved crop area; cached-feature phases).
+  QString inEffectText() const;
 
  private:
   void showConfig();

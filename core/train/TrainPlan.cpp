@@ -26,6 +26,13 @@ std::vector<TrainPhase> trainPhases(const TrainConfig& c) {
   return {};
 }
 
+bool phaseUsesFeatureCache(const TrainConfig& c, const TrainPhase& p) {
+  const bool userUnfreezes = std::any_of(c.freezeRules.begin(), c.freezeRules.end(),
+                                         [](const FreezeRule& r) { return !r.frozen; });
+  return p.backboneFrozen && c.featureCache && !userUnfreezes &&
+         c.batchNorm != BatchNormPolicy::AlwaysTrain && c.gradualUnfreezeEvery == 0;
+}
+
 FreezeSpec phaseFreezeSpec(const TrainConfig& c, const ImageClassifierImpl& net,
                            const TrainPhase& p, int epoch) {
   FreezeSpec s;

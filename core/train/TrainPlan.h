@@ -23,6 +23,11 @@ struct TrainPhase {
 
 std::vector<TrainPhase> trainPhases(const TrainConfig& config);
 
+/// Whether `phase` trains the head on cached backbone features, so its images are never
+/// augmented: a frozen-backbone phase with the feature cache on, no user rule unfreezing part of
+/// the backbone, BatchNorm statistics not always training, no gradual unfreezing.
+bool phaseUsesFeatureCache(const TrainConfig& config, const TrainPhase& phase);
+
 /// The freeze spec in force at global `epoch` (0-based) of `phase`: the strategy's stages or
 /// gradual unfreezing, then the user's freeze rules, BatchNorm policy and learning-rate rules.
 FreezeSpec phaseFreezeSpec(const TrainConfig& config, const ImageClassifierImpl& net,

@@ -79,11 +79,7 @@ class Session {
         loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_, device_);
         ckpt.reset();
       }
-      // A user rule that unfreezes part of the backbone needs pixels, not cached features.
-      const bool userUnfreezes = std::any_of(cfg_.freezeRules.begin(), cfg_.freezeRules.end(),
-                                             [](const FreezeRule& r) { return !r.frozen; });
-      useCache_ = phase.backboneFrozen && cfg_.featureCache && !userUnfreezes &&
-                  cfg_.batchNorm != BatchNormPolicy::AlwaysTrain && cfg_.gradualUnfreezeEvery == 0;
+      useCache_ = phaseUsesFeatureCache(cfg_, phase);
       if (useCache_) prepareCache();
       for (int e = first; e < phase.firstEpoch + phase.epochs; ++e) {
         if (!runEpoch(e)) {

@@ -129,6 +129,17 @@ TEST(AugmentationPanel, EditsAreUndoableProjectSettingsAndThePreviewFollows) {
 
   panel.enabledBox()->setChecked(true);
   ASSERT_TRUE(ready.wait(20000));
+  EXPECT_TRUE(panel.inEffectText().contains(QStringLiteral("0.70\u20131.00")))
+      << panel.inEffectText().toStdString();
+  // A linear probe on cached features never sees augmented images: the panel says so.
+  core::TrainConfig probe = project.project().config;
+  probe.strategy = core::Strategy::LinearProbe;
+  project.setConfig(probe, QStringLiteral("linear probe"));
+  EXPECT_TRUE(panel.inEffectText().contains(QStringLiteral("No effect")));
+  probe.featureCache = false;
+  project.setConfig(probe, QStringLiteral("no feature cache"));
+  EXPECT_FALSE(panel.inEffectText().contains(QStringLiteral("No effect")));
+  ASSERT_TRUE(ready.wait(20000));
   const QImage before = panel.shownGrid().cell(1, 1);
   panel.redrawButton()->click();  // later epochs: new random draws
   ASSERT_TRUE(ready.wait(20000));

@@ -40,6 +40,29 @@ TEST(TrainPlan, LoaderGetsEveryAugmentationSetting) {
   EXPECT_FALSE(trainLoaderOptions(c, p).augmentation.enabled);
 }
 
+TEST(TrainPlan, FeatureCacheServesOnlyFrozenBackbonePhases) {
+  TrainConfig c;
+  c.epochs = 6;
+  c.strategy = Strategy::LinearProbe;
+  EXPECT_TRUE(phaseUsesFeatureCache(c, trainPhases(c)[0]));
+  c.featureCache = false;
+  EXPECT_FALSE(phaseUsesFeatureCache(c, trainPhases(c)[0]));
+  c.featureCache = true;
+  c.freezeRules = {{"features.6", false}};  // the user unfreezes a block: pixels needed
+  EXPECT_FALSE(phaseUsesFeatureCache(c, trainPhases(c)[0]));
+  c.freezeRules.clear();
+  c.batchNorm = BatchNormPolicy::AlwaysTrain;
+  EXPECT_FALSE(phaseUsesFeatureCache(c, trainPhases(c)[0]));
+  c.batchNorm = BatchNormPolicy::FollowFreeze;
+  c.strategy = Strategy::LpFt;
+  const auto phases = trainPhases(c);
+  ASSERT_EQ(phases.size(), 2u);
+  EXPECT_TRUE(phaseUsesFeatureCache(c, phases[0]));
+  EXPECT_FALSE(phaseUsesFeatureCache(c, phases[1]));
+  c.strategy = Strategy::FinetuneLast;
+  EXPECT_FALSE(phaseUsesFeatureCache(c, trainPhases(c)[0]));
+}
+
 TEST(TrainPlan, AugmentationValidationNamesTheSetting) {
   Augmentation a;
   EXPECT_NO_THROW(validateAugmentation(a));
