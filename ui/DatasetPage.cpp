@@ -88,18 +88,24 @@ void DatasetPage::refreshBalance() {
   settings.dataset = project_->project().dataset;
   settings.labelEdits = project_->project().labelEdits;
   const quint64 generation = ++balanceGeneration_;
-  using Result = std::shared_ptr<const core::Dataset>;
+  struct Result {
+    std::shared_ptr<const core::Dataset> training;  // null: bad split settings
+    std::vector<core::Split> splits;                // per sample of the source
+  };
   auto* watcher = new QFutureWatcher<Result>(this);
   connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, generation] {
     watcher->deleteLater();
-    if (generation == balanceGeneration_ && watcher->result())
-      chart_->setDataset(*watcher->result());
+    Result r = watcher->result();
+    if (generation != balanceGeneration_ || !r.training) return;
+    chart_->setDataset(*r.training);
+    browser_->setTrainingSplits(std::move(r.splits));
   });
   watcher->setFuture(QtConcurrent::run([ds = dataset_, settings]() -> Result {
     try {
-      return std::make_shared<const core::Dataset>(core::projectDataset(*ds, settings));
+      auto training = std::make_shared<const core::Dataset>(core::projectDataset(*ds, settings));
+      return {training, core::sourceSplits(*ds, *training)};
     } catch (const std::exception&) {  // bad fractions: the project loader refuses those
-      return nullptr;
+      return {};
     }
   }));
 }

@@ -121,6 +121,12 @@ void SampleBrowser::setDataset(std::shared_ptr<const core::Dataset> dataset) {
   applyFilter();
 }
 
+void SampleBrowser::setTrainingSplits(std::vector<core::Split> splits) {
+  model_->setTrainingSplits(std::move(splits));
+  // Only a split filter changes which rows show; otherwise keep the scroll position.
+  if (split_->currentData().toInt() >= 0) applyFilter();
+}
+
 void SampleBrowser::applyFilter() {
   const int s = split_->currentData().toInt();
   model_->setFilter(class_->currentData().toInt(),
@@ -158,7 +164,7 @@ void SampleBrowser::showDetail(const QModelIndex& index) {
           .arg(s.path.empty() ? tr("sample %1").arg(i)
                               : QString::fromStdString(s.path).toHtmlEscaped(),
                model_->index(index.row(), SampleModel::kLabel).data().toString().toHtmlEscaped(),
-               QString::fromLatin1(core::splitName(s.split)),
+               QString::fromLatin1(core::splitName(model_->splitOf(i))),
                QString::fromStdString(s.text.substr(0, 4000)).toHtmlEscaped()));
   if (ds->modality != core::Modality::Image) return;
   const int generation = ++*detailGeneration_;

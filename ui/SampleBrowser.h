@@ -26,9 +26,12 @@ class SampleBrowser : public QWidget {
   SampleBrowser(ProjectController* project, QWidget* parent = nullptr);
   ~SampleBrowser() override;
   void setDataset(std::shared_ptr<const core::Dataset> dataset);
+  /// Shows and filters by the split training will use (one entry per sample of the dataset).
+  void setTrainingSplits(std::vector<core::Split> splits);
   SampleModel* model() const { return model_; }
   QListView* grid() const { return grid_; }
   QComboBox* classFilter() const { return class_; }
+  QComboBox* splitFilter() const { return split_; }
   QLineEdit* search() const { return search_; }
   QString detailText() const;
 

@@ -33,6 +33,7 @@ void SampleModel::setDataset(std::shared_ptr<const core::Dataset> dataset) {
   wanted_.clear();
   queued_.clear();
   overrides_.clear();
+  trainingSplits_.clear();
   rows_.clear();
   rowOf_.clear();
   if (dataset_) {
@@ -45,6 +46,16 @@ void SampleModel::setDataset(std::shared_ptr<const core::Dataset> dataset) {
   endResetModel();
 }
 
+void SampleModel::setTrainingSplits(std::vector<core::Split> splits) {
+  if (!dataset_ || splits.size() != dataset_->size()) return;  // computed for another dataset
+  trainingSplits_ = std::move(splits);
+  if (!rows_.empty()) emit dataChanged(index(0, kSplit), index(int(rows_.size()) - 1, kSplit));
+}
+
+core::Split SampleModel::splitOf(size_t sample) const {
+  return trainingSplits_.empty() ? dataset_->samples[sample].split : trainingSplits_[sample];
+}
+
 void SampleModel::setFilter(int classIndex, std::optional<core::Split> split,
                             const QString& search) {
   if (!dataset_) return;
@@ -55,7 +66,7 @@ void SampleModel::setFilter(int classIndex, std::optional<core::Split> split,
   for (size_t i = 0; i < dataset_->size(); ++i) {
     const core::Sample& s = dataset_->samples[i];
     if (classIndex >= 0 && s.label != classIndex) continue;
-    if (split && s.split != *split) continue;
+    if (split && splitOf(i) != *split) continue;
     if (!needle.empty()) {
       std::string hay = s.path.empty() ? s.text : s.path;
       std::transform(hay.begin(), hay.end(), hay.begin(),
@@ -108,7 +119,7 @@ QVariant SampleModel::data(const QModelIndex& index, int role) const {
                                      : tr("%1 (was %2)").arg(*edited, label);
           return label;
         case kSplit:
-          return QString::fromLatin1(core::splitName(s.split));
+          return QString::fromLatin1(core::splitName(splitOf(i)));
       }
       return {};
     case Qt::ToolTipRole:

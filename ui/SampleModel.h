@@ -33,6 +33,11 @@ class SampleModel : public QAbstractTableModel {
   /// -1: all classes; split nullopt: all splits; search: case-insensitive substring of the
   /// file name, path or text.
   void setFilter(int classIndex, std::optional<core::Split> split, const QString& search);
+  /// The split each sample has in training (see core::sourceSplits), shown and filtered on
+  /// instead of the source's own; ignored unless it has one entry per sample. Rows stay as
+  /// they are: re-apply a split filter afterwards. setDataset() clears it.
+  void setTrainingSplits(std::vector<core::Split> splits);
+  core::Split splitOf(size_t sample) const;
   /// Shown instead of the original class (label edits of the project); "" marks excluded.
   void setLabelOverrides(const QHash<size_t, QString>& overrides);
   size_t sampleAt(int row) const { return rows_.at(size_t(row)); }
@@ -56,6 +61,7 @@ class SampleModel : public QAbstractTableModel {
   std::vector<size_t> rows_;
   std::unordered_map<size_t, int> rowOf_;
   QHash<size_t, QString> overrides_;
+  std::vector<core::Split> trainingSplits_;  // empty: the source's own splits
   QThreadPool* pool_;
   // Bounded by memory, in KiB: 4,000 thumbnails of 96x96 RGB, or 1,000 at HiDPI 2x.
   mutable QCache<size_t, QImage> cache_{4000 * 27};

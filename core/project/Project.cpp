@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "core/Errors.h"
 #include "core/dataset/Split.h"
@@ -205,6 +206,19 @@ std::vector<LabelEdit> applyLabelEdits(Dataset& ds, const std::vector<LabelEdit>
   for (const auto& [key, e] : byKey)
     if (!used.count(key)) unmatched.push_back(*e);
   return unmatched;
+}
+
+std::vector<Split> sourceSplits(const Dataset& source, const Dataset& training) {
+  std::unordered_map<std::string, Split> byKey;
+  byKey.reserve(training.size());
+  for (size_t i = 0; i < training.size(); ++i)
+    byKey.emplace(sampleKey(training, i), training.samples[i].split);
+  std::vector<Split> out(source.size(), Split::None);
+  for (size_t i = 0; i < source.size(); ++i) {
+    const auto it = byKey.find(sampleKey(source, i));
+    if (it != byKey.end()) out[i] = it->second;
+  }
+  return out;
 }
 
 Dataset projectDataset(const Dataset& source, const Project& project,

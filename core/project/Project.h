@@ -83,6 +83,10 @@ std::string sampleKey(const Dataset& dataset, size_t i);
 Dataset projectDataset(const Dataset& source, const Project& project,
                        std::vector<LabelEdit>* stale = nullptr);
 
+/// For each sample of `source`, its split in `training` (projectDataset() of that source),
+/// matched by sampleKey(); Split::None for samples training leaves out (excluded ones).
+std::vector<Split> sourceSplits(const Dataset& source, const Dataset& training);
+
 /// Applies label edits in place: relabelled samples move class (a new class name is added),
 /// excluded ones are removed. Edits whose sample no longer exists are returned, not applied.
 std::vector<LabelEdit> applyLabelEdits(Dataset& dataset, const std::vector<LabelEdit>& edits);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <qcustomplot.h>
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableWidget>
@@ -14,6 +15,8 @@
 #include "ui/DatasetController.h"
 #include "ui/DatasetPage.h"
 #include "ui/ProjectController.h"
+#include "ui/SampleBrowser.h"
+#include "ui/SampleModel.h"
 
 namespace tlab::ui {
 namespace {
@@ -53,6 +56,14 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
   EXPECT_DOUBLE_EQ(train->data()->at(1)->value, 2);
   EXPECT_DOUBLE_EQ(val->data()->at(0)->value, 1);
   EXPECT_DOUBLE_EQ(page->chart()->imbalanceRatio(), 4.0);
+  // The sample browser filters by that same split (the folder itself has none).
+  QComboBox* splitFilter = page->browser()->splitFilter();
+  splitFilter->setCurrentIndex(splitFilter->findData(int(core::Split::Val)));
+  EXPECT_EQ(page->browser()->model()->rowCount(), 1);
+  EXPECT_EQ(page->browser()->model()->index(0, SampleModel::kSplit).data().toString(),
+            QStringLiteral("val"));
+  splitFilter->setCurrentIndex(splitFilter->findData(int(core::Split::Train)));
+  EXPECT_EQ(page->browser()->model()->rowCount(), 8);
   // Split settings are project edits: the chart follows them.
   core::DatasetSettings s = window.projectController()->project().dataset;
   s.valFraction = 0;

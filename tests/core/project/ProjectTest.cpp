@@ -228,6 +228,13 @@ TEST(Project, ProjectDatasetAppliesEditsAndTheSeededSplit) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.samples[i].split, b.samples[i].split);
   EXPECT_NEAR(double(a.splitCount(Split::Test)), 39 * 0.25, 2.0);
   EXPECT_EQ(ds.size(), 40u) << "the source is not modified";
+
+  // Mapped back onto the source: sample #0 is excluded (None); every other source sample has
+  // the split its copy in the training dataset has (a.samples[k] is source sample k + 1).
+  const std::vector<Split> splits = sourceSplits(ds, a);
+  ASSERT_EQ(splits.size(), 40u);
+  EXPECT_EQ(splits[0], Split::None);
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_EQ(splits[k + 1], a.samples[k].split) << k;
 }
 
 }  // namespace
