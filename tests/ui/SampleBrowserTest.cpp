@@ -27,13 +27,21 @@ std::shared_ptr<const core::Dataset> folderOf(const test::TempDir& dir, int perC
   return std::make_shared<const core::Dataset>(core::openDataset(dir.path()));
 }
 
+// A browser on screen at a fixed size, as the thumbnail tests need.
+struct ShownBrowser {
+  ProjectController project;
+  SampleBrowser browser{&project};
+  ShownBrowser() {
+    browser.resize(500, 360);
+    browser.show();
+  }
+};
+
 TEST(SampleBrowser, FiltersAndDecodesOnlyTheThumbnailsOnScreen) {
   test::TempDir dir;
   const auto ds = folderOf(dir, 400);  // 1,200 images
-  ProjectController project;
-  SampleBrowser browser(&project);
-  browser.resize(500, 360);
-  browser.show();
+  ShownBrowser shown;
+  SampleBrowser& browser = shown.browser;
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&browser));
   QSignalSpy ready(browser.model(), &SampleModel::thumbnailReady);
   browser.setDataset(ds);
@@ -78,10 +86,8 @@ TEST(SampleBrowser, ItemsKeepTheirThumbnailSizeWhenTheDatasetIsReplaced) {
   test::TempDir a, b;
   const auto first = folderOf(a, 30);
   const auto second = folderOf(b, 40);
-  ProjectController project;
-  SampleBrowser browser(&project);
-  browser.resize(500, 360);
-  browser.show();
+  ShownBrowser shown;
+  SampleBrowser& browser = shown.browser;
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&browser));
   QSignalSpy ready(browser.model(), &SampleModel::thumbnailReady);
   browser.setDataset(first);
