@@ -115,6 +115,25 @@ AugmentationPanel::AugmentationPanel(ProjectController* project, DatasetControll
   status_->setWordWrap(true);
   status_->setTextFormat(Qt::PlainText);  // it quotes file names and error messages
 
+  auto* gridHost = new QWidget(this);
+  auto* gridColumn = new QVBoxLayout(gridHost);
+  gridColumn->addLayout(grid_);
+  gridColumn->addStretch(1);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidget(gridHost);
+  scroll->setWidgetResizable(true);
+  auto* right = new QVBoxLayout;
+  right->addWidget(status_);
+  right->addWidget(scroll, 1);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(buildSettings());
+  layout->addLayout(right, 1);
+
+  connectControls(datasets);
+  showConfig();
+}
+
+QGroupBox* AugmentationPanel::buildSettings() {
   auto* form = new QFormLayout;
   form->addRow(enabled_);
   auto pair = [this](QDoubleSpinBox* a, QDoubleSpinBox* b) {
@@ -138,21 +157,10 @@ AugmentationPanel::AugmentationPanel(ProjectController* project, DatasetControll
   form->addRow(effective_);
   auto* settings = new QGroupBox(tr("Training augmentation"), this);
   settings->setLayout(form);
+  return settings;
+}
 
-  auto* gridHost = new QWidget(this);
-  auto* gridColumn = new QVBoxLayout(gridHost);
-  gridColumn->addLayout(grid_);
-  gridColumn->addStretch(1);
-  auto* scroll = new QScrollArea(this);
-  scroll->setWidget(gridHost);
-  scroll->setWidgetResizable(true);
-  auto* right = new QVBoxLayout;
-  right->addWidget(status_);
-  right->addWidget(scroll, 1);
-  auto* layout = new QHBoxLayout(this);
-  layout->addWidget(settings);
-  layout->addLayout(right, 1);
-
+void AugmentationPanel::connectControls(DatasetController* datasets) {
   auto onEdit = [this](const QString& what) { return [this, what] { commit(what); }; };
   connect(enabled_, &QCheckBox::toggled, this, onEdit(tr("toggle augmentation")));
   const std::pair<QDoubleSpinBox*, QString> edits[] = {
@@ -181,7 +189,6 @@ AugmentationPanel::AugmentationPanel(ProjectController* project, DatasetControll
             requestPreview();
           });
   connect(preview_, &AugmentationPreview::ready, this, &AugmentationPanel::showGrid);
-  showConfig();
 }
 
 QString AugmentationPanel::statusText() const { return status_->text(); }

@@ -11,6 +11,7 @@
 class QCheckBox;
 class QDoubleSpinBox;
 class QGridLayout;
+class QGroupBox;
 class QLabel;
 class QPushButton;
 
@@ -41,6 +42,8 @@ class AugmentationPanel : public QWidget {
   QString inEffectText() const;
 
  private:
+  QGroupBox* buildSettings();
+  void connectControls(DatasetController* datasets);
   void showConfig();
   void commit(const QString& what);
   void requestPreview();

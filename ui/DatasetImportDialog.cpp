@@ -88,10 +88,20 @@ DatasetImportDialog::DatasetImportDialog(const core::DatasetSettings& current, Q
       skipped_(new QLabel(this)),
       classes_(new QTableWidget(0, 4, this)),
       strip_(new QWidget(this)),
+      browseFolder_(new QPushButton(tr("Folder\u2026"), this)),
+      browseFile_(new QPushButton(tr("File\u2026"), this)),
       buttons_(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this)),
       debounce_(new QTimer(this)),
       watcher_(new QFutureWatcher<DatasetPreview>(this)) {
   setWindowTitle(tr("Import dataset"));
+  setUpControls(current);
+  buildLayout();
+  connectControls();
+  okButton()->setEnabled(false);
+  schedulePreview();
+}
+
+void DatasetImportDialog::setUpControls(const core::DatasetSettings& current) {
   for (const auto& f : kFormats) format_->addItem(tr(f[1]), QString::fromLatin1(f[0]));
   format_->setCurrentIndex(std::max(0, format_->findData(QString::fromStdString(current.format))));
   outside_->setChecked(current.allowPathsOutside);
@@ -124,13 +134,13 @@ DatasetImportDialog::DatasetImportDialog(const core::DatasetSettings& current, Q
   classes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   debounce_->setSingleShot(true);
   debounce_->setInterval(250);
+}
 
-  auto* browseFolder = new QPushButton(tr("Folder\u2026"), this);
-  auto* browseFile = new QPushButton(tr("File\u2026"), this);
+void DatasetImportDialog::buildLayout() {
   auto* pathRow = new QHBoxLayout;
   pathRow->addWidget(path_, 1);
-  pathRow->addWidget(browseFolder);
-  pathRow->addWidget(browseFile);
+  pathRow->addWidget(browseFolder_);
+  pathRow->addWidget(browseFile_);
   auto* source = new QFormLayout;
   source->addRow(tr("Location"), pathRow);
   source->addRow(tr("Format"), format_);
@@ -160,14 +170,16 @@ DatasetImportDialog::DatasetImportDialog(const core::DatasetSettings& current, Q
   layout->addWidget(skipped_);
   layout->addWidget(buttons_);
   resize(900, 680);
+}
 
+void DatasetImportDialog::connectControls() {
   connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
   connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
-  connect(browseFolder, &QPushButton::clicked, this, [this] {
+  connect(browseFolder_, &QPushButton::clicked, this, [this] {
     const QString d = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), path_->text());
     if (!d.isEmpty()) setPath(d);
   });
-  connect(browseFile, &QPushButton::clicked, this, [this] {
+  connect(browseFile_, &QPushButton::clicked, this, [this] {
     const QString f = QFileDialog::getOpenFileName(
         this, tr("Dataset file"), path_->text(),
         tr("Datasets (*.csv *.tsv *.jsonl *.txt *.h5 *.hdf5 *idx* *.gz);;All files (*)"));
@@ -195,8 +207,6 @@ DatasetImportDialog::DatasetImportDialog(const core::DatasetSettings& current, Q
     }
     showPreview();
   });
-  okButton()->setEnabled(false);
-  schedulePreview();
 }
 
 // The preview job holds copies only, never the dialog: a listing still running when the dialog
@@ -291,6 +301,30 @@ void DatasetImportDialog::showPreview() {
                 .arg(QString::fromStdString(e).toHtmlEscaped());
   }
   summary_->setText(text);
+  fillClassTable();
+  fillStrip();
+  if (!ds.skipped.empty()) {
+    QStringList lines;
+    for (size_t i = 0; i < std::min<size_t>(3, ds.skipped.size()); ++i) {
+      const auto& s = ds.skipped[i];
+      lines << QStringLiteral("%1%2: %3")
+                   .arg(QString::fromStdString(s.path),
+                        s.line ? QStringLiteral(":%1").arg(s.line) : QString(),
+                        QString::fromStdString(s.reason))
+                   .toHtmlEscaped();
+    }
+    skipped_->setText(
+        tr("%n item(s) skipped while reading, e.g.:", nullptr, int(ds.skipped.size())) +
+        QStringLiteral("<br>") + lines.join(QStringLiteral("<br>")));
+  }
+  okButton()->setEnabled(ds.size() > 0);
+  emit previewReady(true);
+}
+
+// Per class: train / val / test counts as training will split them, totals in the header.
+void DatasetImportDialog::fillClassTable() {
+  const DatasetPreview& p = preview_;
+  const core::Dataset& ds = *p.listing;
   classes_->setRowCount(int(ds.numClasses()));
   std::array<int64_t, 3> totals{0, 0, 0};
   for (int c = 0; c < int(ds.numClasses()); ++c) {
@@ -306,6 +340,13 @@ void DatasetImportDialog::showPreview() {
   classes_->setHorizontalHeaderLabels({tr("Class"), tr("Train (%1)").arg(totals[0]),
                                        tr("Val (%1)").arg(totals[1]),
                                        tr("Test (%1)").arg(totals[2])});
+}
+
+// The first samples, classes in turn: decoded thumbnails, or the texts as written.
+void DatasetImportDialog::fillStrip() {
+  const DatasetPreview& p = preview_;
+  const core::Dataset& ds = *p.listing;
+  QLayout* strip = strip_->layout();
   for (int i = 0; i < p.captions.size(); ++i) {
     auto* cell = new QWidget(strip_);
     auto* column = new QVBoxLayout(cell);
@@ -328,22 +369,6 @@ void DatasetImportDialog::showPreview() {
     column->addWidget(caption);
     strip->addWidget(cell);
   }
-  if (!ds.skipped.empty()) {
-    QStringList lines;
-    for (size_t i = 0; i < std::min<size_t>(3, ds.skipped.size()); ++i) {
-      const auto& s = ds.skipped[i];
-      lines << QStringLiteral("%1%2: %3")
-                   .arg(QString::fromStdString(s.path),
-                        s.line ? QStringLiteral(":%1").arg(s.line) : QString(),
-                        QString::fromStdString(s.reason))
-                   .toHtmlEscaped();
-    }
-    skipped_->setText(
-        tr("%n item(s) skipped while reading, e.g.:", nullptr, int(ds.skipped.size())) +
-        QStringLiteral("<br>") + lines.join(QStringLiteral("<br>")));
-  }
-  okButton()->setEnabled(ds.size() > 0);
-  emit previewReady(true);
 }
 
 }  // namespace tlab::ui

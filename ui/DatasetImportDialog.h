@@ -71,9 +71,14 @@ class DatasetImportDialog : public QDialog {
   void previewReady(bool ok);
 
  private:
+  void setUpControls(const core::DatasetSettings& current);
+  void buildLayout();
+  void connectControls();
   void schedulePreview();
   void startPreview();
   void showPreview();
+  void fillClassTable();
+  void fillStrip();
 
   QLineEdit* path_;
   QComboBox* format_;
@@ -83,6 +88,7 @@ class DatasetImportDialog : public QDialog {
   QLabel *summary_, *skipped_;
   QTableWidget* classes_;
   QWidget* strip_;
+  QPushButton *browseFolder_, *browseFile_;
   QDialogButtonBox* buttons_;
   QTimer* debounce_;
   QFutureWatcher<DatasetPreview>* watcher_;
