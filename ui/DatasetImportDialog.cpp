@@ -203,7 +203,7 @@ void DatasetImportDialog::connectControls() {
     if (preview_.listing) {
       listing_ = preview_.listing;
     } else {
-      listingKey_.clear();
+      listingSource_.reset();
     }
     showPreview();
   });
@@ -262,14 +262,10 @@ void DatasetImportDialog::startPreview() {
   PreviewJob job;
   job.path = QString::fromStdString(s.path);
   job.read = core::readOptions(s);
-  job.split = {
-      s.valFraction, s.testFraction, s.splitSeed,
-      s.keepPredefinedSplit ? core::SplitPolicy::KeepPredefined : core::SplitPolicy::Resplit};
-  const QString key = job.path + QLatin1Char('\n') + QString::fromStdString(s.format) +
-                      (s.allowPathsOutside ? QStringLiteral("+") : QString());
-  if (key == listingKey_) job.listing = listing_;
+  job.split = core::splitSpec(s);
+  if (listingSource_ && core::sameSource(*listingSource_, s)) job.listing = listing_;
   job.pixelRatio = screenPixelRatio();
-  listingKey_ = key;
+  listingSource_ = s;
   summary_->setText(tr("Reading %1 \u2026").arg(job.path.toHtmlEscaped()));
   watcher_->setFuture(QtConcurrent::run(makePreview, job));
 }

@@ -12,6 +12,7 @@
 #include <QStringList>
 #include <array>
 #include <memory>
+#include <optional>
 
 #include "ui/TorchQt.h"  // first: Project.h reaches LibTorch
 
@@ -95,7 +96,7 @@ class DatasetImportDialog : public QDialog {
   bool again_ = false;  // choices changed while a preview was running
   DatasetPreview preview_;
   // The last listing read, reused while only the split settings change.
-  QString listingKey_;
+  std::optional<core::DatasetSettings> listingSource_;
   std::shared_ptr<const core::Dataset> listing_;
 };
 

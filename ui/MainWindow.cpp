@@ -221,10 +221,10 @@ void MainWindow::openDataset(const QString& path) {
 
 void MainWindow::reloadDataset(ReloadPolicy policy) {
   const core::DatasetSettings& s = project_->project().dataset;
-  const QString source = QString::fromStdString(s.path + '\n' + s.format) +
-                         (s.allowPathsOutside ? QStringLiteral("+") : QString());
-  if (policy == ReloadPolicy::IfSourceChanged && source == loadedSource_) return;
-  loadedSource_ = source;
+  if (policy == ReloadPolicy::IfSourceChanged && loadedSource_ &&
+      core::sameSource(*loadedSource_, s))
+    return;
+  loadedSource_ = s;
   // The format name was validated when the project was read or the dialog chose it.
   if (!s.path.empty())
     datasetController_->open(QString::fromStdString(s.path), core::readOptions(s));

@@ -5,7 +5,9 @@
 #include <QMainWindow>
 #include <QMessageBox>
 #include <functional>
+#include <optional>
 
+#include "core/project/DatasetSettings.h"
 #include "core/runtime/Runtime.h"
 
 class QTabWidget;
@@ -81,7 +83,7 @@ class MainWindow : public QMainWindow {
   PredictPage* predictPage_;
   QMenu* recentMenu_ = nullptr;
   Ask ask_;
-  QString loadedSource_;  // the dataset source last opened (path, format, policy)
+  std::optional<core::DatasetSettings> loadedSource_;  // the dataset source last opened
 };
 
 }  // namespace tlab::ui

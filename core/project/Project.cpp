@@ -164,14 +164,6 @@ void saveProject(const fs::path& file, const Project& project) {
   writeFileAtomic(file, toJson(project, fs::absolute(file).parent_path()).dump(2) + "\n");
 }
 
-ReadOptions readOptions(const DatasetSettings& settings) {
-  ReadOptions o;
-  o.format = parseDatasetFormat(settings.format);
-  o.pathPolicy =
-      settings.allowPathsOutside ? PathPolicy::AllowOutsideRoot : PathPolicy::StayInsideRoot;
-  return o;
-}
-
 std::string sampleKey(const Dataset& ds, size_t i) {
   const Sample& s = ds.samples.at(i);
   if (!s.path.empty()) return s.path;
@@ -226,13 +218,7 @@ Dataset projectDataset(const Dataset& source, const Project& project,
   Dataset ds = source;
   auto unmatched = applyLabelEdits(ds, project.labelEdits);
   if (stale) *stale = std::move(unmatched);
-  SplitSpec spec;
-  spec.valFraction = project.dataset.valFraction;
-  spec.testFraction = project.dataset.testFraction;
-  spec.seed = project.dataset.splitSeed;
-  spec.policy =
-      project.dataset.keepPredefinedSplit ? SplitPolicy::KeepPredefined : SplitPolicy::Resplit;
-  assignSplits(ds, spec);
+  assignSplits(ds, splitSpec(project.dataset));
   return ds;
 }
 

@@ -13,20 +13,11 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/dataset/Dataset.h"
-#include "core/dataset/Readers.h"
+#include "core/project/DatasetSettings.h"
 #include "core/train/TrainConfig.h"
 #include "core/train/TrainerEvents.h"
 
 namespace tlab::core {
-
-struct DatasetSettings {
-  std::string path;                ///< absolute once loaded; empty: no dataset chosen yet
-  std::string format = "auto";     ///< a datasetFormatName(): how `path` is read
-  bool allowPathsOutside = false;  ///< CSV manifests: may name files outside their folder
-  double valFraction = 0.1, testFraction = 0.1;
-  uint64_t splitSeed = 42;
-  bool keepPredefinedSplit = true;  ///< use the dataset's own train/val/test where it has one
-};
 
 /// A user's correction of one sample: a new class, or excluded from training and evaluation.
 struct LabelEdit {
@@ -71,9 +62,6 @@ Project projectFromJson(const nlohmann::json& j, const std::filesystem::path& ba
 Project loadProject(const std::filesystem::path& file);
 /// Atomic: a crash or a full disk never leaves a half-written project (the old file stays).
 void saveProject(const std::filesystem::path& file, const Project& project);
-
-/// How to read the project's dataset (format and path policy from its settings).
-ReadOptions readOptions(const DatasetSettings& settings);
 
 /// A stable identity for sample `i` that survives re-reading the dataset: its file path, its
 /// container index ("#123"), or for inline texts "text:" + SHA-256 of the text.

@@ -67,6 +67,15 @@ TEST(Project, SaveLoadRoundTripWithRelativePaths) {
   EXPECT_EQ(q.dataset.format, "hdf5");
   EXPECT_EQ(readOptions(q.dataset).format, DatasetFormat::Hdf5);
   EXPECT_EQ(readOptions(q.dataset).pathPolicy, PathPolicy::StayInsideRoot);
+  const SplitSpec spec = splitSpec(q.dataset);
+  EXPECT_DOUBLE_EQ(spec.valFraction, 0.2);
+  EXPECT_EQ(spec.seed, 7u);
+  EXPECT_EQ(spec.policy, SplitPolicy::KeepPredefined);
+  DatasetSettings other = q.dataset;
+  other.valFraction = 0.3;  // a split setting: still the same files read the same way
+  EXPECT_TRUE(sameSource(q.dataset, other));
+  other.allowPathsOutside = true;
+  EXPECT_FALSE(sameSource(q.dataset, other));
   EXPECT_TRUE(q.config.augmentation.enabled);
   EXPECT_DOUBLE_EQ(q.config.augmentation.rotationDegrees, 15);
   EXPECT_DOUBLE_EQ(q.config.augmentation.hflipProbability, 0);
