@@ -60,6 +60,10 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
   ask_ = [this](const QString& title, const QString& text, QMessageBox::StandardButtons b) {
     return QMessageBox::question(this, title, text, b);
   };
+  project_->setConsentAsker([this](const core::ConsentRequest& request) {
+    return ask_(tr("Allow this project setting?"), QString::fromStdString(request.question),
+                QMessageBox::Yes | QMessageBox::No) == QMessageBox::Yes;
+  });
   pages_->addTab(datasetPage_, tr("&Data"));
   pages_->addTab(modelPage_, tr("&Model"));
   pages_->addTab(trainPage_, tr("&Train"));

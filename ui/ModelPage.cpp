@@ -11,6 +11,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QLocale>
 #include <QProgressBar>
 #include <QPushButton>
@@ -21,6 +22,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "core/util/Trust.h"
 #include "core/zoo/BackboneLoader.h"
 #include "ui/LayerTreeModel.h"
 #include "ui/ModelController.h"
@@ -156,6 +158,13 @@ ModelPage::ModelPage(ProjectController* project, ModelController* model, QWidget
         this, tr("Import a TorchScript backbone (runs code: trusted files only)"), QString(),
         tr("TorchScript (*.pt *.pth *.ts)"));
     if (path.isEmpty()) return;
+    const auto answer = QMessageBox::question(
+        this, tr("Trust this TorchScript file?"),
+        tr("Loading %1 can run arbitrary code on this computer. Import it only if you trust "
+           "where it came from.").arg(path),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes) return;
+    core::trustFile(path.toStdString());
     core::TrainConfig c = project_->project().config;
     c.backbone = path.toStdString();
     project_->setConfig(c, tr("import TorchScript backbone"));

@@ -15,6 +15,9 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
+#include <filesystem>
+
+#include "core/util/Trust.h"
 #include "ui/PredictController.h"
 
 namespace tlab::ui {
@@ -94,8 +97,20 @@ PredictPage::PredictPage(PredictController* controller, QWidget* parent)
   });
   connect(openBundle_, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Model bundle folder"));
+    if (dir.isEmpty()) return;
+    const std::filesystem::path script = std::filesystem::path(dir.toStdString()) / "backbone.pt";
+    if (std::filesystem::exists(script) && !core::isTrustedFile(script)) {
+      const auto answer = QMessageBox::question(
+          this, tr("Trust this bundle's TorchScript backbone?"),
+          tr("%1 holds a TorchScript backbone (backbone.pt). Loading it can run arbitrary code "
+             "on this computer. Open it only if you trust where the bundle came from.")
+              .arg(dir),
+          QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+      if (answer != QMessageBox::Yes) return;
+      core::trustFile(script);
+    }
     QString error;
-    if (!dir.isEmpty() && !controller_->openBundle(dir, &error))
+    if (!controller_->openBundle(dir, &error))
       QMessageBox::warning(this, tr("Could not open the bundle"), error);
   });
   connect(exportBundle_, &QPushButton::clicked, this, [this] {

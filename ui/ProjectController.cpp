@@ -63,6 +63,8 @@ void ProjectController::newProject() {
 bool ProjectController::open(const QString& path, QString* error) {
   try {
     core::Project p = core::loadProject(path.toStdString());
+    for (const auto& request : core::consentRequests(p))
+      core::applyConsent(p, request, askConsent_ && askConsent_(request));
     project_ = std::move(p);
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());

@@ -27,8 +27,12 @@ class ProjectController : public QObject {
   QUndoStack* undoStack() const { return undo_; }
 
   void newProject();
+  /// Asked before a project's risky setting takes effect (core::consentRequests): returns the
+  /// user's answer. Without one, every such request is declined.
+  using ConsentAsker = std::function<bool(const core::ConsentRequest&)>;
+  void setConsentAsker(ConsentAsker asker) { askConsent_ = std::move(asker); }
   /// Replaces the project with the file's; on failure the current project stays and `error`
-  /// names the file and the problem.
+  /// names the file and the problem. Risky settings take effect only with consent.
   bool open(const QString& path, QString* error);
   bool save(QString* error);
   bool saveAs(const QString& path, QString* error);
@@ -68,6 +72,7 @@ class ProjectController : public QObject {
   QString filePath_;
   QUndoStack* undo_;
   bool runsDirty_ = false;  // runs changed since the last save and could not be autosaved
+  ConsentAsker askConsent_;
 };
 
 }  // namespace tlab::ui

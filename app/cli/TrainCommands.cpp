@@ -17,6 +17,7 @@
 #include "core/train/ModelBundle.h"
 #include "core/train/Trainer.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 #include "core/zoo/BackboneCatalog.h"
 
 namespace tlab::cli {
@@ -149,15 +150,15 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
 void train(const TrainArgs& a, int& exitCode) {
   core::configureRuntime({0, false});
   core::TrainConfig cfg;
+  json configJson = json::object();
   if (!a.config.empty()) {
-    const auto j = json::parse(core::readTextFile(a.config, 16 << 20), nullptr, false);
-    if (j.is_discarded()) throw core::FormatError(a.config, "invalid JSON");
-    core::fromJson(j, cfg, a.config);
+    configJson = core::readJsonFile(a.config, "run config", 16 << 20);
+    core::fromJson(configJson, cfg, a.config);
   }
   const fs::path out = a.out;
   if (a.resume && a.config.empty() && fs::exists(out / "config.json")) {
-    core::fromJson(json::parse(core::readTextFile(out / "config.json", 16 << 20)), cfg,
-                   (out / "config.json").string());
+    const std::string file = (out / "config.json").string();
+    core::fromJson(core::readJsonFile(file, "run config", 16 << 20), cfg, file);
   }
   if (!a.backbone.empty()) cfg.backbone = a.backbone;
   if (!a.strategy.empty()) cfg.strategy = core::parseStrategy(a.strategy);
@@ -168,7 +169,7 @@ void train(const TrainArgs& a, int& exitCode) {
   if (a.imageSize >= 0) cfg.imageSize = a.imageSize;
   const bool lrGiven =
       a.lr > 0 ||
-      (!a.config.empty() && json::parse(core::readTextFile(a.config, 16 << 20)).contains("lr"));
+      configJson.contains("lr");
   if (a.lr > 0) cfg.lr = a.lr;
   // A head alone on frozen features takes a larger step than a network being fine-tuned.
   if (!lrGiven && !a.resume && cfg.strategy == core::Strategy::LinearProbe) cfg.lr = 1e-2;

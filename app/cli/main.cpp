@@ -2,20 +2,34 @@
 #include <c10/util/Exception.h>
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "app/cli/DatasetCommands.h"
+#include "app/cli/InspectCommand.h"
 #include "app/cli/JsonReport.h"
 #include "app/cli/ModelCommands.h"
 #include "core/Errors.h"
 #include "core/runtime/Runtime.h"
+#include "core/util/Trust.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"TransferLab: transfer learning workbench (headless)", "transferlab-cli"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "transferlab-cli 0.1.0");
   int exitCode = 0;
+  bool trustTorchScript = false;
+  app.add_flag("--trust-torchscript", trustTorchScript,
+               "Allow loading TorchScript files (backbone .pt, a bundle's backbone.pt) named or "
+               "reached by this command: loading them can run arbitrary code");
+  app.fallthrough();  // the flag may follow the subcommand
+  // Decided before any subcommand runs (their callbacks run inside parse()).
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--") break;
+    if (std::string(argv[i]) == "--trust-torchscript") tlab::core::trustAllFilesForThisProcess();
+  }
   tlab::cli::addDatasetCommands(app, exitCode);
   tlab::cli::addModelCommands(app, exitCode);
+  tlab::cli::addInspectCommand(app);
 
   bool systemJson = false;
   auto* system = app.add_subcommand("system", "Show the compute set-up (BLAS, threads, speed)");

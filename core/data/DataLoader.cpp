@@ -104,7 +104,17 @@ void DataLoader::workerLoop() {
       while (inFlight_ > peak && !peakInFlight_.compare_exchange_weak(peak, inFlight_)) {
       }
     }
-    Batch batch = buildBatch(batchIndex);
+    Batch batch;
+    try {
+      batch = buildBatch(batchIndex);
+    } catch (const std::exception& e) {
+      // A batch that cannot be built (a tokenizer or allocation failure) is skipped with its
+      // reason; the worker thread must never die with an exception.
+      batch = Batch{};
+      batch.batchIndex = batchIndex;
+      std::lock_guard<std::mutex> lock(mutex_);
+      skipped_.push_back({"batch " + std::to_string(batchIndex), 0, e.what()});
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ready_.emplace(batchIndex, std::move(batch));

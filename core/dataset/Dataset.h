@@ -15,6 +15,12 @@
 
 namespace tlab::core {
 
+/// Caps every reader enforces before it allocates per-sample or per-class memory (a Sample costs
+/// ~100 bytes, so 10 million samples is about 1 GB of lists): a file cannot declare its way past
+/// them. Datasets beyond them are refused with a message naming the cap.
+constexpr size_t kMaxSamples = 10'000'000;
+constexpr size_t kMaxClasses = 100'000;
+
 enum class Split : uint8_t { None = 0, Train = 1, Val = 2, Test = 3 };
 enum class Modality { Image, Text };
 

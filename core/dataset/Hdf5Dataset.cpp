@@ -3,11 +3,12 @@
 #include "core/dataset/Hdf5Handle.h"
 
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 
 #include "core/Errors.h"
+#include "core/util/FileUtil.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -34,7 +35,7 @@ std::vector<std::string> readClassNames(hid_t file, const std::string& path) {
     throw FormatError(path, "attribute class_names is not a string array");
   }
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  if (n < 0 || n > 1'000'000) throw FormatError(path, "attribute class_names has a bad size");
+  if (n < 0 || n > hssize_t(kMaxClasses)) throw FormatError(path, "attribute class_names has a bad size");
   if (H5Tis_variable_str(type.get()) > 0) {
     std::vector<char*> raw(n);
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -47,6 +48,7 @@ std::vector<std::string> readClassNames(hid_t file, const std::string& path) {
     H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, raw.data());
   } else {
     const size_t len = H5Tget_size(type.get());
+    if (len == 0 || len > 4096) throw FormatError(path, "attribute class_names: string length out of range");
     std::vector<char> buf(len * n);
     if (H5Aread(attr.get(), type.get(), buf.data()) < 0) {
       throw FormatError(path, "cannot read attribute class_names");
@@ -115,9 +117,9 @@ std::vector<T> readVector(hid_t file, const char* name, hid_t memType, hsize_t e
 }  // namespace
 
 bool looksLikeHdf5(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  char sig[8] = {};
-  return in.read(sig, 8) && std::string(sig, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
+  // Regular files only: HDF5 itself would block on a FIFO.
+  const auto head = readFileHead(path, 8);
+  return head.size() == 8 && std::memcmp(head.data(), "\x89HDF\r\n\x1a\n", 8) == 0;
 }
 
 Dataset readHdf5Dataset(const fs::path& fsPath) {
@@ -148,7 +150,16 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
     throw FormatError(path, "image size " + std::to_string(dims[1]) + "x" +
                                 std::to_string(dims[2]) + " is out of range (1..16384)");
   }
+  // One image is read into memory at a time: at most 16.7 megapixels (about 50 MB).
+  if (dims[1] * dims[2] > (hsize_t(1) << 24)) {
+    throw FormatError(path, "images of " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
+                                " pixels exceed the 16.7-megapixel limit for HDF5 datasets");
+  }
   const hsize_t n = dims[0];
+  if (n > kMaxSamples) {
+    throw FormatError(path, "dataset 'images' declares " + std::to_string(n) + " images, more than the " +
+                                std::to_string(kMaxSamples) + "-sample limit");
+  }
   const auto labels = readVector<int64_t>(file.get(), "labels", H5T_NATIVE_INT64, n, path);
   std::vector<uint8_t> splits;
   if (H5Lexists(file.get(), "split", H5P_DEFAULT) > 0) {
@@ -163,6 +174,10 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
   for (hsize_t i = 0; i < n; ++i) {
     if (labels[i] < 0) throw FormatError(path, "negative label at index " + std::to_string(i));
     maxLabel = std::max(maxLabel, labels[i]);
+  }
+  if (maxLabel >= int64_t(kMaxClasses)) {
+    throw FormatError(path, "label " + std::to_string(maxLabel) + " exceeds the " +
+                                std::to_string(kMaxClasses) + "-class limit");
   }
   if (ds.classNames.empty()) {
     for (int64_t c = 0; c <= maxLabel; ++c) ds.classNames.push_back(std::to_string(c));

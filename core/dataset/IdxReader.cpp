@@ -11,7 +11,13 @@ namespace tlab::core {
 namespace fs = std::filesystem;
 namespace {
 
+// Budget: the decompressed file is held in memory; at most kMaxIdxBytes, and a gzip file may
+// expand at most kMaxGzipExpansion times its size beyond the first kGzipFreeBytes (real IDX
+// data compresses 2-5x; a stream of zeros ~1000x). The header's declared size is checked
+// (overflow-safe) before the data is read, and the stream stops at that size.
 constexpr uint64_t kMaxIdxBytes = 8ULL << 30;
+constexpr uint64_t kMaxGzipExpansion = 64;
+constexpr uint64_t kGzipFreeBytes = 4ULL << 20;
 const char* const kFashionMnistClasses[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
                                             "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                             "Bag",         "Ankle boot"};
@@ -26,11 +32,32 @@ uint32_t be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
 
+// Total bytes (header + data) an IDX header declares; throws when it is malformed or too big.
+uint64_t idxDeclaredSize(const uint8_t* b, size_t n, const std::string& path) {
+  if (n < 4 || b[0] != 0 || b[1] != 0) throw FormatError(path, "not an IDX file (bad magic number)");
+  const size_t rank = b[3];
+  if (rank == 0 || rank > 4 || n < 4 + 4 * rank) return 0;  // reported by loadIdx
+  uint64_t elems = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    const uint64_t d = be32(b + 4 + 4 * i);
+    if (d != 0 && elems > kMaxIdxBytes / d) {
+      throw FormatError(path, "IDX dimensions multiply to more than the " +
+                                  std::to_string(kMaxIdxBytes) + "-byte limit");
+    }
+    elems *= d;
+  }
+  return 4 + 4 * rank + elems;
+}
+
 // Validates magic, type (unsigned byte only), rank and that the declared dimensions match the
 // file's real length exactly.
 IdxArray loadIdx(const fs::path& path, size_t expectedRank) {
   IdxArray a;
-  a.bytes = readMaybeGzip(path, kMaxIdxBytes);
+  std::error_code ec;
+  uint64_t fileBytes = fs::file_size(path, ec);  // a non-regular file is refused by the read
+  if (ec) fileBytes = 0;
+  const uint64_t cap = std::min(kMaxIdxBytes, std::max(kGzipFreeBytes, kMaxGzipExpansion * fileBytes));
+  a.bytes = readMaybeGzip(path, cap, GzipHeaderCheck{4 + 4 * 4, &idxDeclaredSize});
   const auto& b = a.bytes;
   if (b.size() < 4 || b[0] != 0 || b[1] != 0) {
     throw FormatError(path.string(), "not an IDX file (bad magic number)");
@@ -49,8 +76,16 @@ IdxArray loadIdx(const fs::path& path, size_t expectedRank) {
   uint64_t elems = 1;
   for (size_t i = 0; i < rank; ++i) {
     a.dims.push_back(be32(b.data() + 4 + 4 * i));
-    elems *= a.dims.back();
-    if (elems > kMaxIdxBytes) throw FormatError(path.string(), "IDX dimensions are absurdly large");
+    const uint64_t d = a.dims.back();
+    if (d != 0 && elems > kMaxIdxBytes / d) {
+      throw FormatError(path.string(), "IDX dimensions are absurdly large");
+    }
+    elems *= d;
+  }
+  if (a.dims[0] > kMaxSamples) {
+    throw FormatError(path.string(), "IDX file declares " + std::to_string(a.dims[0]) +
+                                         " items, more than the " + std::to_string(kMaxSamples) +
+                                         "-sample limit");
   }
   const uint64_t actual = b.size() - a.dataOffset;
   if (actual != elems) {
@@ -149,6 +184,15 @@ Dataset readIdx(const fs::path& path) {
       throw FormatError(pair.labels.string(), std::to_string(lab.dims[0]) + " labels for " +
                                                   std::to_string(img.dims[0]) + " images in " +
                                                   pair.images.filename().string());
+    }
+    if (img.dims[1] == 0 || img.dims[2] == 0 || img.dims[1] > 16384 || img.dims[2] > 16384) {
+      throw FormatError(pair.images.string(), "IDX image size " + std::to_string(img.dims[1]) + "x" +
+                                                  std::to_string(img.dims[2]) +
+                                                  " is out of range (1..16384)");
+    }
+    if (ds.samples.size() + lab.dims[0] > kMaxSamples) {
+      throw FormatError(pair.labels.string(), "more than " + std::to_string(kMaxSamples) +
+                                                  " samples in total (limit)");
     }
     if (rows == 0) {
       rows = img.dims[1];

@@ -4,30 +4,11 @@
 #include "core/Errors.h"
 #include "core/dataset/Readers.h"
 #include "core/image/ImageDecoder.h"
+#include "core/util/FolderWalker.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
 namespace {
-
-bool isHidden(const fs::path& p) {
-  const std::string name = p.filename().string();
-  return !name.empty() && name[0] == '.';
-}
-
-std::vector<fs::path> sortedEntries(const fs::path& dir, std::vector<SkippedItem>& skipped) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  if (ec) {
-    skipped.push_back({dir.string(), 0, "cannot list folder: " + ec.message()});
-    return out;
-  }
-  for (const auto& entry : it) {
-    if (!isHidden(entry.path())) out.push_back(entry.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 bool isDir(const fs::path& p) {
   std::error_code ec;
@@ -35,15 +16,13 @@ bool isDir(const fs::path& p) {
 }
 
 // Adds every file of one class folder (recursively, so nested albums still count).
-void collectClass(const fs::path& classDir, const std::string& className, Split split,
-                  std::map<std::string, std::vector<Sample>>& byClass,
+void collectClass(FolderWalker& walker, const fs::path& classDir, const std::string& className,
+                  Split split, std::map<std::string, std::vector<Sample>>& byClass,
                   std::vector<SkippedItem>& skipped) {
+  std::vector<fs::path> files;
+  walker.collectFiles(classDir, files, skipped);
   auto& list = byClass[className];
-  for (const auto& p : sortedEntries(classDir, skipped)) {
-    if (isDir(p)) {
-      collectClass(p, className, split, byClass, skipped);
-      continue;
-    }
+  for (const auto& p : files) {
     if (!hasImageExtension(p)) {
       skipped.push_back(
           {p.string(), 0,
@@ -67,18 +46,20 @@ Dataset readImageFolder(const fs::path& root) {
   ds.source = root;
   std::map<std::string, std::vector<Sample>> byClass;
 
-  const auto top = sortedEntries(root, ds.skipped);
+  FolderWalker walker(root);
+  const auto top = walker.list(root, ds.skipped);
   bool splitLayout = false;
-  for (const auto& p : top) {
-    if (isDir(p) && parseSplit(p.filename().string())) splitLayout = true;
+  for (const auto& e : top) {
+    if (e.kind == FolderWalker::Kind::Folder && parseSplit(e.path.filename().string())) splitLayout = true;
   }
-  for (const auto& p : top) {
-    if (!isDir(p)) {
+  for (const auto& e : top) {
+    const fs::path& p = e.path;
+    if (e.kind != FolderWalker::Kind::Folder) {
       ds.skipped.push_back({p.string(), 0, "file outside any class folder"});
       continue;
     }
     if (!splitLayout) {
-      collectClass(p, p.filename().string(), Split::None, byClass, ds.skipped);
+      collectClass(walker, p, p.filename().string(), Split::None, byClass, ds.skipped);
       continue;
     }
     const auto split = parseSplit(p.filename().string());
@@ -87,11 +68,11 @@ Dataset readImageFolder(const fs::path& root) {
           {p.string(), 0, "folder is neither train/, val/ nor test/ in a split layout"});
       continue;
     }
-    for (const auto& classDir : sortedEntries(p, ds.skipped)) {
-      if (isDir(classDir)) {
-        collectClass(classDir, classDir.filename().string(), *split, byClass, ds.skipped);
+    for (const auto& c : walker.list(p, ds.skipped)) {
+      if (c.kind == FolderWalker::Kind::Folder) {
+        collectClass(walker, c.path, c.path.filename().string(), *split, byClass, ds.skipped);
       } else {
-        ds.skipped.push_back({classDir.string(), 0, "file outside any class folder"});
+        ds.skipped.push_back({c.path.string(), 0, "file outside any class folder"});
       }
     }
   }

@@ -18,8 +18,12 @@ size_t verifyImages(Dataset& ds, const VerifyOptions& options) {
   auto work = [&] {
     for (size_t k = next++; k < files.size(); k = next++) {
       if (options.cancel && options.cancel->load()) return;
-      const DecodedImage img = decodeImageFile(ds.samples[files[k]].path, DecodeScale::Eighth);
-      if (!img.ok()) errors[k] = img.error.empty() ? "could not decode" : img.error;
+      try {  // decodeImageFile reports errors itself; this guards the thread against the rest
+        const DecodedImage img = decodeImageFile(ds.samples[files[k]].path, DecodeScale::Eighth);
+        if (!img.ok()) errors[k] = img.error.empty() ? "could not decode" : img.error;
+      } catch (const std::exception& e) {
+        errors[k] = std::string("could not decode: ") + e.what();
+      }
       const size_t d = ++done;
       if (options.progress) options.progress(d, files.size());
     }

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <fstream>
 
 #include "core/Errors.h"
 #include "core/dataset/Hdf5Dataset.h"
@@ -36,10 +35,8 @@ bool folderIsText(const fs::path& dir) {
 
 // A CSV whose header names a "text" column is a text dataset; otherwise an image manifest.
 bool csvIsText(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);  // the header line only, not the whole file
-  std::string first;
-  std::getline(in, first);
-  first = asciiLower(first.substr(0, 4096));
+  // The header line only, bounded: the file may be huge or a link to an endless device.
+  const std::string first = asciiLower(readFirstLine(file, 4096));
   for (const char* sep : {",", "\t"}) {
     if (first.rfind(std::string("text") + sep, 0) == 0 ||
         first.find(std::string(sep) + "text") != std::string::npos) {

@@ -6,6 +6,8 @@
 #include "core/dataset/Readers.h"
 #include "core/util/Csv.h"
 #include "core/util/FileUtil.h"
+#include "core/util/FolderWalker.h"
+#include "core/util/Json.h"
 #include "core/util/Utf8.h"
 
 namespace tlab::core {
@@ -97,6 +99,11 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
       skipped.push_back({file, line, "invalid UTF-8 text"});
       continue;
     }
+    if (jsonNestingDepth(raw, kMaxJsonDepth) > kMaxJsonDepth) {
+      skipped.push_back({file, line, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                         " levels"});
+      continue;
+    }
     const auto obj = nlohmann::json::parse(raw, nullptr, false);
     if (obj.is_discarded() || !obj.is_object()) {
       skipped.push_back({file, line, "not a JSON object"});
@@ -120,15 +127,7 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
 void readTextFolder(const fs::path& root, std::vector<Row>& rows,
                     std::vector<SkippedItem>& skipped) {
   std::vector<fs::path> files;
-  for (auto it =
-           fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied);
-       it != fs::recursive_directory_iterator(); ++it) {
-    if (it->path().filename().string().rfind('.', 0) == 0) {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file()) files.push_back(it->path());
-  }
+  FolderWalker(root).collectFiles(root, files, skipped);
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     const fs::path rel = fs::relative(f, root);

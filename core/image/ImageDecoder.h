@@ -19,12 +19,19 @@ struct ImageHeader {
   ImageFormat format = ImageFormat::Unknown;
   int64_t width = 0;  ///< as declared by the header (not yet trusted)
   int64_t height = 0;
+  int bytesPerPixel = 4;  ///< the most the decoder may allocate per pixel for this file
   std::string error;  ///< set when the header itself is malformed or truncated
 };
 
+/// Budget of one decode, checked against the header before the codec allocates anything: the
+/// probe parses exactly what the codec will use (libjpeg's marker rules, libtiff's first tag,
+/// the BMP header variant). Peak memory is about pixels x (bytesPerPixel + 3) plus the file.
+/// A JPEG over the budget is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's scaled IDCT, so the
+/// full size is never allocated) when that fits; other formats over it are refused.
 struct ImageLimits {
-  uint64_t maxPixels = 100'000'000;  ///< 100 megapixels
-  uint64_t maxFileBytes = 512ULL << 20;
+  uint64_t maxPixels = 1ULL << 24;  ///< 16.7 megapixels decoded
+  uint64_t maxDecodedBytes = 64ULL << 20;
+  uint64_t maxFileBytes = 256ULL << 20;
 };
 
 /// Identifies the format by content (extensions lie) and reads the declared size.

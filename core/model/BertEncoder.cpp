@@ -37,6 +37,14 @@ std::optional<BertConfig> BertConfig::fromArchitecture(const std::string& archit
   return c;
 }
 
+int64_t BertConfig::parameterCount() const {
+  const int64_t h = hidden, f = intermediate;
+  const int64_t embeddings = (vocabSize + maxPositions + typeVocabSize) * h + 2 * h;
+  // Q, K, V and output projections, two layer norms, the feed-forward pair.
+  const int64_t layer = 4 * (h * h + h) + 2 * 2 * h + (h * f + f) + (f * h + h);
+  return embeddings + layers * layer;
+}
+
 BertEncoderImpl::BertEncoderImpl(const BertConfig& c, int64_t numClasses) : config_(c) {
   auto emb = group(*this, "embeddings", "BertEmbeddings");
   words_ = emb->register_module("word_embeddings", nn::Embedding(c.vocabSize, c.hidden));

@@ -20,6 +20,9 @@ struct BertConfig {
   /// "bert_l6_h384_a12" -> 6 layers, hidden 384, 12 heads (intermediate 4 x hidden, BERT
   /// vocabulary); nullopt when `architecture` does not have that form.
   static std::optional<BertConfig> fromArchitecture(const std::string& architecture);
+  /// Parameters of the encoder this config builds (without the head), computed without
+  /// building it, so a file describing a model can be checked against its weights first.
+  int64_t parameterCount() const;
 };
 
 class BertEncoderImpl : public ImageClassifierImpl {

@@ -8,6 +8,8 @@
 #include "core/Errors.h"
 #include "core/dataset/Split.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
+#include "core/util/Trust.h"
 #include "core/zoo/Download.h"
 
 namespace tlab::core {
@@ -155,9 +157,33 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
 
 Project loadProject(const fs::path& file) {
   const std::string text = readTextFile(file, kMaxProjectBytes);
-  const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw FormatError(file.string(), "not valid JSON (damaged project file?)");
+  const json j = parseJsonDocument(text, file.string(), "project file (damaged?)");
   return projectFromJson(j, fs::absolute(file).parent_path(), file.string());
+}
+
+std::vector<ConsentRequest> consentRequests(const Project& p) {
+  std::vector<ConsentRequest> out;
+  if (p.dataset.allowPathsOutside) {
+    out.push_back({ConsentRequest::Kind::PathsOutsideDataset, p.dataset.path,
+                   "This project lets its dataset manifest " + p.dataset.path +
+                       " name files outside the manifest's folder, anywhere on this computer. "
+                       "Allow that only if you trust the project's source."});
+  }
+  const fs::path backbone = p.config.backbone;
+  const std::string ext = lowerExtension(backbone);
+  if ((ext == ".pt" || ext == ".ts" || ext == ".pth") && fs::exists(backbone) &&
+      !isTrustedFile(backbone)) {
+    out.push_back({ConsentRequest::Kind::TorchScriptBackbone, backbone.string(),
+                   "This project trains the TorchScript backbone " + backbone.string() +
+                       ". Loading TorchScript can run arbitrary code on this computer. Trust "
+                       "this file only if you trust where it came from."});
+  }
+  return out;
+}
+
+void applyConsent(Project& p, const ConsentRequest& r, bool granted) {
+  if (r.kind == ConsentRequest::Kind::PathsOutsideDataset && !granted) p.dataset.allowPathsOutside = false;
+  if (r.kind == ConsentRequest::Kind::TorchScriptBackbone && granted) trustFile(r.file);
 }
 
 void saveProject(const fs::path& file, const Project& project) {

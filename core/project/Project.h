@@ -60,6 +60,21 @@ Project projectFromJson(const nlohmann::json& j, const std::filesystem::path& ba
 
 /// Throws IoError (unreadable) or FormatError (not a project, bad field) naming the file.
 Project loadProject(const std::filesystem::path& file);
+/// A setting read from a project file that takes effect only with the user's consent: a project
+/// someone sent must not widen what TransferLab reads or runs by itself.
+struct ConsentRequest {
+  enum class Kind { PathsOutsideDataset, TorchScriptBackbone };
+  Kind kind;
+  std::string file;      ///< the manifest or the TorchScript file concerned
+  std::string question;  ///< one paragraph for the user, naming the file and the risk
+};
+/// What `project` asks for that needs consent (TorchScript files already trusted are left out).
+std::vector<ConsentRequest> consentRequests(const Project& project);
+/// Applies the user's answer: a declined PathsOutsideDataset is switched off in `project`; an
+/// accepted TorchScriptBackbone trusts that file (core/util/Trust.h). Declining the TorchScript
+/// leaves it untrusted, so a run refuses to load it and says why.
+void applyConsent(Project& project, const ConsentRequest& request, bool granted);
+
 /// Atomic: a crash or a full disk never leaves a half-written project (the old file stays).
 void saveProject(const std::filesystem::path& file, const Project& project);
 

@@ -4,22 +4,20 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <sstream>
 
 #include "core/Errors.h"
+#include "core/train/OptimizerState.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
 
 namespace {
-void fsyncPath(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
+void writeCheckpointFiles(const fs::path& tmp, const CheckpointState& state,
+                          const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                          const StateDict* best);
+void finishCheckpoint(const fs::path& root, const std::string& name);
 }  // namespace
 
 void saveCheckpoint(const fs::path& runDir, const CheckpointState& state,
@@ -30,18 +28,31 @@ void saveCheckpoint(const fs::path& runDir, const CheckpointState& state,
   char name[32];
   std::snprintf(name, sizeof name, "epoch-%04d", state.epoch);
   const fs::path dir = root / name;
-  const fs::path tmp = root / (std::string(name) + ".tmp-" + std::to_string(::getpid()));
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  std::string tmpName = (root / (std::string(name) + ".tmp-XXXXXX")).string();
+  if (!::mkdtemp(tmpName.data())) throw IoError(tmpName, "cannot create the checkpoint folder");
+  const fs::path tmp = tmpName;
+  try {
+    writeCheckpointFiles(tmp, state, model, optimizer, best);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);  // e.g. a full disk: the previous checkpoint stays the latest
+    throw;
+  }
+  fsyncPath(tmp);
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  fsyncPath(root);
+  finishCheckpoint(root, name);
+}
+
+namespace {
+
+void writeCheckpointFiles(const fs::path& tmp, const CheckpointState& state,
+                          const torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                          const StateDict* best) {
   writeSafetensors(tmp / "model.safetensors", stateDictOf(model));
   if (best) writeSafetensors(tmp / "best.safetensors", *best);
-  {
-    torch::serialize::OutputArchive archive;
-    optimizer.save(archive);
-    std::ostringstream os;
-    archive.save_to(os);
-    writeFileAtomic(tmp / "optimizer.pt", os.str());
-  }
+  saveOptimizerState(optimizer, tmp / "optimizer.safetensors");
   nlohmann::json j{{"epoch", state.epoch},
                    {"step", state.step},
                    {"best_epoch", state.bestEpoch},
@@ -52,10 +63,9 @@ void saveCheckpoint(const fs::path& runDir, const CheckpointState& state,
                    {"lr_override", state.learningRateOverride},
                    {"config", state.config}};
   writeFileAtomic(tmp / "state.json", j.dump(1));
-  fsyncPath(tmp);
-  fs::remove_all(dir);
-  fs::rename(tmp, dir);
-  fsyncPath(root);
+}
+
+void finishCheckpoint(const fs::path& root, const std::string& name) {
   // Read the old pointer before replacing it: the previous checkpoint stays as a fallback.
   std::string previous;
   if (fs::exists(root / "latest")) previous = readTextFile(root / "latest", 4096);
@@ -66,6 +76,8 @@ void saveCheckpoint(const fs::path& runDir, const CheckpointState& state,
       fs::remove_all(e.path());
   }
 }
+
+}  // namespace
 
 std::optional<fs::path> latestCheckpoint(const fs::path& runDir) {
   const fs::path pointer = runDir / "checkpoints" / "latest";
@@ -82,9 +94,7 @@ std::optional<fs::path> latestCheckpoint(const fs::path& runDir) {
 
 CheckpointState readCheckpointState(const fs::path& dir) {
   const fs::path file = dir / "state.json";
-  const auto j = nlohmann::json::parse(readTextFile(file, 256 << 20), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw FormatError(file.string(), "not a checkpoint state (invalid JSON)");
+  const auto j = readJsonFile(file.string(), "checkpoint state", 256 << 20);
   CheckpointState s;
   try {
     s.epoch = j.at("epoch").get<int>();
@@ -99,6 +109,15 @@ CheckpointState readCheckpointState(const fs::path& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(file.string(), std::string("missing or bad field: ") + e.what());
   }
+  // Checked here so the trainer can read them without further checks.
+  if (!s.history.is_array() || !s.extraFreezeRules.is_array() || !s.config.is_object())
+    throw FormatError(file.string(), "history, extra_freeze_rules or config has the wrong type");
+  for (const auto& r : s.extraFreezeRules) {
+    if (!r.is_object() || !r.contains("pattern") || !r["pattern"].is_string() ||
+        !r.contains("frozen") || !r["frozen"].is_boolean())
+      throw FormatError(file.string(), "extra_freeze_rules: each rule needs a string \"pattern\" "
+                                       "and a boolean \"frozen\", found " + jsonSnippet(r));
+  }
   return s;
 }
 
@@ -109,16 +128,14 @@ void loadCheckpointTensors(const fs::path& dir, torch::nn::Module& model,
   if (!r.complete())
     throw FormatError((dir / "model.safetensors").string(),
                       "does not fit the model: " + r.summary());
-  const std::string bytes = readTextFile(dir / "optimizer.pt", 4ULL << 30);
-  try {
-    std::istringstream is(bytes);
-    torch::serialize::InputArchive archive;
-    archive.load_from(is, device);  // optimiser state next to its parameters
-    optimizer.load(archive);
-  } catch (const c10::Error& e) {
-    throw FormatError((dir / "optimizer.pt").string(),
-                      std::string("unreadable optimiser state: ") + e.what_without_backtrace());
+  // Older checkpoints kept a TorchScript archive (optimizer.pt), which can run code when loaded:
+  // it is never read. Such a run resumes with fresh optimiser state, and says so.
+  if (!fs::exists(dir / "optimizer.safetensors")) {
+    throw FormatError((dir / "optimizer.safetensors").string(),
+                      "missing (a checkpoint from an older TransferLab keeps its optimiser state "
+                      "in optimizer.pt, which is not loaded because it can run code)");
   }
+  loadOptimizerState(optimizer, dir / "optimizer.safetensors", device);
   if (best && fs::exists(dir / "best.safetensors"))
     *best = readSafetensors(dir / "best.safetensors");
 }

@@ -1,6 +1,9 @@
 #include "core/train/FeatureCache.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <sstream>
@@ -17,12 +20,24 @@ namespace tlab::core {
 namespace fs = std::filesystem;
 using hdf5::Handle;
 
+namespace {
+
+// Size and modification time (ns): a file replaced under the same name changes its key.
+std::string fileStamp(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
 std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indices,
                             const std::string& backboneId, const std::string& weightsDigest,
                             const Preprocess& p) {
   std::ostringstream d;
-  d << "tlab-features-v1\n"
-    << ds.source.string() << "\n"
+  d << "tlab-features-v2\n"
+    << ds.source.string() << " " << fileStamp(ds.source) << "\n"
     << ds.format << "\n"
     << backboneId << "\n";
   d << weightsDigest << "\n";
@@ -36,6 +51,7 @@ std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indice
   for (size_t i : indices) {
     const Sample& s = ds.samples.at(i);
     d << s.path << "|" << s.index << "|" << s.label << "|";
+    if (!s.path.empty()) d << fileStamp(s.path) << "|";  // a replaced file invalidates
     if (ds.modality == Modality::Text) d << sha256Hex(s.text);  // a text edit invalidates
     d << "\n";
   }
@@ -58,7 +74,9 @@ fs::path FeatureCache::fileFor(const std::string& key) const {
   return directory_ / (key.substr(0, 32) + ".h5");
 }
 
-std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::string* note) const {
+std::optional<CachedFeatures> FeatureCache::load(const std::string& key,
+                                                 const std::vector<size_t>& expected,
+                                                 std::string* note) const {
   const fs::path path = fileFor(key);
   if (!fs::exists(path)) return std::nullopt;
   auto reject = [&](const std::string& why) -> std::optional<CachedFeatures> {
@@ -91,7 +109,10 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::st
     H5Sget_simple_extent_dims(fs1.get(), fd, nullptr);
     H5Sget_simple_extent_dims(ss.get(), sd, nullptr);
   }
-  if (fd[0] != sd[0] || fd[1] == 0 || fd[1] > 1 << 20) return reject("inconsistent shapes");
+  // Checked before anything is allocated: a cache describes at most the samples it was asked
+  // for, with a sane feature width.
+  if (fd[0] != sd[0] || fd[1] == 0 || fd[1] > kMaxFeatureWidth) return reject("inconsistent shapes");
+  if (sd[0] > expected.size()) return reject("more rows than samples requested");
   CachedFeatures out;
   out.features = torch::empty({int64_t(fd[0]), int64_t(fd[1])});
   std::vector<int64_t> idx(sd[0]);
@@ -101,13 +122,20 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key, std::st
        H5Dread(samples.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, idx.data()) < 0)) {
     return reject("unreadable data");
   }
+  // Every stored sample index must be one of those requested (so it indexes the dataset).
+  std::vector<size_t> allowed(expected);
+  std::sort(allowed.begin(), allowed.end());
+  for (const int64_t i : idx) {
+    if (i < 0 || !std::binary_search(allowed.begin(), allowed.end(), size_t(i)))
+      return reject("sample index " + std::to_string(i) + " is not one of the requested samples");
+  }
   out.samples.assign(idx.begin(), idx.end());
   return out;
 }
 
 void FeatureCache::store(const std::string& key, const CachedFeatures& f) const {
   const fs::path path = fileFor(key);
-  const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  const fs::path tmp = createTempBeside(path);
   const auto feats = f.features.to(torch::kFloat).contiguous();
   std::vector<int64_t> idx(f.samples.begin(), f.samples.end());
   hdf5::silenceHdf5();
@@ -143,9 +171,7 @@ void FeatureCache::store(const std::string& key, const CachedFeatures& f) const 
       throw IoError(tmp.string(), "cannot write feature cache");
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw IoError(path.string(), "cannot move feature cache into place: " + ec.message());
+  commitTempFile(tmp, path);
 }
 
 }  // namespace tlab::core

@@ -2,9 +2,12 @@
 // Cache of frozen-backbone features in HDF5. When the frozen part of a network sees
 // un-augmented inputs its output never changes, so it is computed once and later epochs (and
 // later runs) train the head from the cache. Files are keyed by a content hash of the samples,
-// labels, backbone, weights file and preprocessing; the key is stored inside and checked on open,
-// and a corrupt or mismatching file is a miss (recomputed), never an error. Written to a temp
-// file, then renamed. Not thread-safe per instance; HDF5 access is serialised globally.
+// labels, each file's size and modification time, backbone, weights file and preprocessing; the
+// key is stored inside and checked on open, and a corrupt or mismatching file is a miss
+// (recomputed), never an error. A cache file is untrusted: its shapes are checked against the
+// samples requested before anything is allocated (at most kMaxFeatureWidth floats per sample)
+// and every stored sample index must be one requested. Written to an O_EXCL temp file, fsync'ed,
+// then renamed. Not thread-safe per instance; HDF5 access is serialised globally.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -34,8 +37,11 @@ std::filesystem::path featureCacheDirectory();
 class FeatureCache {
  public:
   explicit FeatureCache(std::filesystem::path directory);
-  /// The cached features for `key`, or nullopt (miss; `note` says why when a file was rejected).
-  std::optional<CachedFeatures> load(const std::string& key, std::string* note = nullptr) const;
+  static constexpr unsigned long long kMaxFeatureWidth = 1 << 16;
+  /// The cached features for `key` describing (a subset of) the samples `expected`, or nullopt
+  /// (miss; `note` says why when a file was rejected).
+  std::optional<CachedFeatures> load(const std::string& key, const std::vector<size_t>& expected,
+                                     std::string* note = nullptr) const;
   void store(const std::string& key, const CachedFeatures& features) const;
   std::filesystem::path fileFor(const std::string& key) const;
 

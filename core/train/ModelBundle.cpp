@@ -1,11 +1,17 @@
 #include "core/train/ModelBundle.h"
 
+#include <unistd.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/Errors.h"
+#include "core/dataset/Dataset.h"
+#include "core/model/BertEncoder.h"
 #include "core/model/ScriptBackbone.h"
 #include "core/text/WordPieceTokenizer.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 #include "core/weights/StateDict.h"
 #include "core/zoo/BackboneLoader.h"
 
@@ -42,6 +48,8 @@ void readPreprocess(const json& j, const fs::path& dir, Preprocess& out) {
   out.channels = p.at("channels").get<int>();
   const auto mean = p.at("mean").get<std::vector<float>>(),
              sd = p.at("std").get<std::vector<float>>();
+  if (mean.empty() || sd.empty() || mean.size() > 3 || sd.size() > 3)
+    throw FormatError((dir / "model.json").string(), "preprocess.mean/std need 1 to 3 values");
   for (int c = 0; c < 3; ++c) {
     out.mean[c] = mean.at(std::min<size_t>(c, mean.size() - 1));
     out.std[c] = sd.at(std::min<size_t>(c, sd.size() - 1));
@@ -98,11 +106,36 @@ void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net,
   writeFileAtomic(dir / "model.json", j.dump(2));
 }
 
+namespace {
+
+// Every number model.json feeds into an allocation, range-checked before anything is built.
+void checkBundleRanges(const ModelBundleInfo& info, const std::string& file) {
+  const auto& h = info.head;
+  const auto& p = info.preprocess;
+  auto bad = [&](const std::string& what) { throw FormatError(file, what); };
+  if (h.numClasses < 2 || h.numClasses > int64_t(kMaxClasses))
+    bad("head.num_classes must be 2.." + std::to_string(kMaxClasses));
+  if (h.hidden < 0 || h.hidden > 16384) bad("head.hidden must be 0..16384");
+  if (!(h.dropout >= 0 && h.dropout < 1)) bad("head.dropout must be in [0, 1)");
+  if (p.tokenizer) {
+    if (p.inputSize < 1 || p.inputSize > 8192) bad("tokenizer.max_tokens must be 1..8192");
+    return;
+  }
+  if (p.inputSize < 8 || p.inputSize > 4096) bad("preprocess.input_size must be 8..4096");
+  if (p.channels != 1 && p.channels != 3) bad("preprocess.channels must be 1 or 3");
+  if (!(p.cropFraction > 0 && p.cropFraction <= 1)) bad("preprocess.crop_fraction must be in (0, 1]");
+  for (int c = 0; c < 3; ++c) {
+    if (!std::isfinite(p.mean[c]) || !std::isfinite(p.std[c]) || !(p.std[c] > 0))
+      bad("preprocess.mean/std must be finite, std > 0");
+  }
+}
+
+}  // namespace
+
 LoadedModel loadModelBundle(const fs::path& dir) {
   const fs::path meta = dir / "model.json";
   if (!fs::exists(meta)) throw IoError(meta.string(), "not a model bundle (model.json missing)");
-  const auto j = json::parse(readTextFile(meta, 64 << 20), nullptr, false);
-  if (j.is_discarded()) throw FormatError(meta.string(), "invalid JSON");
+  const auto j = readJsonFile(meta.string(), "model.json", 64 << 20);
   LoadedModel m;
   try {
     m.info.architecture = j.at("architecture").get<std::string>();
@@ -123,6 +156,20 @@ LoadedModel loadModelBundle(const fs::path& dir) {
   if (int64_t(m.info.classNames.size()) != m.info.head.numClasses) {
     throw FormatError(meta.string(), "class_names and head.num_classes disagree");
   }
+  checkBundleRanges(m.info, meta.string());
+  // Nothing is built that is larger than the weights that must fill it.
+  const fs::path weights = dir / "model.safetensors";
+  uint64_t weightBytes = 0;
+  ::close(openRegularFile(weights, &weightBytes));
+  auto mustFit = [&](int64_t parameters, const std::string& what) {
+    if (uint64_t(parameters) > weightBytes / 2 + (1 << 20)) {
+      throw FormatError(meta.string(), what + " needs " + std::to_string(parameters) +
+                                           " parameters but model.safetensors holds only " +
+                                           std::to_string(weightBytes) + " bytes");
+    }
+  };
+  if (const auto bert = BertConfig::fromArchitecture(m.info.architecture))
+    mustFit(bert->parameterCount(), "architecture " + m.info.architecture);
   if (m.info.architecture == "torchscript") {
     m.net = std::make_shared<ScriptBackboneImpl>(loadTorchScript(dir / "backbone.pt"),
                                                  m.info.preprocess.inputSize,
@@ -130,8 +177,10 @@ LoadedModel loadModelBundle(const fs::path& dir) {
   } else {
     m.net = createArchitecture(m.info.architecture, 10, m.info.preprocess.channels);
   }
+  const int64_t f = m.net->featureDim(), c = m.info.head.numClasses, hid = m.info.head.hidden;
+  mustFit(m.info.head.kind == HeadSpec::Kind::Mlp ? f * hid + hid + hid * c + c : f * c + c, "the head");
   m.net->replaceHead(m.info.head);
-  const LoadReport r = loadStateDict(*m.net, readSafetensors(dir / "model.safetensors"));
+  const LoadReport r = loadStateDict(*m.net, readSafetensors(weights));
   if (!r.complete())
     throw FormatError((dir / "model.safetensors").string(),
                       "does not fit model.json: " + r.summary());

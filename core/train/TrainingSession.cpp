@@ -63,7 +63,7 @@ class Session {
       badEpochs_ = restored.epochsWithoutImprovement;
       lrOverride_ = restored.learningRateOverride;
       for (const auto& r : restored.extraFreezeRules)
-        extraRules_.push_back({r["pattern"], r["frozen"]});
+        extraRules_.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
       for (const auto& h : restored.history) out_.result.history.push_back(epochMetricsFromJson(h));
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
@@ -262,7 +262,7 @@ class Session {
       const std::string key =
           featureCacheKey(*dataset_, idx, cfg_.backbone, weightsDigest, preprocess_);
       std::string note;
-      if (auto hit = cache.load(key, &note)) {
+      if (auto hit = cache.load(key, idx, &note)) {
         out = std::move(*hit);
         return;
       }
@@ -272,7 +272,13 @@ class Session {
       io.workers = cfg_.workers;
       io.cancel = &control_.cancel;
       out.features = extractFeatures(*net_, dataset_, idx, preprocess_, out.samples, io);
-      if (!control_.cancel.load()) cache.store(key, out);
+      if (!control_.cancel.load()) {
+        try {  // the cache only saves time: a full disk must not fail the run
+          cache.store(key, out);
+        } catch (const Error& e) {
+          log(std::string("feature cache not written: ") + e.what());
+        }
+      }
     };
     const auto t0 = Clock::now();
     get(train_, trainFeat_);

@@ -3,6 +3,7 @@
 
 #include "core/Errors.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 #include "core/weights/StateDict.h"
 
 namespace tlab::core {
@@ -28,6 +29,8 @@ const DType* dtypeByName(const std::string& n) {
 struct Range {
   uint64_t begin, end;
   std::string key;
+  const DType* dtype;
+  std::vector<int64_t> sizes;
 };
 
 }  // namespace
@@ -43,12 +46,13 @@ StateDict readSafetensors(const std::filesystem::path& fsPath, const WeightLimit
                                 std::to_string(limits.maxHeaderBytes) + ")");
   }
   if (headerLen > bytes.size() - 8) throw FormatError(path, "truncated safetensors file: header runs past the end");
-  const auto header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + long(headerLen), nullptr, false);
-  if (header.is_discarded() || !header.is_object()) throw FormatError(path, "safetensors header is not a JSON object");
+  const auto header = parseJsonDocument(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()) + 8, size_t(headerLen)), path,
+      "safetensors header");
   const uint64_t dataStart = 8 + headerLen, dataSize = bytes.size() - dataStart;
 
+  // Everything is validated before a single tensor is allocated.
   std::vector<Range> ranges;
-  StateDict out;
   for (const auto& [key, info] : header.items()) {
     if (key == "__metadata__") continue;
     const std::string where = "tensor '" + key + "': ";
@@ -57,7 +61,7 @@ StateDict readSafetensors(const std::filesystem::path& fsPath, const WeightLimit
     }
     const auto& dt = info["dtype"];
     const DType* d = dt.is_string() ? dtypeByName(dt.get<std::string>()) : nullptr;
-    if (!d) throw FormatError(path, where + "dtype " + dt.dump() + " is not supported");
+    if (!d) throw FormatError(path, where + "dtype " + jsonSnippet(dt) + " is not supported");
     const auto& shape = info["shape"];
     const auto& offs = info["data_offsets"];
     if (!shape.is_array() || !offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
@@ -82,10 +86,8 @@ StateDict readSafetensors(const std::filesystem::path& fsPath, const WeightLimit
       throw FormatError(path, where + "shape x dtype is " + std::to_string(numel * d->size) +
                                   " bytes but data_offsets span " + std::to_string(e - b));
     }
-    ranges.push_back({b, e, key});
-    auto t = torch::empty(sizes, torch::TensorOptions().dtype(d->type));
-    if (numel) std::memcpy(t.data_ptr(), bytes.data() + dataStart + b, e - b);
-    out.emplace_back(key, t);
+    if (sizes.size() > 64) throw FormatError(path, where + "has more than 64 dimensions");
+    ranges.push_back({b, e, key, d, std::move(sizes)});
   }
   std::sort(ranges.begin(), ranges.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
   uint64_t expected = 0;
@@ -97,14 +99,16 @@ StateDict readSafetensors(const std::filesystem::path& fsPath, const WeightLimit
     expected = r.end;
   }
   if (expected != dataSize) throw FormatError(path, "data area has " + std::to_string(dataSize - expected) + " unused trailing bytes");
-  // File order: the JSON object is keyed alphabetically, so order by offset instead.
-  std::vector<std::pair<std::string, torch::Tensor>> ordered;
+  // File order (the JSON object is keyed alphabetically, so by offset). The ranges tile the data
+  // area exactly, so the tensors together take no more memory than the file.
+  StateDict out;
+  out.reserve(ranges.size());
   for (const auto& r : ranges) {
-    for (auto& kv : out) {
-      if (kv.first == r.key) ordered.push_back(kv);
-    }
+    auto t = torch::empty(r.sizes, torch::TensorOptions().dtype(r.dtype->type));
+    if (r.end > r.begin) std::memcpy(t.data_ptr(), bytes.data() + dataStart + r.begin, r.end - r.begin);
+    out.emplace_back(r.key, std::move(t));
   }
-  return ordered;
+  return out;
 }
 
 void writeSafetensors(const std::filesystem::path& path, const StateDict& tensors,

@@ -17,7 +17,7 @@ using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct WeightLimits {
   uint64_t maxFileBytes = 4ULL << 30;
-  uint64_t maxHeaderBytes = 100ULL << 20;  ///< safetensors JSON header
+  uint64_t maxHeaderBytes = 16ULL << 20;  ///< safetensors JSON header, a .pth data.pkl
 };
 
 /// safetensors: 8-byte little-endian header length, JSON header, then the tensor data. Checks

@@ -8,8 +8,8 @@
 namespace tlab::core {
 namespace {
 
-constexpr size_t kMaxDepth = 1 << 20;
-constexpr size_t kMaxMemo = 1 << 22;
+constexpr size_t kMaxStack = 1 << 20;
+constexpr size_t kMaxMemo = 1 << 20;
 
 const char* const kStorageTypes[] = {"FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage",
                                      "LongStorage",  "IntStorage",    "ShortStorage", "CharStorage",
@@ -26,15 +26,10 @@ bool allowedGlobal(const std::string& name) {
   return false;
 }
 
-PicklePtr make(PickleValue::Kind k) {
-  auto v = std::make_shared<PickleValue>();
-  v->kind = k;
-  return v;
-}
-
 class Machine {
  public:
-  Machine(const std::string& path, const uint8_t* d, size_t n, size_t& pos) : path_(path), d_(d), n_(n), pos_(pos) {}
+  Machine(const std::string& path, const uint8_t* d, size_t n, size_t& pos, PickleArena& arena)
+      : path_(path), d_(d), n_(n), pos_(pos), arena_(arena) {}
 
   PicklePtr run() {
     for (;;) {
@@ -143,6 +138,7 @@ class Machine {
   }
 
  private:
+  PicklePtr make(PickleValue::Kind k) { return arena_.make(path_, int(k)); }
   [[noreturn]] void fail(size_t at, const std::string& why) const {
     throw FormatError(path_, "checkpoint pickle, byte " + std::to_string(at) + ": " + why);
   }
@@ -190,7 +186,7 @@ class Machine {
     }
   }
   void push(PicklePtr v) {
-    if (stack_.size() >= kMaxDepth) fail(pos_, "stack too deep");
+    if (stack_.size() >= kMaxStack) fail(pos_, "stack too deep");
     stack_.push_back(std::move(v));
   }
   void pushInt(int64_t i) {
@@ -222,7 +218,7 @@ class Machine {
     stack_.resize(m);
     return items;
   }
-  static PicklePtr tuple(std::vector<PicklePtr> items) {
+  PicklePtr tuple(std::vector<PicklePtr> items) {
     auto v = make(PickleValue::Kind::Tuple);
     v->items = std::move(items);
     return v;
@@ -310,12 +306,24 @@ class Machine {
   std::vector<PicklePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PicklePtr> memo_;
+  PickleArena& arena_;
 };
 
 }  // namespace
 
-PicklePtr unpickle(const std::string& path, const uint8_t* data, size_t size, size_t& pos) {
-  Machine m(path, data, size, pos);
+PicklePtr PickleArena::make(const std::string& path, int kind) {
+  if (values_.size() >= kMaxPickleValues) {
+    throw FormatError(path, "checkpoint pickle holds more than " + std::to_string(kMaxPickleValues) +
+                                " values (limit)");
+  }
+  values_.emplace_back();
+  values_.back().kind = PickleValue::Kind(kind);
+  return &values_.back();
+}
+
+PicklePtr unpickle(const std::string& path, const uint8_t* data, size_t size, size_t& pos,
+                   PickleArena& arena) {
+  Machine m(path, data, size, pos, arena);
   return m.run();
 }
 

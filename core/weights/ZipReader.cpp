@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/Errors.h"
@@ -40,7 +41,7 @@ ZipReader::ZipReader(std::string path, const std::vector<uint8_t>& bytes)
   if (cdOffset == 0xFFFFFFFF || count == 0xFFFF) {  // ZIP64: locator just before the EOCD
     if (eocd < 20 || le(&bytes[eocd - 20], 4) != 0x07064b50) throw FormatError(path_, "corrupt ZIP64 locator");
     const uint64_t z64 = le(&bytes[eocd - 20 + 8], 8);
-    if (z64 + 56 > n || le(&bytes[z64], 4) != 0x06064b50) throw FormatError(path_, "corrupt ZIP64 directory record");
+    if (z64 > n || n - z64 < 56 || le(&bytes[z64], 4) != 0x06064b50) throw FormatError(path_, "corrupt ZIP64 directory record");
     count = le(&bytes[z64 + 32], 8);
     cdSize = le(&bytes[z64 + 40], 8);
     cdOffset = le(&bytes[z64 + 48], 8);
@@ -48,8 +49,9 @@ ZipReader::ZipReader(std::string path, const std::vector<uint8_t>& bytes)
   if (cdOffset > n || cdSize > n - cdOffset) throw FormatError(path_, "ZIP central directory lies outside the file");
   if (count > cdSize / 46) throw FormatError(path_, "ZIP entry count does not fit the central directory");
   size_t pos = cdOffset;
+  const size_t cdEnd = cdOffset + cdSize;  // <= n, checked above
   for (uint64_t k = 0; k < count; ++k) {
-    if (pos + 46 > cdOffset + cdSize || le(&bytes[pos], 4) != 0x02014b50) {
+    if (cdEnd - pos < 46 || le(&bytes[pos], 4) != 0x02014b50) {
       throw FormatError(path_, "corrupt ZIP central directory entry " + std::to_string(k));
     }
     Entry e;
@@ -58,7 +60,7 @@ ZipReader::ZipReader(std::string path, const std::vector<uint8_t>& bytes)
     e.size = le(&bytes[pos + 24], 4);
     const size_t nameLen = le(&bytes[pos + 28], 2), extraLen = le(&bytes[pos + 30], 2), commentLen = le(&bytes[pos + 32], 2);
     e.localHeaderOffset = le(&bytes[pos + 42], 4);
-    if (pos + 46 + nameLen + extraLen + commentLen > cdOffset + cdSize) throw FormatError(path_, "corrupt ZIP entry name");
+    if (46 + nameLen + extraLen + commentLen > cdEnd - pos) throw FormatError(path_, "corrupt ZIP entry name");
     e.name.assign(reinterpret_cast<const char*>(&bytes[pos + 46]), nameLen);
     // ZIP64 extra field (id 1): the 0xFFFFFFFF fields, in order.
     for (size_t x = pos + 46 + nameLen; x + 4 <= pos + 46 + nameLen + extraLen;) {
@@ -93,28 +95,52 @@ std::vector<uint8_t> ZipReader::read(const Entry& e, uint64_t maxBytes) const {
   if (h > n || n - h < 30 || le(&bytes_[h], 4) != 0x04034b50) {
     throw FormatError(path_, "entry '" + e.name + "': local header lies outside the file");
   }
-  const uint64_t start = h + 30 + le(&bytes_[h + 26], 2) + le(&bytes_[h + 28], 2);
+  const uint64_t start = h + 30 + le(&bytes_[h + 26], 2) + le(&bytes_[h + 28], 2);  // h <= n: no wrap
   if (start > n || e.compressedSize > n - start) {
     throw FormatError(path_, "entry '" + e.name + "' is truncated (" + std::to_string(e.compressedSize) +
                                  " bytes declared, " + std::to_string(start > n ? 0 : n - start) + " present)");
   }
   if (e.size > maxBytes) throw FormatError(path_, "entry '" + e.name + "' is larger than allowed");
+  // Deflate cannot expand more than ~1032:1; a larger declared size is a lie or a bomb.
+  if (e.method == 8 && e.size / 1032 > e.compressedSize + 64) {
+    throw FormatError(path_, "entry '" + e.name + "' declares " + std::to_string(e.size) + " bytes from " +
+                                 std::to_string(e.compressedSize) + " compressed bytes (impossible ratio)");
+  }
   if (e.method == 0) {
     if (e.size != e.compressedSize) throw FormatError(path_, "entry '" + e.name + "': stored sizes disagree");
     return std::vector<uint8_t>(bytes_.begin() + start, bytes_.begin() + start + e.size);
   }
   if (e.method != 8) throw FormatError(path_, "entry '" + e.name + "': unsupported compression method " + std::to_string(e.method));
-  std::vector<uint8_t> out(e.size);
+  // Inflate in chunks, growing the output with what really comes out (never zero-filling the
+  // declared size up front); more than declared is refused as soon as it appears.
+  std::vector<uint8_t> out;
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw FormatError(path_, "zlib initialisation failed");
-  zs.next_in = const_cast<uint8_t*>(&bytes_[start]);
-  zs.avail_in = uInt(e.compressedSize);
-  zs.next_out = out.data();
-  zs.avail_out = uInt(out.size());
-  const int rc = inflate(&zs, Z_FINISH);
-  const uint64_t produced = zs.total_out;
+  const uint8_t* in = &bytes_[start];
+  uint64_t inLeft = e.compressedSize;
+  int rc = Z_OK;
+  std::vector<uint8_t> chunk(1 << 16);
+  while (rc != Z_STREAM_END) {
+    if (zs.avail_in == 0) {
+      const uInt take = uInt(std::min<uint64_t>(inLeft, 1u << 30));
+      zs.next_in = const_cast<uint8_t*>(in);
+      zs.avail_in = take;
+      in += take;
+      inLeft -= take;
+    }
+    zs.next_out = chunk.data();
+    zs.avail_out = uInt(chunk.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    const size_t got = chunk.size() - zs.avail_out;
+    if ((rc != Z_OK && rc != Z_STREAM_END) || (got == 0 && zs.avail_in == 0 && inLeft == 0 && rc != Z_STREAM_END) ||
+        out.size() + got > e.size) {
+      inflateEnd(&zs);
+      throw FormatError(path_, "entry '" + e.name + "': corrupt deflate data or wrong declared size");
+    }
+    out.insert(out.end(), chunk.begin(), chunk.begin() + long(got));
+  }
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END || produced != e.size) throw FormatError(path_, "entry '" + e.name + "': corrupt deflate data");
+  if (out.size() != e.size) throw FormatError(path_, "entry '" + e.name + "': corrupt deflate data or wrong declared size");
   return out;
 }
 

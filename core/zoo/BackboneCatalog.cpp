@@ -8,6 +8,7 @@
 #include "core/Errors.h"
 #include "core/text/WordPieceTokenizer.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -79,7 +80,12 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
       throw FormatError(where, "weights file must be a plain name");
     s.format = field<std::string>(w, "format", where);
     s.url = w.value("url", "");
-    s.sha256 = w.value("sha256", w.value("sha256_prefix", ""));
+    s.sha256 = w.value("sha256", "");
+    s.maxBytes = w.value("max_bytes", uint64_t(2) << 30);
+    // A download is verified in full: a published 8-digit prefix is not enough.
+    if (!s.url.empty() && (s.sha256.size() != 64 ||
+                           s.sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
+      throw FormatError(where, "a download URL needs the full 64-digit SHA-256");
     s.bundled = w.value("bundled", false);
     if (w.contains("pypi")) {
       s.pypiPackage = field<std::string>(w["pypi"], "package", where);
@@ -109,9 +115,8 @@ Preprocess BackboneEntry::preprocess() const {
 }
 
 BackboneCatalog BackboneCatalog::load(const fs::path& path) {
-  const auto j = json::parse(readTextFile(path, 16 << 20), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("backbones") ||
-      !j["backbones"].is_array()) {
+  const auto j = readJsonFile(path.string(), "backbone catalog", 16 << 20);
+  if (!j.contains("backbones") || !j["backbones"].is_array()) {
     throw FormatError(path.string(), "not a backbone catalog (expected {\"backbones\": [...]})");
   }
   BackboneCatalog c;

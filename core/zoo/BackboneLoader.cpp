@@ -1,8 +1,12 @@
 #include "core/zoo/BackboneLoader.h"
 
+#include <unistd.h>
+
 #include <torch/script.h>
 
 #include "core/Errors.h"
+#include "core/util/FileUtil.h"
+#include "core/util/Trust.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -23,6 +27,7 @@ fs::path resolveWeights(const BackboneCatalog& catalog, const BackboneEntry& ent
   if (!w.url.empty() && allowDownload) {
     DownloadOptions opts = download;
     opts.expectedSha256 = w.sha256;
+    opts.maxBytes = w.maxBytes;
     downloadFile(w.url, cached, opts);
     return cached;
   }
@@ -64,6 +69,9 @@ LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& i
 
 torch::jit::Module loadTorchScript(const fs::path& path) {
   if (!fs::exists(path)) throw IoError(path.string(), "no such file");
+  requireTrustedFile(path);  // loading TorchScript can run code
+  uint64_t size = 0;
+  ::close(openRegularFile(path, &size));  // refuses FIFOs and devices before libtorch opens it
   try {
     return torch::jit::load(path.string());
   } catch (const c10::Error& e) {

@@ -42,7 +42,8 @@ bool weightsAvailableOffline(const BackboneCatalog& catalog, const BackboneEntry
 LoadedBackbone loadBackbone(const BackboneCatalog& catalog, const std::string& id,
                             const BackboneLoadOptions& options = {});
 
-/// Loads a TorchScript file (trusted files only: TorchScript can run arbitrary code).
+/// Loads a TorchScript file. TorchScript can run arbitrary code, so this throws
+/// UntrustedFileError (core/util/Trust.h) unless the user trusted this file.
 torch::jit::Module loadTorchScript(const std::filesystem::path& path);
 
 }  // namespace tlab::core

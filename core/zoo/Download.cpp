@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/Errors.h"
+#include "core/util/FileUtil.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -16,11 +17,19 @@ namespace {
 struct Transfer {
   FILE* out = nullptr;
   int64_t resumeFrom = 0;
+  uint64_t written = 0;
+  bool tooLarge = false;
   const DownloadOptions* options = nullptr;
 };
 
 size_t onData(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  const uint64_t bytes = uint64_t(size) * count;
+  t->written += bytes;
+  if (uint64_t(t->resumeFrom) + t->written > t->options->maxBytes) {
+    t->tooLarge = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+  }
   return std::fwrite(data, size, count, t->out) * size;
 }
 
@@ -99,6 +108,12 @@ void downloadFile(const std::string& url, const fs::path& target, const Download
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options.maxRedirects);
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxBytes));
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#endif
   curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
@@ -126,6 +141,13 @@ void downloadFile(const std::string& url, const fs::path& target, const Download
     fs::remove(part, ec);
     return downloadFile(url, target, options);
   }
+  if (t.tooLarge || rc == CURLE_FILESIZE_EXCEEDED) {
+    fs::remove(part, ec);
+    throw FormatError(url, "download is larger than the " + std::to_string(options.maxBytes) +
+                               "-byte limit for this file (discarded)");
+  }
+  if (rc == CURLE_TOO_MANY_REDIRECTS) throw IoError(url, "too many redirects (more than " +
+                                                         std::to_string(options.maxRedirects) + ")");
   if (rc == CURLE_ABORTED_BY_CALLBACK) throw IoError(url, "download cancelled (partial data kept for resuming)");
   if (rc != CURLE_OK) {
     throw IoError(url, std::string("download failed: ") + (error[0] ? error : curl_easy_strerror(rc)) +
@@ -137,8 +159,7 @@ void downloadFile(const std::string& url, const fs::path& target, const Download
     throw FormatError(url, "checksum mismatch: expected SHA-256 " + options.expectedSha256 + ", got " + actual +
                                " (download discarded)");
   }
-  fs::rename(part, target, ec);
-  if (ec) throw IoError(target.string(), "cannot move the download into place: " + ec.message());
+  commitTempFile(part, target);
 }
 
 }  // namespace tlab::core

@@ -14,6 +14,8 @@ namespace tlab::core {
 
 struct DownloadOptions {
   std::string expectedSha256;  ///< hex; a shorter string is compared as a prefix; "" = no check
+  uint64_t maxBytes = 2ULL << 30;  ///< the transfer is aborted once the file would exceed this
+  long maxRedirects = 5;           ///< http(s) redirects only
   /// (bytes so far, total or -1 when unknown). Called on the downloading thread.
   std::function<void(int64_t, int64_t)> progress;
   const std::atomic<bool>* cancel = nullptr;

@@ -79,9 +79,13 @@ TEST(CliModel, PredictWithTheBundledFashionMnistCnn) {
 TEST(CliModel, PredictWithATorchScriptFile) {
   tlab::test::TempDir dir;
   tlab::test::writeImage(dir / "a.png", tlab::test::patternRgb(40, 30));
-  const auto [code, out] =
-      run("predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
-          "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string());
+  const std::string args = "predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
+                           "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string();
+  // TorchScript can run code: without the user's explicit trust it is not loaded.
+  const auto [refused, output] = run(args);
+  EXPECT_EQ(refused, 3);
+  EXPECT_TRUE(output.empty()) << output;
+  const auto [code, out] = run(args + " --trust-torchscript");
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(json::parse(out)[0]["top"].size(), 3u);
 }

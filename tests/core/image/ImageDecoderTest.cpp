@@ -114,7 +114,7 @@ TEST(ImageDecoder, BadInputIsRejectedWithAReason) {
       {"random bytes", random, "not an image"},
       {"text", {text.begin(), text.end()}, "not an image"},
       {"gif", {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0}, "unsupported image format"},
-      {"bomb", test::pngHeaderOnly(60000, 60000), "exceeds the limit"},
+      {"bomb", test::pngHeaderOnly(60000, 60000), "exceeds the decoding budget"},
   };
   for (const auto& c : cases) {
     const auto img = decode(c.bytes);
@@ -152,7 +152,7 @@ TEST(ImageDecoder, TiffAndPnmDecodeAndTheirSizesAreCapped) {
   }
   const std::string pnm = "P5\n# a comment\n200000 200000\n255\n";
   const auto img = decode({pnm.begin(), pnm.end()});
-  EXPECT_NE(img.error.find("exceeds the limit"), std::string::npos) << img.error;
+  EXPECT_NE(img.error.find("exceeds the decoding budget"), std::string::npos) << img.error;
   // Little-endian TIFF whose only directory declares 100000 x 100000 (LONG values).
   std::vector<uint8_t> tiff = {'I', 'I', 42, 0, 8,    0,    0,    0,    2, 0, 0, 1, 4,
                                0,   1,   0,  0, 0,    0xA0, 0x86, 0x01, 0, 1, 1, 4, 0,

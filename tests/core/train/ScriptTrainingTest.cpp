@@ -9,6 +9,7 @@
 #include "core/train/ModelBundle.h"
 #include "core/train/Trainer.h"
 #include "core/util/Random.h"
+#include "core/util/Trust.h"
 #include "core/zoo/BackboneLoader.h"
 
 namespace tlab::core {
@@ -42,6 +43,7 @@ std::shared_ptr<Dataset> bars() {
 const std::string kScript = std::string(TLAB_TEST_DATA_DIR) + "/weights/tiny_script.pt";
 
 TEST(ScriptBackbone, MirrorsParametersSoFreezingAndTheTreeWork) {
+  trustFile(kScript);
   ScriptBackboneImpl net(loadTorchScript(kScript), 16, 3, 2);
   EXPECT_EQ(net.featureDim(), 3);  // the script's output is its 3 logits
   const auto params = net.named_parameters();
@@ -57,6 +59,7 @@ TEST(ScriptBackbone, MirrorsParametersSoFreezingAndTheTreeWork) {
 
 TEST(ScriptBackbone, FineTunesAndExportsTorchScript) {
   test::TempDir dir;
+  trustFile(kScript);
   TrainConfig c;
   c.backbone = kScript;
   c.strategy = Strategy::Full;
@@ -93,6 +96,9 @@ TEST(ScriptBackbone, FineTunesAndExportsTorchScript) {
                      r.preprocess});
   EXPECT_TRUE(std::filesystem::exists(dir / "model/backbone.pt"));
   ASSERT_TRUE(std::filesystem::exists(dir / "model/model.pt"));
+  // The exported bundle carries TorchScript: it opens only once the user trusts it.
+  EXPECT_THROW(loadModelBundle(dir / "model"), UntrustedFileError);
+  trustFile(dir / "model/backbone.pt");
   const LoadedModel bundle = loadModelBundle(dir / "model");
   auto exported = torch::jit::load((dir / "model/model.pt").string());
   exported.eval();
@@ -105,6 +111,7 @@ TEST(ScriptBackbone, FineTunesAndExportsTorchScript) {
 }
 
 TEST(ScriptBackbone, LinearProbeLeavesTheScriptUntouched) {
+  trustFile(kScript);
   TrainConfig c;
   c.backbone = kScript;
   c.strategy = Strategy::LinearProbe;

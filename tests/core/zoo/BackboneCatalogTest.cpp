@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/Errors.h"
+#include "core/util/Trust.h"
 #include "core/TestImages.h"
 #include "core/model/ImageClassifier.h"
 #include "core/model/LayerTree.h"
@@ -134,7 +135,9 @@ TEST(BackboneLoader, BundledPretrainedSmallCnnLoads) {
 }
 
 TEST(TorchScript, ImportShowsTheModuleTreeAndRuns) {
-  const auto module = loadTorchScript(std::string(TLAB_TEST_DATA_DIR) + "/weights/tiny_script.pt");
+  const std::string file = std::string(TLAB_TEST_DATA_DIR) + "/weights/tiny_script.pt";
+  trustFile(file);  // the user's decision; without it loading is refused (tests/core/security)
+  const auto module = loadTorchScript(file);
   const LayerNode tree = buildLayerTree(module);
   ASSERT_EQ(tree.children.size(), 2u);
   EXPECT_EQ(tree.children[0].name, "features");
@@ -149,6 +152,7 @@ TEST(TorchScript, ImportShowsTheModuleTreeAndRuns) {
 TEST(TorchScript, BrokenFilesAreClearErrors) {
   test::TempDir dir;
   test::writeText(dir / "x.pt", "garbage");
+  trustFile(dir / "x.pt");
   EXPECT_THROW(loadTorchScript(dir / "x.pt"), FormatError);
   EXPECT_THROW(loadTorchScript(dir / "missing.pt"), IoError);
 }

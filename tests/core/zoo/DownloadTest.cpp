@@ -54,6 +54,35 @@ TEST(Download, ChecksumPrefixAsPublishedByTorchvision) {
   EXPECT_TRUE(std::filesystem::exists(dir / "w.bin"));
 }
 
+TEST(Download, FileLargerThanItsCapIsAbortedAndDiscarded) {
+  TempDir dir;
+  LocalHttpServer server(payload(), LocalHttpServer::Mode::Normal);
+  DownloadOptions o;
+  o.maxBytes = 100000;  // the payload is 300,000 bytes
+  try {
+    downloadFile(server.url(), dir / "w.bin", o);
+    ADD_FAILURE() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than the 100000-byte limit"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "w.bin"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "w.bin.part"));
+}
+
+TEST(Download, RedirectLoopStopsAfterTheLimit) {
+  TempDir dir;
+  LocalHttpServer server(payload(), LocalHttpServer::Mode::RedirectLoop, 20);
+  DownloadOptions o;
+  o.maxRedirects = 3;
+  try {
+    downloadFile(server.url(), dir / "w.bin", o);
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("too many redirects"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "w.bin"));
+}
+
 TEST(Download, WrongChecksumDiscardsTheFile) {
   TempDir dir;
   LocalHttpServer server(payload(), LocalHttpServer::Mode::Normal);

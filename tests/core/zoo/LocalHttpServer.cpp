@@ -59,7 +59,9 @@ void LocalHttpServer::serve() {
     if (const auto r = request.find("Range: bytes="); r != std::string::npos) start = std::stol(request.substr(r + 13));
     ranges_.push_back(start);
     std::string head, body;
-    if (mode_ == Mode::NotFound) {
+    if (mode_ == Mode::RedirectLoop) {  // always sends the client back to itself
+      head = "HTTP/1.1 302 Found\r\nLocation: " + url() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    } else if (mode_ == Mode::NotFound) {
       head = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     } else if (start > 0 && mode_ != Mode::IgnoreRange && size_t(start) <= payload_.size()) {
       body = payload_.substr(size_t(start));

@@ -12,7 +12,7 @@ namespace tlab::test {
 
 class LocalHttpServer {
  public:
-  enum class Mode { Normal, Truncate, NotFound, IgnoreRange };
+  enum class Mode { Normal, Truncate, NotFound, IgnoreRange, RedirectLoop };
   LocalHttpServer(std::string payload, Mode mode, int maxRequests = 8);
   ~LocalHttpServer();
   int port() const { return port_; }
