@@ -5,6 +5,7 @@
 #include "core/Errors.h"
 #include "core/dataset/Hdf5Dataset.h"
 #include "core/dataset/Hdf5Handle.h"
+#include "core/util/FileUtil.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -59,7 +60,7 @@ Hdf5Writer::Hdf5Writer(const fs::path& path, int height, int width, int channels
   hdf5::silenceHdf5();
   Impl& m = *impl_;
   m.finalPath = path;
-  m.tmpPath = path.string() + ".tmp-" + std::to_string(::getpid());
+  m.tmpPath = createTempBeside(path);  // O_EXCL: a name nobody else can have prepared
   m.height = height;
   m.width = width;
   m.channels = channels;
@@ -133,10 +134,7 @@ void Hdf5Writer::close() {
     }
     m.file.reset();
   }
-  std::error_code ec;
-  fs::rename(m.tmpPath, m.finalPath, ec);
-  if (ec)
-    throw IoError(m.finalPath.string(), "cannot move finished file into place: " + ec.message());
+  commitTempFile(m.tmpPath, m.finalPath);  // fsync, rename, fsync the folder
   m.closed = true;
 }
 

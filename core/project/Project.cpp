@@ -108,9 +108,12 @@ json toJson(const Project& p, const fs::path& base) {
 }
 
 Project projectFromJson(const json& j, const fs::path& base, const std::string& source) {
-  if (!j.is_object() || j.value("format", "") != "transferlab-project")
+  // Found by fuzzing: json::value() throws when the key holds another type, so the header
+  // fields are type-checked before they are read.
+  if (!j.is_object() || !j.contains("format") || j["format"] != "transferlab-project")
     throw FormatError(source, "not a TransferLab project (\"format\" is not transferlab-project)");
-  const int version = j.value("format_version", 0);
+  const int version =
+      j.contains("format_version") && j["format_version"].is_number_integer() ? j["format_version"].get<int>() : 0;
   if (version < 1 || version > Project::kFormatVersion) {
     throw FormatError(source, "project format version " + std::to_string(version) +
                                   " is not supported (this build reads 1 to " +

@@ -141,18 +141,16 @@ void loadOptimizerState(optim::Optimizer& o, const fs::path& file, const c10::De
       if (kind == Kind::Sgd) {
         auto& sgd = static_cast<optim::SGDParamState&>(*s);
         sgd.momentum_buffer(fit(sgd.momentum_buffer(), "momentum_buffer"));
+      } else if (kind == Kind::AdamW) {  // AdamW's state is its own type, not Adam's
+        auto& w = static_cast<optim::AdamWParamState&>(*s);
+        w.exp_avg(fit(w.exp_avg(), "exp_avg"));
+        w.exp_avg_sq(fit(w.exp_avg_sq(), "exp_avg_sq"));
+        w.max_exp_avg_sq(fit(w.max_exp_avg_sq(), "max_exp_avg_sq"));
       } else {
-        auto& a = static_cast<optim::AdamParamState&>(*s);  // AdamW's state has the same fields
-        if (kind == Kind::AdamW) {
-          auto& w = static_cast<optim::AdamWParamState&>(*s);
-          w.exp_avg(fit(w.exp_avg(), "exp_avg"));
-          w.exp_avg_sq(fit(w.exp_avg_sq(), "exp_avg_sq"));
-          w.max_exp_avg_sq(fit(w.max_exp_avg_sq(), "max_exp_avg_sq"));
-        } else {
-          a.exp_avg(fit(a.exp_avg(), "exp_avg"));
-          a.exp_avg_sq(fit(a.exp_avg_sq(), "exp_avg_sq"));
-          a.max_exp_avg_sq(fit(a.max_exp_avg_sq(), "max_exp_avg_sq"));
-        }
+        auto& a = static_cast<optim::AdamParamState&>(*s);
+        a.exp_avg(fit(a.exp_avg(), "exp_avg"));
+        a.exp_avg_sq(fit(a.exp_avg_sq(), "exp_avg_sq"));
+        a.max_exp_avg_sq(fit(a.max_exp_avg_sq(), "max_exp_avg_sq"));
       }
       state[stateKey(state, p)] = std::move(s);
     }

@@ -89,6 +89,16 @@ class Session {
       }
       if (stopped) break;
     }
+    if (ckpt) {
+      // Every epoch was done before the interruption (killed between the last checkpoint and
+      // the export): the checkpoint holds the final weights and the best ones; load them, or
+      // the run would finish with the freshly initialised network.
+      const Phase last = phases().back();
+      currentPhase_ = last;
+      buildOptimizer(specAt(last.firstEpoch + last.epochs - 1));
+      loadCheckpointTensors(*ckpt, *net_, *optimizer_, &best_, device_);
+      ckpt.reset();
+    }
     finish(t0);
     return std::move(out_);
   }

@@ -18,6 +18,7 @@
 #include "core/TestImages.h"
 #include "core/dataset/Hdf5Dataset.h"
 #include "core/train/Checkpoint.h"
+#include "core/util/FileUtil.h"
 #include "core/util/Random.h"
 #include "core/weights/StateDict.h"
 
@@ -102,6 +103,24 @@ TEST(CliTrain, TrainEvaluateExportPredictRoundTrip) {
       run("export --run " + out.string() + " --out " + (dir / "exported").string());
   EXPECT_EQ(xcode, 0) << xout;
   EXPECT_TRUE(fs::exists(dir / "exported/model.safetensors"));
+}
+
+// Found by scripts/kill-test: a kill after the last checkpoint but before the export, then
+// --resume, exported the untrained network (the checkpoint was only loaded for an epoch to run).
+TEST(CliTrain, ResumeAfterTheLastCheckpointExportsTheTrainedWeights) {
+  tlab::test::TempDir dir;
+  const fs::path data = makeDataset(dir);
+  const std::string args = "train --dataset " + data.string() +
+                           " --backbone small_cnn --strategy scratch --epochs 2 --batch-size 4 "
+                           "--seed 5 --out " + (dir / "run").string();
+  ASSERT_EQ(run(args).first, 0);
+  const std::string trained = tlab::core::readTextFile(dir / "run/model/model.safetensors", 1 << 24);
+  // What a kill between the last checkpoint and the export leaves behind.
+  fs::remove_all(dir / "run/model");
+  fs::remove(dir / "run/metrics.json");
+  const auto [code, out] = run(args + " --resume");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(tlab::core::readTextFile(dir / "run/model/model.safetensors", 1 << 24), trained);
 }
 
 TEST(CliTrain, KillNineAtAnyMomentNeverCorruptsTheLastCheckpoint) {

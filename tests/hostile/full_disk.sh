@@ -30,8 +30,10 @@ before=$(cat "$mnt/run/checkpoints/latest")
 printf '{"format":"transferlab-project","format_version":1,"name":"p","dataset":{"path":"x"},"config":{},"runs":[]}\n' >"$mnt/p.tlproj"
 cp "$mnt/p.tlproj" "$work/p.tlproj.orig"
 
-# 2. Fill the disk, then ask for more epochs: the next checkpoint cannot be written.
+# 2. Fill the disk but for 256 KiB (enough for the run's small files, not for a checkpoint),
+#    then ask for more epochs: the next checkpoint cannot be written.
 dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
+truncate -s -256K "$mnt/filler"
 "${train[@]}" --epochs 3 --resume --out "$mnt/run" >"$work/full.log" 2>&1
 rc=$?
 echo "full_disk: resume on a full disk exited $rc: $(grep -m1 -i "error" "$work/full.log")"
@@ -41,6 +43,7 @@ grep -qi "no space left" "$work/full.log" || fail "the error does not say the di
 "$cli" inspect --as checkpoint "$mnt/run" >/dev/null || fail "previous checkpoint no longer loads"
 cmp -s "$mnt/p.tlproj" "$work/p.tlproj.orig" || fail "project file changed"
 "$cli" inspect --as project "$mnt/p.tlproj" >/dev/null || fail "project file no longer loads"
+grep -q "checkpoints" "$work/full.log" || fail "the error is not about writing the checkpoint"
 ls "$mnt/run/checkpoints" | grep -q "tmp" && fail "a temp checkpoint folder was left behind"
 
 # 3. The feature cache on a full disk: the run still finishes (the cache only saves time), the
@@ -48,13 +51,16 @@ ls "$mnt/run/checkpoints" | grep -q "tmp" && fail "a temp checkpoint folder was 
 rm -f "$mnt/filler"
 probe=("$cli" train --dataset "$data" --backbone small_cnn_fmnist --strategy linear-probe --epochs 1)
 "${probe[@]}" --seed 3 --out "$mnt/probe1" >"$work/probe1.log" 2>&1 || { tail "$work/probe1.log"; fail "linear probe"; }
-cached=$(ls "$mnt/cache/features"/*.h5 | head -1)
+cached=$(ls "$mnt"/features/*.h5 2>/dev/null | head -1)  # features live beside TLAB_CACHE_DIR
+[ -n "$cached" ] || fail "the linear probe wrote no feature cache"
 sum=$(sha256sum "$cached" | cut -d' ' -f1)
 dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
 rm -rf "$mnt/probe1"
-"${probe[@]}" --seed 4 --out "$work/probe2"  # another split: another cache key >"$work/probe2.log" 2>&1 || { tail "$work/probe2.log"; fail "linear probe with a full cache disk"; }
+# Another split seed gives another cache key, so the run has to write a new cache file.
+"${probe[@]}" --seed 4 --out "$work/probe2" >"$work/probe2.log" 2>&1 || { tail "$work/probe2.log"; fail "linear probe with a full cache disk"; }
 [ "$(sha256sum "$cached" | cut -d' ' -f1)" = "$sum" ] || fail "cache file changed"
-ls "$mnt/cache/features" | grep -q "tmp" && fail "a temp cache file was left behind"
+ls "$mnt/features" | grep -q "tmp" && fail "a temp cache file was left behind"
+grep -q "feature cache not written" "$work/probe2.log" || fail "the run did not say the cache could not be written"
 
 # 4. With space again, the run resumes from the intact checkpoint and finishes.
 rm -f "$mnt/filler"

@@ -14,6 +14,7 @@
 #include "core/TestImages.h"
 #include "core/dataset/Readers.h"
 #include "core/image/ImageDecoder.h"
+#include "core/project/Project.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/FeatureCache.h"
@@ -224,6 +225,16 @@ TEST(HostileInput, JsonDepthLimitIsExact) {
   EXPECT_EQ(jsonNestingDepth(nested(64), 100), 64);
   EXPECT_NO_THROW(parseJsonDocument("{\"a\":" + nested(63) + "}", "f.json", "doc"));
   EXPECT_THROW(parseJsonDocument("{\"a\":" + nested(64) + "}", "f.json", "doc"), FormatError);
+}
+
+// Found by fuzz_documents: a "format" that is not a string threw nlohmann's type_error, an
+// exception that named no file.
+TEST(HostileInput, ProjectWhoseFormatIsNotAStringIsAFormatErrorNamingTheFile) {
+  TempDir dir;
+  test::writeText(dir / "p.tlproj", R"({"format":{"path": 4.1},"format_version":"1"})");
+  const std::string e = errorOf([&] { loadProject(dir / "p.tlproj"); });
+  EXPECT_NE(e.find("p.tlproj"), std::string::npos) << e;
+  EXPECT_NE(e.find("not a TransferLab project"), std::string::npos) << e;
 }
 
 TEST(HostileInput, CheckpointFreezeRuleWithoutPatternIsAFormatErrorNotUndefinedBehaviour) {
