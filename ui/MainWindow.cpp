@@ -61,8 +61,11 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
     return QMessageBox::question(this, title, text, b);
   };
   project_->setConsentAsker([this](const core::ConsentRequest& request) {
-    return ask_(tr("Allow this project setting?"), QString::fromStdString(request.question),
-                QMessageBox::Yes | QMessageBox::No) == QMessageBox::Yes;
+    // A security question: "No" is the default, so Enter does not grant it.
+    return QMessageBox::question(this, tr("Allow this project setting?"),
+                                 QString::fromStdString(request.question),
+                                 QMessageBox::Yes | QMessageBox::No,
+                                 QMessageBox::No) == QMessageBox::Yes;
   });
   pages_->addTab(datasetPage_, tr("&Data"));
   pages_->addTab(modelPage_, tr("&Model"));
