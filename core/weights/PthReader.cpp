@@ -3,6 +3,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "core/Errors.h"
 #include "core/util/FileUtil.h"
@@ -40,7 +41,7 @@ constexpr uint64_t kMaxZipExpansion = 8;
 struct MaterialiseBudget {
   uint64_t storageBytes = 0;  ///< bytes of distinct storages seen so far
   uint64_t tensorBytes = 0;   ///< bytes of tensors produced so far
-  std::map<std::string, bool> seenStorage;
+  std::set<std::string> seenStorage;
 };
 
 torch::Tensor materialise(const std::string& path, const std::string& key, const PickleValue& t,
@@ -81,10 +82,7 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
     }
     numel *= uint64_t(d);
   }
-  if (!budget.seenStorage[s.text]) {
-    budget.seenStorage[s.text] = true;
-    budget.storageBytes += uint64_t(s.integer) * elem;
-  }
+  if (budget.seenStorage.insert(s.text).second) budget.storageBytes += uint64_t(s.integer) * elem;
   budget.tensorBytes += numel * elem;
   if (budget.tensorBytes > kMaxAliasFactor * budget.storageBytes + (1 << 20)) {
     throw FormatError(path, "tensors repeat their storages more than " + std::to_string(kMaxAliasFactor) +
