@@ -1,7 +1,7 @@
 #include "ui/AugmentationPreview.h"
+#include "ui/Background.h"
 
 #include <QFutureWatcher>
-#include <QtConcurrent>
 #include <algorithm>
 
 namespace tlab::ui {
@@ -106,7 +106,7 @@ void AugmentationPreview::launch() {
   cancel_ = std::make_shared<std::atomic<bool>>(false);
   auto cancel = cancel_;
   PreviewRequest r = pending_;
-  watcher_->setFuture(QtConcurrent::run([r, cancel] { return renderPreview(r, cancel.get()); }));
+  watcher_->setFuture(runGuarded([r, cancel] { return renderPreview(r, cancel.get()); }));
 }
 
 void AugmentationPreview::finished() {

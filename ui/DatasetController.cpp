@@ -1,10 +1,10 @@
 #include "ui/DatasetController.h"
 
 #include <QFutureWatcher>
-#include <QtConcurrent>
 
 #include "core/dataset/ImageVerifier.h"
 #include "core/dataset/Readers.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 namespace {
@@ -65,9 +65,10 @@ void DatasetController::open(const QString& path, const core::ReadOptions& optio
   watcher_ = new QFutureWatcher<DatasetLoadResult>(this);
   connect(watcher_, &QFutureWatcher<DatasetLoadResult>::finished, this, &DatasetController::finish);
   auto job = job_;
-  watcher_->setFuture(QtConcurrent::run(loadDataset, path.toStdString(), options,
-                                        std::static_pointer_cast<void>(job), &job->cancel,
-                                        &job->done, &job->total));
+  watcher_->setFuture(runGuarded([p = path.toStdString(), options, job] {
+    return loadDataset(p, options, std::static_pointer_cast<void>(job), &job->cancel, &job->done,
+                       &job->total);
+  }));
   progressTimer_.start();
   emit started(path);
 }

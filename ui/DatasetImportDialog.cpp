@@ -19,12 +19,12 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 #include <limits>
 
 #include "core/dataset/Split.h"
 #include "ui/AugmentationPreview.h"
 #include "ui/Thumbnail.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 namespace {
@@ -267,7 +267,7 @@ void DatasetImportDialog::startPreview() {
   job.pixelRatio = screenPixelRatio();
   listingSource_ = s;
   summary_->setText(tr("Reading %1 \u2026").arg(job.path.toHtmlEscaped()));
-  watcher_->setFuture(QtConcurrent::run(makePreview, job));
+  watcher_->setFuture(runGuarded([job] { return makePreview(job); }));
 }
 
 void DatasetImportDialog::showPreview() {

@@ -9,7 +9,6 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 #include "core/dataset/Dataset.h"
 #include "ui/AugmentationPanel.h"
@@ -17,6 +16,7 @@
 #include "ui/DatasetController.h"
 #include "ui/ProjectController.h"
 #include "ui/SampleBrowser.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 
@@ -100,7 +100,7 @@ void DatasetPage::refreshBalance() {
     chart_->setDataset(*r.training);
     browser_->setTrainingSplits(std::move(r.splits));
   });
-  watcher->setFuture(QtConcurrent::run([ds = dataset_, settings]() -> Result {
+  watcher->setFuture(runGuarded([ds = dataset_, settings]() -> Result {
     try {
       auto training = std::make_shared<const core::Dataset>(core::projectDataset(*ds, settings));
       return {training, core::sourceSplits(*ds, *training)};

@@ -14,11 +14,11 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 #include <cmath>
 
 #include "ui/EvaluateController.h"
 #include "ui/Thumbnail.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
@@ -220,7 +220,7 @@ void EvaluatePage::showGallery() {
   });
   auto gen = generation_;
   const qreal ratio = screenPixelRatio();
-  watcher->setFuture(QtConcurrent::run([dataset, samples, gen, generation, ratio] {
+  watcher->setFuture(runGuarded([dataset, samples, gen, generation, ratio] {
     QVector<QImage> out;
     for (size_t s : samples) {
       if (gen->load() != generation) break;

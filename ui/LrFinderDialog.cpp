@@ -8,9 +8,9 @@
 #include <QPushButton>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include "ui/ProjectController.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 
@@ -92,7 +92,7 @@ void LrFinderDialog::start() {
   auto cancel = cancel_;
   auto done = done_;
   const int steps = steps_;
-  watcher_->setFuture(QtConcurrent::run([config, dataset, cancel, done, steps] {
+  watcher_->setFuture(runGuarded([config, dataset, cancel, done, steps] {
     core::LrFinderOptions o;
     o.steps = steps;
     o.cancel = cancel.get();

@@ -1,7 +1,6 @@
 #include "ui/ModelController.h"
 
 #include <QFutureWatcher>
-#include <QtConcurrent/QtConcurrentRun>
 #include <filesystem>
 
 #include "core/model/FreezeSpec.h"
@@ -9,6 +8,7 @@
 #include "core/zoo/BackboneCatalog.h"
 #include "ui/LayerTreeModel.h"
 #include "ui/ProjectController.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 namespace {
@@ -75,7 +75,7 @@ void ModelController::rebuildIfNeeded() {
   const QString id = QString::fromStdString(project_->project().config.backbone);
   if (id == built_ || id == building_) return;
   building_ = id;
-  if (!watcher_->isRunning()) watcher_->setFuture(QtConcurrent::run(buildNetwork, id));
+  if (!watcher_->isRunning()) watcher_->setFuture(runGuarded([id] { return buildNetwork(id); }));
 }
 
 void ModelController::onBuilt() {
@@ -83,7 +83,7 @@ void ModelController::onBuilt() {
   const QString wanted = QString::fromStdString(project_->project().config.backbone);
   if (b.backbone != wanted) {  // the user picked another backbone meanwhile
     building_ = wanted;
-    watcher_->setFuture(QtConcurrent::run(buildNetwork, wanted));
+    watcher_->setFuture(runGuarded([wanted] { return buildNetwork(wanted); }));
     return;
   }
   building_.clear();

@@ -20,13 +20,13 @@
 #include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/util/Trust.h"
 #include "core/zoo/BackboneLoader.h"
 #include "ui/LayerTreeModel.h"
 #include "ui/ModelController.h"
 #include "ui/ProjectController.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 
@@ -293,7 +293,7 @@ void ModelPage::downloadSelected() {
     fillCatalog();
     showConfig();
   });
-  d->watcher.setFuture(QtConcurrent::run([id, d]() -> QString {
+  d->watcher.setFuture(runGuarded([id, d]() -> QString {
     try {
       const auto catalog = core::BackboneCatalog::loadDefault();
       core::DownloadOptions o;

@@ -6,7 +6,6 @@
 #include <QFutureWatcher>
 #include <QMetaType>
 #include <QTimer>
-#include <QtConcurrent/QtConcurrentRun>
 #include <mutex>
 #include <utility>
 
@@ -14,6 +13,7 @@
 #include "core/image/ImageDecoder.h"
 #include "core/train/SupervisedFit.h"
 #include "core/util/FileUtil.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 namespace {
@@ -115,7 +115,7 @@ void PredictController::predictFiles(const QStringList& files, int topK) {
   auto net = net_;
   auto info = info_;
   auto cancel = cancel_;
-  watcher_->setFuture(QtConcurrent::run([net, info, files, topK, cancel] {
+  watcher_->setFuture(runGuarded([net, info, files, topK, cancel] {
     QVector<Prediction> out;
     for (const QString& f : files) {
       if (*cancel) break;
@@ -129,7 +129,7 @@ void PredictController::predictText(const QString& text, int topK) {
   if (!net_ || isBusy()) return;
   auto net = net_;
   auto info = info_;
-  watcher_->setFuture(QtConcurrent::run([net, info, text, topK] {
+  watcher_->setFuture(runGuarded([net, info, text, topK] {
     return QVector<Prediction>{predictOne(*net, info, text, true, topK)};
   }));
 }
@@ -145,7 +145,7 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
   auto cancel = cancel_;
   auto done = done_;
   auto total = total_;
-  watcher_->setFuture(QtConcurrent::run([=] {
+  watcher_->setFuture(runGuarded([=] {
     QStringList files;
     for (QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
       const QString f = it.next();

@@ -13,12 +13,12 @@
 #include <QStackedWidget>
 #include <QTableView>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/project/Project.h"
 #include "ui/ProjectController.h"
 #include "ui/SampleModel.h"
 #include "ui/Thumbnail.h"
+#include "ui/Background.h"
 
 namespace tlab::ui {
 namespace {
@@ -182,7 +182,7 @@ void SampleBrowser::showDetail(const QModelIndex& index) {
   });
   const qreal ratio = screenPixelRatio();
   watcher->setFuture(
-      QtConcurrent::run([ds, i, ratio] { return sampleImage(*ds, i, kDetailSize, ratio); }));
+      runGuarded([ds, i, ratio] { return sampleImage(*ds, i, kDetailSize, ratio); }));
 }
 
 void SampleBrowser::contextMenu(QAbstractItemView* view, const QPoint& pos) {

@@ -127,6 +127,7 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
   const std::string path = fsPath.string();
   if (!looksLikeHdf5(fsPath)) throw FormatError(path, "not an HDF5 file (bad signature)");
   std::lock_guard<std::mutex> lock(hdf5Mutex());
+  if (const auto why = hdf5::trialOpen(path); !why.empty()) throw FormatError(path, why);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) throw FormatError(path, "cannot open as HDF5 (corrupt or truncated file)");
   Handle images(H5Dopen2(file.get(), "images", H5P_DEFAULT), H5Dclose);

@@ -5,7 +5,8 @@
 //   split        uint8  [N] (optional): 0 none, 1 train, 2 val, 3 test
 //   attribute class_names on the root: string array (optional; "0".."K-1" when absent)
 // Reading validates ranks, shapes and label ranges before any pixel is read; pixels are read
-// one image at a time (the HDF5 library is serialised behind a mutex).
+// one image at a time (the HDF5 library is serialised behind a mutex). The file is first tried
+// in a child process with a deadline (hdf5::trialOpen): libhdf5 can loop forever on a crafted file.
 #include <filesystem>
 #include <memory>
 #include <string>

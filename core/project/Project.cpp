@@ -58,7 +58,7 @@ RunRecord runFromJson(const json& j, const fs::path& base, const std::string& so
   r.error = j.value("error", "");
   fromJson(j.at("config"), r.config, source + " (run " + r.id + ")");
   for (const auto& e : j.value("history", json::array()))
-    r.history.push_back(epochMetricsFromJson(e));
+    r.history.push_back(epochMetricsFromJson(e, source));
   if (j.contains("val_accuracy")) r.valAccuracy = j["val_accuracy"].get<double>();
   if (j.contains("test_accuracy")) r.testAccuracy = j["test_accuracy"].get<double>();
   r.seconds = j.value("seconds", 0.0);
@@ -131,7 +131,8 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
     p.dataset.allowPathsOutside = d.value("allow_paths_outside", false);
     p.dataset.valFraction = d.value("val_fraction", p.dataset.valFraction);
     p.dataset.testFraction = d.value("test_fraction", p.dataset.testFraction);
-    p.dataset.splitSeed = d.value("split_seed", p.dataset.splitSeed);
+    if (d.contains("split_seed"))
+      p.dataset.splitSeed = jsonIntegerAs<decltype(p.dataset.splitSeed)>(d["split_seed"], source, "split_seed");
     p.dataset.keepPredefinedSplit = d.value("keep_predefined_split", true);
     key = "label_edits";
     for (const auto& e : j.value("label_edits", json::array()))

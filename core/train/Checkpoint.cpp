@@ -97,11 +97,13 @@ CheckpointState readCheckpointState(const fs::path& dir) {
   const auto j = readJsonFile(file.string(), "checkpoint state", 256 << 20);
   CheckpointState s;
   try {
-    s.epoch = j.at("epoch").get<int>();
-    s.step = j.at("step").get<int64_t>();
-    s.bestEpoch = j.at("best_epoch").get<int>();
+    const std::string f = file.string();
+    s.epoch = jsonIntegerAs<int>(j.at("epoch"), f, "epoch");
+    s.step = jsonIntegerAs<int64_t>(j.at("step"), f, "step");
+    s.bestEpoch = jsonIntegerAs<int>(j.at("best_epoch"), f, "best_epoch");
     s.bestMetric = j.at("best_metric").get<double>();
-    s.epochsWithoutImprovement = j.at("epochs_without_improvement").get<int>();
+    s.epochsWithoutImprovement =
+        jsonIntegerAs<int>(j.at("epochs_without_improvement"), f, "epochs_without_improvement");
     s.history = j.at("history");
     s.extraFreezeRules = j.at("extra_freeze_rules");
     s.learningRateOverride = j.at("lr_override").get<double>();

@@ -85,6 +85,7 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key,
   };
   hdf5::silenceHdf5();
   std::lock_guard<std::mutex> lock(hdf5::hdf5Mutex());
+  if (const auto why = hdf5::trialOpen(path.string()); !why.empty()) return reject(why);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) return reject("corrupt cache file");
   if (H5Aexists(file.get(), "key") <= 0) return reject("no key attribute");

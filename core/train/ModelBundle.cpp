@@ -38,14 +38,15 @@ void readPreprocess(const json& j, const fs::path& dir, Preprocess& out) {
       throw FormatError((dir / "model.json").string(), "tokenizer.vocab must be a plain file name");
     WordPieceTokenizer::Options o;
     o.lowerCase = t.at("lower_case").get<bool>();
-    out.inputSize = t.at("max_tokens").get<int>();
+    out.inputSize = jsonIntegerAs<int>(t.at("max_tokens"), (dir / "model.json").string(), "max_tokens");
     out.channels = 1;
     out.tokenizer = WordPieceTokenizer::load(dir / vocab, o);
     return;
   }
   const auto& p = j.at("preprocess");
-  out.inputSize = p.at("input_size").get<int>();
-  out.channels = p.at("channels").get<int>();
+  const std::string meta = (dir / "model.json").string();
+  out.inputSize = jsonIntegerAs<int>(p.at("input_size"), meta, "input_size");
+  out.channels = jsonIntegerAs<int>(p.at("channels"), meta, "channels");
   const auto mean = p.at("mean").get<std::vector<float>>(),
              sd = p.at("std").get<std::vector<float>>();
   if (mean.empty() || sd.empty() || mean.size() > 3 || sd.size() > 3)
@@ -143,8 +144,8 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     const auto& h = j.at("head");
     m.info.head.kind =
         h.at("kind").get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
-    m.info.head.numClasses = h.at("num_classes").get<int64_t>();
-    m.info.head.hidden = h.at("hidden").get<int64_t>();
+    m.info.head.numClasses = jsonIntegerAs<int64_t>(h.at("num_classes"), meta.string(), "num_classes");
+    m.info.head.hidden = jsonIntegerAs<int64_t>(h.at("hidden"), meta.string(), "hidden");
     m.info.head.dropout = h.at("dropout").get<double>();
     m.info.classNames = j.at("class_names").get<std::vector<std::string>>();
     readPreprocess(j, dir, m.info.preprocess);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Errors.h"
+#include "core/util/Json.h"
 
 namespace tlab::core {
 using nlohmann::json;
@@ -144,7 +145,13 @@ void fromJson(const json& j, TrainConfig& c, const std::string& source) {
   }
   try {
     auto get = [&](const char* k, auto& field) {
-      if (j.contains(k)) field = j.at(k).get<std::decay_t<decltype(field)>>();
+      using T = std::decay_t<decltype(field)>;
+      if (!j.contains(k)) return;
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        field = jsonIntegerAs<T>(j.at(k), source, k);
+      } else {
+        field = j.at(k).get<T>();
+      }
     };
     get("backbone", c.backbone);
     get("weights", c.weights);
@@ -233,10 +240,10 @@ json toJson(const EpochMetrics& m) {
           {"improved", m.improved}};
 }
 
-EpochMetrics epochMetricsFromJson(const json& h) {
+EpochMetrics epochMetricsFromJson(const json& h, const std::string& source) {
   EpochMetrics m;
-  m.epoch = h.at("epoch").get<int>();
-  m.epochs = h.at("epochs").get<int>();
+  m.epoch = jsonIntegerAs<int>(h.at("epoch"), source, "history.epoch");
+  m.epochs = jsonIntegerAs<int>(h.at("epochs"), source, "history.epochs");
   m.phase = h.at("phase").get<std::string>();
   m.trainLoss = h.at("train_loss").get<double>();
   m.trainAccuracy = h.at("train_accuracy").get<double>();

@@ -31,7 +31,8 @@ struct EpochMetrics {
 /// train_loss, train_accuracy, val_loss, val_accuracy, seconds, lr, improved). Reading throws
 /// nlohmann::json::exception on a missing key or a wrong type.
 nlohmann::json toJson(const EpochMetrics& m);
-EpochMetrics epochMetricsFromJson(const nlohmann::json& j);
+/// `source` names the file the entry came from in errors.
+EpochMetrics epochMetricsFromJson(const nlohmann::json& j, const std::string& source);
 
 enum class RunState { Started, Paused, Resumed, Finished, Cancelled, Failed };
 const char* runStateName(RunState state);

@@ -64,7 +64,7 @@ class Session {
       lrOverride_ = restored.learningRateOverride;
       for (const auto& r : restored.extraFreezeRules)
         extraRules_.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
-      for (const auto& h : restored.history) out_.result.history.push_back(epochMetricsFromJson(h));
+      for (const auto& h : restored.history) out_.result.history.push_back(epochMetricsFromJson(h, (*ckpt / "state.json").string()));
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
     }

@@ -20,7 +20,11 @@ template <typename T>
 T field(const json& j, const char* key, const std::string& where) {
   if (!j.contains(key)) throw FormatError(where, std::string("missing field '") + key + "'");
   try {
-    return j.at(key).get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      return jsonIntegerAs<T>(j.at(key), where, key);
+    } else {
+      return j.at(key).get<T>();
+    }
   } catch (const json::exception&) {
     throw FormatError(where, std::string("field '") + key + "' has the wrong type");
   }
@@ -81,7 +85,8 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
     s.format = field<std::string>(w, "format", where);
     s.url = w.value("url", "");
     s.sha256 = w.value("sha256", "");
-    s.maxBytes = w.value("max_bytes", uint64_t(2) << 30);
+    s.maxBytes = w.contains("max_bytes") ? jsonIntegerAs<uint64_t>(w["max_bytes"], where, "max_bytes")
+                                         : uint64_t(2) << 30;
     // A download is verified in full: a published 8-digit prefix is not enough.
     if (!s.url.empty() && (s.sha256.size() != 64 ||
                            s.sha256.find_first_not_of("0123456789abcdef") != std::string::npos))

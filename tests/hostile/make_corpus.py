@@ -309,6 +309,32 @@ m = json.loads(json.dumps(good_meta)); m["head"]["hidden"] = 0; m["architecture"
 write("bundle-torchscript/backbone.pt", b"PK\3\4 not really")
 bundle("bundle-torchscript", m)
 
+# ---------- what fuzzing found (tests/fuzz/crashes/TARGET/): each finding, through the CLI ----------
+
+FINDINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "crashes")
+for target in sorted(os.listdir(FINDINGS)):
+    for finding in sorted(os.listdir(os.path.join(FINDINGS, target))):
+        with open(os.path.join(FINDINGS, target, finding), "rb") as src:
+            data = src.read()
+        name = "fuzz-" + target + "-" + finding
+        if target == "hdf5":
+            write(name, data)
+            case(name, "dataset inspect {F}", "refuse")
+        elif target == "documents":  # the harness's first byte picks the document (FuzzDocuments.cpp)
+            kind = data[0] % 3 if data else 0
+            if kind == 0:
+                write(name, data[1:])
+                case(name, "inspect --as project {F}", "refuse")
+            elif kind == 1:
+                write(name + "/state.json", data[1:])
+                case(name, "inspect --as checkpoint {F}", "refuse")
+            else:
+                write(name + "/model.json", data[1:])
+                write(name + "/model.safetensors", safetensors('{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', b"\0" * 16))
+                case(name, "inspect --as bundle {F}", "refuse")
+        else:
+            raise SystemExit("make_corpus: no CLI command for fuzz findings of " + target)
+
 with open(os.path.join(OUT, "cases.tsv"), "w") as f:
     for name, args, expect in CASES:
         f.write("%s\t%s\t%s\n" % (name, args, expect))

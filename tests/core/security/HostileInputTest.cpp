@@ -454,5 +454,43 @@ TEST(HostileInput, AtomicWritesLeaveNoTempFilesAndReplaceTheTarget) {
   EXPECT_FALSE(std::filesystem::exists(t1));
 }
 
+// Found by scripts/fuzz (documents): nlohmann's get<uint64_t>() static_casts a float, which is
+// undefined behaviour for 5.5e23; every integer read from a document is range-checked instead.
+TEST(HostileInput, IntegerFieldsOutOfRangeAreFormatErrorsNamingTheFieldAndFile) {
+  using nlohmann::json;
+  EXPECT_EQ(jsonIntegerAs<int>(json(7), "f.json", "epochs"), 7);
+  EXPECT_EQ(jsonIntegerAs<int>(json(7.0), "f.json", "epochs"), 7);
+  EXPECT_EQ(jsonIntegerAs<uint64_t>(json(18446744073709551615ull), "f.json", "seed"),
+            18446744073709551615ull);
+  EXPECT_EQ(jsonIntegerAs<int64_t>(json(-5), "f.json", "n"), -5);
+  for (const json& bad : {json(5.55556e23), json(1e10), json(2.5), json(-1), json("3"), json(nullptr),
+                          json(9223372036854775808.0)}) {
+    try {
+      (void)jsonIntegerAs<int>(bad, "f.json", "epochs");
+      if (bad.is_number_integer() && bad.get<int64_t>() == -1) continue;  // -1 is a valid int
+      ADD_FAILURE() << "accepted " << bad.dump();
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("f.json"), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find("'epochs'"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW((void)jsonIntegerAs<uint32_t>(json(-1), "f.json", "n"), FormatError);
+  EXPECT_THROW((void)jsonIntegerAs<uint64_t>(json(1.9e19), "f.json", "n"), FormatError);
+  EXPECT_THROW((void)jsonIntegerAs<int64_t>(json(9223372036854775808.0), "f.json", "n"), FormatError);
+
+  TempDir dir;
+  const auto path = dir / "p.tlproj";
+  test::writeText(path, R"({"format": "transferlab-project", "format_version": 1, "name": "p",
+    "dataset": {"path": "data", "format": "auto", "split_seed": 555555555176430404444441},
+    "config": {}, "runs": []})");
+  try {
+    (void)loadProject(path);
+    ADD_FAILURE() << "loaded a project whose split_seed is 5.5e23";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("split_seed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("p.tlproj"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tlab::core
