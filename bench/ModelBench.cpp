@@ -1,6 +1,6 @@
 // Training / inference throughput of the built-in architectures, as the engine runs them
 // (runtime configured by configureRuntime(): threads, allocator, BLAS). Mirrors the
-// configurations of ../shared/bench/py_finetune.py: random init, synthetic inputs, batch 32,
+// configurations of the reference PyTorch benchmark (py_finetune.py, see bench/run-bench): random init, synthetic inputs, batch 32,
 // SGD(momentum) on the trainable parameters, frozen parts in eval mode.
 //   tlab_bench_model --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96|224
 //                    [--batch 32] [--freeze none|backbone] [--steps 5] [--warmup 2]
@@ -46,8 +46,8 @@ double gmacPerImage(const std::string& model, int64_t size, int64_t classes) {
     }
     return (macs + double(h * h) * 320 * 1280 + 1280.0 * double(classes)) / 1e9;
   }
-  // ResNet-18 and MobileNetV2 are torchvision's: the per-image counts of
-  // ../shared/bench/roofline.txt.
+  // ResNet-18 and MobileNetV2 are torchvision's: the per-image counts published with the
+  // reference benchmark (roofline.txt).
   static const std::map<std::pair<std::string, int64_t>, double> kTable = {
       {{"resnet18", 96}, 0.334},
       {{"resnet18", 224}, 1.814},

@@ -223,7 +223,7 @@ bool TrainPage::startRun() {
 
 bool TrainPage::compareWithScratch() {
   const core::TrainConfig c = project_->project().config;
-  core::TrainConfig twin = TrainSettingsForm::withStrategyDefaults(c, core::Strategy::Scratch);
+  core::TrainConfig twin = core::withStrategyDefaults(c, core::Strategy::Scratch);
   twin.epochs = c.epochs;  // same budget
   return queue({{c, core::strategyName(c.strategy)}, {twin, "from scratch (same budget)"}});
 }
@@ -232,7 +232,7 @@ bool TrainPage::compareStrategies() {
   const core::TrainConfig c = project_->project().config;
   std::vector<std::pair<core::TrainConfig, std::string>> runs;
   for (auto s : {core::Strategy::LinearProbe, core::Strategy::FinetuneLast, core::Strategy::Full}) {
-    core::TrainConfig v = TrainSettingsForm::withStrategyDefaults(c, s);
+    core::TrainConfig v = core::withStrategyDefaults(c, s);
     v.epochs = c.epochs;
     runs.push_back({v, core::strategyName(s)});
   }

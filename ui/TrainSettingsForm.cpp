@@ -43,37 +43,6 @@ QDoubleSpinBox* rateBox(QWidget* parent, double min, double max, int decimals) {
 
 }  // namespace
 
-core::TrainConfig TrainSettingsForm::withStrategyDefaults(core::TrainConfig c, core::Strategy s) {
-  c.strategy = s;
-  switch (s) {
-    case core::Strategy::LinearProbe:
-      c.lr = 3e-3;
-      c.epochs = 10;
-      break;
-    case core::Strategy::FinetuneLast:
-      c.lr = 1e-3;
-      c.epochs = 10;
-      c.backboneLrMultiplier = 0.1;
-      break;
-    case core::Strategy::Full:
-      c.lr = 1e-3;
-      c.epochs = 10;
-      c.backboneLrMultiplier = 0.1;
-      break;
-    case core::Strategy::LpFt:
-      c.lr = 3e-3;
-      c.epochs = 12;
-      c.ftLrFactor = 0.1;
-      break;
-    case core::Strategy::Scratch:
-      c.lr = 3e-3;
-      c.epochs = 20;
-      c.backboneLrMultiplier = 1.0;
-      break;
-  }
-  return c;
-}
-
 TrainSettingsForm::TrainSettingsForm(QWidget* parent)
     : QWidget(parent),
       strategy_(new QComboBox(this)),
@@ -145,7 +114,7 @@ TrainSettingsForm::TrainSettingsForm(QWidget* parent)
 
   connect(strategy_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
     if (updating_) return;
-    config_ = withStrategyDefaults(config_, core::Strategy(strategy_->currentData().toInt()));
+    config_ = core::withStrategyDefaults(config_, core::Strategy(strategy_->currentData().toInt()));
     setConfig(config_);
     emit edited(config_, tr("change strategy"));
   });

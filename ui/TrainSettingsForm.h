@@ -1,6 +1,7 @@
 #pragma once
 // The hyper-parameter form of the Train page, bound to a core::TrainConfig. Choosing a strategy
-// fills in its usual defaults (learning rate, epochs); every field explains itself in a tooltip.
+// fills in its usual defaults (core::withStrategyDefaults, the same as the CLI's); every field
+// explains itself in a tooltip.
 // Emits edited() with the whole new config and a short description for the undo history.
 #include <QWidget>
 #include "ui/TorchQt.h"  // first: before any Qt header
@@ -21,8 +22,6 @@ class TrainSettingsForm : public QWidget {
   /// Shows `config` without emitting edited().
   void setConfig(const core::TrainConfig& config);
   const core::TrainConfig& config() const { return config_; }
-  /// The usual starting point of each strategy (learning rate, epochs, backbone rate).
-  static core::TrainConfig withStrategyDefaults(core::TrainConfig config, core::Strategy s);
 
  signals:
   void edited(const tlab::core::TrainConfig& config, const QString& what);

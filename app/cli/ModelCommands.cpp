@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -51,17 +52,26 @@ void listBackbones(bool asJson) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::cout << std::left << std::setw(20) << "ID" << std::setw(22) << "NAME" << std::right << std::setw(12)
-            << "PARAMS" << std::setw(7) << "INPUT" << "  WEIGHTS\n";
+  // Columns as wide as their longest entry, two spaces apart: long ids and names never run into
+  // the next column.
+  size_t idWidth = 2, nameWidth = 4;
+  for (const auto& e : out) {
+    idWidth = std::max(idWidth, e["id"].get<std::string>().size());
+    nameWidth = std::max(nameWidth, e["name"].get<std::string>().size());
+  }
+  const int idCol = int(idWidth) + 2, nameCol = int(nameWidth) + 2;
+  std::cout << std::left << std::setw(idCol) << "ID" << std::setw(nameCol) << "NAME" << std::right
+            << std::setw(10) << "PARAMS" << std::setw(7) << "INPUT" << "  WEIGHTS\n";
   for (const auto& e : out) {
     std::string weights = "random init";
     if (!e["weights"].is_null()) {
       weights = e["weights"]["source"].get<std::string>() +
                 (e["weights"]["available_offline"].get<bool>() ? ", cached" : ", not cached");
     }
-    std::cout << std::left << std::setw(20) << e["id"].get<std::string>() << std::setw(22)
-              << e["name"].get<std::string>() << std::right << std::setw(12) << e["parameters"].get<int64_t>()
-              << std::setw(7) << e["input_size"].get<int>() << "  " << weights << "\n";
+    std::cout << std::left << std::setw(idCol) << e["id"].get<std::string>() << std::setw(nameCol)
+              << e["name"].get<std::string>() << std::right << std::setw(10)
+              << e["parameters"].get<int64_t>() << std::setw(7) << e["input_size"].get<int>() << "  "
+              << weights << "\n";
   }
 }
 

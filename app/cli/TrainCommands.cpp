@@ -111,9 +111,9 @@ struct TrainArgs {
   std::string dataset, out, config, backbone, strategy, optimizer, schedule;
   int epochs = 0, imageSize = -1;
   int64_t batchSize = 0;
-  double lr = 0;
+  double lr = 0, backboneLr = 0;
   int64_t seed = -1;
-  bool resume = false, json = false;
+  bool resume = false, json = false, printConfig = false;
 };
 
 void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core::Dataset& ds) {
@@ -149,31 +149,39 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
 
 void train(const TrainArgs& a, int& exitCode) {
   core::configureRuntime({0, false});
-  core::TrainConfig cfg;
+  // Precedence: flags, then the config's own keys, then its strategy's defaults (the same
+  // core::withStrategyDefaults the GUI applies when the strategy is picked).
   json configJson = json::object();
+  std::string configSource = "command line";
+  const fs::path out = a.out;
   if (!a.config.empty()) {
     configJson = core::readJsonFile(a.config, "run config", 16 << 20);
-    core::fromJson(configJson, cfg, a.config);
+    configSource = a.config;
+  } else if (a.resume && fs::exists(out / "config.json")) {
+    configSource = (out / "config.json").string();
+    configJson = core::readJsonFile(configSource, "run config", 16 << 20);
   }
-  const fs::path out = a.out;
-  if (a.resume && a.config.empty() && fs::exists(out / "config.json")) {
-    const std::string file = (out / "config.json").string();
-    core::fromJson(core::readJsonFile(file, "run config", 16 << 20), cfg, file);
+  if (!a.strategy.empty()) {
+    (void)core::parseStrategy(a.strategy);  // an unknown name is an error naming the flag's value
+    configJson["strategy"] = a.strategy;
   }
+  core::TrainConfig cfg = core::trainConfigFromJson(configJson, configSource);
   if (!a.backbone.empty()) cfg.backbone = a.backbone;
-  if (!a.strategy.empty()) cfg.strategy = core::parseStrategy(a.strategy);
   if (!a.optimizer.empty()) cfg.optimizer = core::parseOptimizer(a.optimizer);
   if (!a.schedule.empty()) cfg.schedule = core::parseSchedule(a.schedule);
   if (a.epochs > 0) cfg.epochs = a.epochs;
   if (a.batchSize > 0) cfg.batchSize = a.batchSize;
   if (a.imageSize >= 0) cfg.imageSize = a.imageSize;
-  const bool lrGiven =
-      a.lr > 0 ||
-      configJson.contains("lr");
   if (a.lr > 0) cfg.lr = a.lr;
-  // A head alone on frozen features takes a larger step than a network being fine-tuned.
-  if (!lrGiven && !a.resume && cfg.strategy == core::Strategy::LinearProbe) cfg.lr = 1e-2;
+  if (a.backboneLr > 0) cfg.backboneLrMultiplier = a.backboneLr;
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);
+  if (a.printConfig) {
+    std::cout << core::toJson(cfg).dump(2) << "\n";
+    exitCode = 0;
+    return;
+  }
+  if (a.dataset.empty()) throw CLI::RequiredError("--dataset");  // as if marked required
+  if (out.empty()) throw CLI::RequiredError("--out");
   fs::create_directories(out);
   core::writeFileAtomic(out / "config.json", core::toJson(cfg).dump(2));
   auto ds = std::make_shared<core::Dataset>(core::openDataset(a.dataset));
@@ -263,7 +271,7 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<TrainArgs>();
   auto* t = app.add_subcommand("train",
                                "Fine-tune a backbone on a dataset (runs in the background thread)");
-  t->add_option("--dataset", a->dataset, "Dataset path")->required();
+  t->add_option("--dataset", a->dataset, "Dataset path (required unless --print-config)");
   t->add_option("--backbone", a->backbone, "Catalog id");
   t->add_option("--strategy", a->strategy, "linear-probe|finetune-last|full|lp-ft|scratch")
       ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
@@ -272,6 +280,8 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   t->add_option("--image-size,--max-tokens", a->imageSize,
                 "Input size: image side in pixels, or tokens per text (default: the backbone's)");
   t->add_option("--lr", a->lr, "Learning rate");
+  t->add_option("--backbone-lr", a->backboneLr,
+                "Backbone's rate as a multiple of --lr (strategy default: 0.1 for finetune-last and full)");
   t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")
@@ -279,7 +289,9 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   t->add_option("--seed", a->seed, "Seed");
   t->add_option("--config", a->config, "Run config JSON (flags override it)");
   t->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");
-  t->add_option("--out", a->out, "Run folder")->required();
+  t->add_option("--out", a->out, "Run folder (required unless --print-config)");
+  t->add_flag("--print-config", a->printConfig,
+              "Print the resolved run config (defaults, --config, flags) as JSON and exit");
   t->add_flag("--json", a->json, "Stream one JSON event per line");
   t->callback([a, &exitCode] { train(*a, exitCode); });
 
@@ -316,9 +328,9 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   lf->add_flag("--json", l->json, "Print JSON");
   lf->callback([l, &exitCode] {
     core::configureRuntime({0, false});
-    core::TrainConfig cfg;
+    core::TrainConfig cfg = core::defaultTrainConfig();
     if (!l->backbone.empty()) cfg.backbone = l->backbone;
-    if (!l->strategy.empty()) cfg.strategy = core::parseStrategy(l->strategy);
+    if (!l->strategy.empty()) cfg = core::withStrategyDefaults(cfg, core::parseStrategy(l->strategy));
     cfg.imageSize = l->imageSize;
     cfg.batchSize = l->batchSize;
     auto ds = std::make_shared<core::Dataset>(core::openDataset(l->dataset));

@@ -56,7 +56,7 @@ RunRecord runFromJson(const json& j, const fs::path& base, const std::string& so
   r.folder = resolve(j.value("folder", ""), base);
   r.state = j.value("state", "finished");
   r.error = j.value("error", "");
-  fromJson(j.at("config"), r.config, source + " (run " + r.id + ")");
+  r.config = trainConfigFromJson(j.at("config"), source + " (run " + r.id + ")");
   for (const auto& e : j.value("history", json::array()))
     r.history.push_back(epochMetricsFromJson(e, source));
   if (j.contains("val_accuracy")) r.valAccuracy = j["val_accuracy"].get<double>();
@@ -138,7 +138,7 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
     for (const auto& e : j.value("label_edits", json::array()))
       p.labelEdits.push_back({e.at("sample").get<std::string>(), e.at("label").get<std::string>()});
     key = "config";
-    fromJson(j.at("config"), p.config, source);
+    p.config = trainConfigFromJson(j.at("config"), source);
     key = "runs";
     for (const auto& r : j.value("runs", json::array()))
       p.runs.push_back(runFromJson(r, base, source));

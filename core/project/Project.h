@@ -43,7 +43,7 @@ struct Project {
   std::string name = "Untitled";
   DatasetSettings dataset;
   std::vector<LabelEdit> labelEdits;
-  TrainConfig config;  ///< the set-up the next run starts from
+  TrainConfig config = defaultTrainConfig();  ///< the set-up the next run starts from
   std::vector<RunRecord> runs;
 
   const RunRecord* findRun(const std::string& id) const;

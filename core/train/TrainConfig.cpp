@@ -34,6 +34,52 @@ Strategy parseStrategy(const std::string& n) {
                         "' (expected linear-probe, finetune-last, full, lp-ft or scratch)");
 }
 
+TrainConfig withStrategyDefaults(TrainConfig c, Strategy s) {
+  c.strategy = s;
+  switch (s) {
+    case Strategy::LinearProbe:  // the backbone is frozen: its multiplier does not matter
+      c.lr = 1e-2;
+      c.epochs = 10;
+      c.backboneLrMultiplier = 1.0;
+      break;
+    case Strategy::FinetuneLast:
+    case Strategy::Full:
+      c.lr = 1e-3;
+      c.epochs = 10;
+      c.backboneLrMultiplier = 0.1;
+      break;
+    case Strategy::LpFt:  // the fine-tune phase is already at lr x ftLrFactor
+      c.lr = 3e-3;
+      c.epochs = 12;
+      c.backboneLrMultiplier = 1.0;
+      break;
+    case Strategy::Scratch:
+      c.lr = 3e-3;
+      c.epochs = 20;
+      c.backboneLrMultiplier = 1.0;
+      break;
+  }
+  c.ftLrFactor = 0.1;
+  return c;
+}
+
+TrainConfig trainConfigFromJson(const json& j, const std::string& source) {
+  TrainConfig c = defaultTrainConfig();
+  if (j.is_object() && j.contains("strategy") && j["strategy"].is_string()) {
+    try {
+      c = withStrategyDefaults(c, parseStrategy(j["strategy"].get<std::string>()));
+    } catch (const InvalidArgument&) {  // fromJson below reports it, naming the file
+    }
+  }
+  fromJson(j, c, source);
+  return c;
+}
+
+TrainConfig defaultTrainConfig() {
+  const TrainConfig base;
+  return withStrategyDefaults(base, base.strategy);
+}
+
 const char* optimizerName(OptimizerKind k) {
   switch (k) {
     case OptimizerKind::Sgd:

@@ -71,11 +71,31 @@ struct TrainConfig {
   int checkpointEvery = 1;                       ///< epochs; 0: no checkpoints
 };
 
+/// The usual starting point of each strategy, the one both front ends use when the user picks a
+/// strategy (GUI: the strategy box; CLI: --strategy or the config's "strategy"): learning rate,
+/// epochs and the backbone's rate relative to the head. Everything else is kept.
+/// They depend on the strategy alone, so switching strategies back and forth is harmless:
+///   linear-probe   lr 1e-2, 10 epochs (a head alone on frozen features takes a larger step)
+///   finetune-last  lr 1e-3, 10 epochs, backbone x0.1
+///   full           lr 1e-3, 10 epochs, backbone x0.1
+///   lp-ft          lr 3e-3, 12 epochs, backbone x1, fine-tune phase at lr x0.1
+///   scratch        lr 3e-3, 20 epochs, backbone x1 (nothing pre-trained to protect)
+/// (ftLrFactor is 0.1 for every strategy; only lp-ft uses it.)
+TrainConfig withStrategyDefaults(TrainConfig config, Strategy strategy);
+
+/// What a new project and a CLI run without a config start from: TrainConfig's defaults with
+/// its strategy's defaults applied.
+TrainConfig defaultTrainConfig();
+
 /// Throws InvalidArgument naming the first out-of-range augmentation setting.
 void validateAugmentation(const Augmentation& augmentation);
 
 nlohmann::json toJson(const TrainConfig& config);
 /// Reads the keys present in `j` over `config` (unknown keys are errors naming them).
 void fromJson(const nlohmann::json& j, TrainConfig& config, const std::string& source);
+
+/// A config as a person writes it (a --config file, a project): the keys present, over the
+/// defaults of the strategy it names (defaultTrainConfig() when it names none).
+TrainConfig trainConfigFromJson(const nlohmann::json& j, const std::string& source);
 
 }  // namespace tlab::core

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
+#include <sstream>
 
 #include "cli/CliRunner.h"
 #include "core/TestImages.h"
@@ -25,6 +26,28 @@ TEST(CliModel, BackbonesListNamesEveryCatalogId) {
                          "small_cnn", "small_cnn_fmnist"}) {
     EXPECT_TRUE(ids.count(id)) << id;
   }
+}
+
+// Found by a new user: "bert_l6_h384_scratchBERT L6/H384" ran the id into the name column.
+TEST(CliModel, BackbonesListKeepsLongIdsAndNamesApartFromTheNextColumn) {
+  const auto [code, out] = run("backbones list");
+  ASSERT_EQ(code, 0) << out;
+  const auto [jcode, jout] = run("backbones list --json");
+  ASSERT_EQ(jcode, 0) << jout;
+  std::istringstream lines(out);
+  std::string header, line;
+  std::getline(lines, header);
+  const size_t nameColumn = header.find("NAME");
+  ASSERT_NE(nameColumn, std::string::npos) << header;
+  size_t rows = 0;
+  for (const auto& b : json::parse(jout)) {
+    ASSERT_TRUE(std::getline(lines, line));
+    const std::string id = b["id"], name = b["name"];
+    EXPECT_EQ(line.rfind(id + "  ", 0), 0u) << line;  // the id, then at least two spaces
+    EXPECT_EQ(line.compare(nameColumn, name.size() + 2, name + "  "), 0) << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 9u);
 }
 
 TEST(CliModel, ModelTreeJsonHasTotalsAndShapes) {

@@ -51,7 +51,7 @@ TEST(CliText, InspectTrainEvaluatePredictOnText) {
   const fs::path out = dir / "run";
   const auto [code, log] = runCli("train --dataset " + data.string() +
                                   " --backbone tiny_bert --strategy full --epochs 6"
-                                  " --batch-size 16 --lr 0.003 --seed 5 --out " +
+                                  " --batch-size 16 --lr 0.003 --backbone-lr 1 --seed 5 --out " +
                                   out.string());
   ASSERT_EQ(code, 0) << log;
   const json metrics = json::parse(std::ifstream(out / "metrics.json"));

@@ -58,7 +58,7 @@ TEST(CliTrain, TrainEvaluateExportPredictRoundTrip) {
   const fs::path out = dir / "run";
   const auto [code, log] = run("train --dataset " + data.string() +
                                " --backbone small_cnn_fmnist --strategy full "
-                               "--epochs 3 --batch-size 16 --lr 0.003 --seed 3 --json --out " +
+                               "--epochs 3 --batch-size 16 --lr 0.003 --backbone-lr 1 --seed 3 --json --out " +
                                out.string());
   ASSERT_EQ(code, 0) << log;
   // One JSON event per line: status, log, batch and epoch events, and a final summary.

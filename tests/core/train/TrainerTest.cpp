@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -74,8 +76,11 @@ class ScopedCache {
   test::TempDir dir_;
 };
 
+// Records what the trainer reports (on its thread). Read the vectors directly only after
+// join(); while a run is live use waitFor(), which holds the lock while it checks.
 struct Recorder : TrainerObserver {
   std::mutex m;
+  std::condition_variable changed;
   std::vector<RunState> states;
   std::vector<BatchMetrics> batches;
   std::vector<EpochMetrics> epochs;
@@ -85,11 +90,13 @@ struct Recorder : TrainerObserver {
   void onStatus(const StatusEvent& s) override {
     std::lock_guard<std::mutex> l(m);
     states.push_back(s.state);
+    changed.notify_all();
   }
   void onBatch(const BatchMetrics& b) override {
     {
       std::lock_guard<std::mutex> l(m);
       batches.push_back(b);
+      changed.notify_all();
     }
     if (batchHook) batchHook(b);
   }
@@ -97,12 +104,20 @@ struct Recorder : TrainerObserver {
     {
       std::lock_guard<std::mutex> l(m);
       epochs.push_back(e);
+      changed.notify_all();
     }
     if (epochHook) epochHook(e);
   }
   void onLog(const std::string& s) override {
     std::lock_guard<std::mutex> l(m);
     logs.push_back(s);
+    changed.notify_all();
+  }
+  /// Waits until `done()` (called under the lock) holds or `timeout` passes; returns done().
+  template <typename Predicate>
+  bool waitFor(Predicate done, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> l(m);
+    return changed.wait_for(l, timeout, done);
   }
 };
 
@@ -156,14 +171,17 @@ TEST(Trainer, PauseResumeAndCancelBetweenBatches) {
   Trainer t(smallConfig(Strategy::Full, 5), squares(), {}, &rec);
   trainer = &t;
   t.start();
-  for (int i = 0;
-       i < 400 && std::count(rec.states.begin(), rec.states.end(), RunState::Paused) == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(std::count(rec.states.begin(), rec.states.end(), RunState::Paused), 1);
-  const size_t batchesWhilePaused = rec.batches.size();
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  EXPECT_EQ(rec.batches.size(), batchesWhilePaused) << "no steps while paused";
+  size_t batchesWhilePaused = 0;
+  ASSERT_TRUE(rec.waitFor(
+      [&] {
+        batchesWhilePaused = rec.batches.size();
+        return std::count(rec.states.begin(), rec.states.end(), RunState::Paused) == 1;
+      },
+      std::chrono::seconds(30)));
+  // Paused: no batch may arrive (150 ms is several steps of this tiny model).
+  EXPECT_FALSE(rec.waitFor([&] { return rec.batches.size() > batchesWhilePaused; },
+                           std::chrono::milliseconds(150)))
+      << "no steps while paused";
   t.resume();
   t.join();
   EXPECT_EQ(t.result().state, RunState::Cancelled);
