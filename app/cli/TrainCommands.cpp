@@ -281,7 +281,7 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
                 "Input size: image side in pixels, or tokens per text (default: the backbone's)");
   t->add_option("--lr", a->lr, "Learning rate");
   t->add_option("--backbone-lr", a->backboneLr,
-                "Backbone's rate as a multiple of --lr (strategy default: 0.1 for finetune-last and full)");
+                "Backbone's rate as a multiple of --lr (strategy default: 0.1 for full, else 1)");
   t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")

@@ -42,8 +42,12 @@ TrainConfig withStrategyDefaults(TrainConfig c, Strategy s) {
       c.epochs = 10;
       c.backboneLrMultiplier = 1.0;
       break;
-    case Strategy::FinetuneLast:
-    case Strategy::Full:
+    case Strategy::FinetuneLast:  // the stages it unfreezes are the ones that must adapt
+      c.lr = 1e-3;
+      c.epochs = 10;
+      c.backboneLrMultiplier = 1.0;
+      break;
+    case Strategy::Full:  // early, generic features change slowly
       c.lr = 1e-3;
       c.epochs = 10;
       c.backboneLrMultiplier = 0.1;

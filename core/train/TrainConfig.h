@@ -76,7 +76,8 @@ struct TrainConfig {
 /// epochs and the backbone's rate relative to the head. Everything else is kept.
 /// They depend on the strategy alone, so switching strategies back and forth is harmless:
 ///   linear-probe   lr 1e-2, 10 epochs (a head alone on frozen features takes a larger step)
-///   finetune-last  lr 1e-3, 10 epochs, backbone x0.1
+///   finetune-last  lr 1e-3, 10 epochs, backbone x1 (x0.1 measured 0.789 against 0.830 on the
+///                  few-shot Fashion-MNIST experiment of the README)
 ///   full           lr 1e-3, 10 epochs, backbone x0.1
 ///   lp-ft          lr 3e-3, 12 epochs, backbone x1, fine-tune phase at lr x0.1
 ///   scratch        lr 3e-3, 20 epochs, backbone x1 (nothing pre-trained to protect)
