@@ -41,6 +41,14 @@ TrainCharts::TrainCharts(QWidget* parent)
   for (QCustomPlot* p : {accuracy_, compare_})  // rising curves: keep the legend out of the way
     p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
   compare_->xAxis->setLabel(tr("epoch"));
+  compare_->yAxis->setLabel(tr("val accuracy (ticked runs)"));
+  compareHint_ = new QCPItemText(compare_);
+  compareHint_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  compareHint_->position->setCoords(0.5, 0.5);
+  compareHint_->setText(
+      tr("Tick runs in the run list to compare\ntheir validation accuracy epoch by epoch"));
+  compareHint_->setColor(palette().color(QPalette::Disabled, QPalette::WindowText));
+  compare_->legend->setVisible(false);
   lr_->legend->setVisible(false);
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
@@ -122,8 +130,13 @@ void TrainCharts::setOverlays(const std::vector<core::RunRecord>& runs) {
     }
   }
   compare_->xAxis->setRange(0.5, maxEpoch + 0.5);
+  const bool any = compare_->graphCount() > 0;
+  compare_->legend->setVisible(any);
+  compareHint_->setVisible(!any);
   compare_->replot(QCustomPlot::rpQueuedReplot);
 }
+
+bool TrainCharts::compareHintShown() const { return compareHint_->visible(); }
 
 int TrainCharts::lossPointCount() const { return lossRaw_->dataCount(); }
 

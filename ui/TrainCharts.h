@@ -12,6 +12,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemText;
 
 namespace tlab::ui {
 
@@ -25,7 +26,10 @@ class TrainCharts : public QWidget {
   /// Validation point at the step where the epoch ended.
   void appendEpoch(const core::EpochMetrics& epoch);
   /// Validation-accuracy-per-epoch curves of other runs (x: epoch) on the comparison chart.
+  /// Without any, the chart says what it is for instead of showing an empty legend.
   void setOverlays(const std::vector<core::RunRecord>& runs);
+  /// Whether the comparison chart shows its "tick runs to compare" hint; for tests.
+  bool compareHintShown() const;
 
   /// Points held by the live loss curve (raw per-batch losses); for tests.
   int lossPointCount() const;
@@ -41,6 +45,7 @@ class TrainCharts : public QWidget {
   QCPGraph *lossRaw_, *lossSmooth_, *lossVal_;
   QCPGraph *accRaw_, *accSmooth_, *accVal_;
   QCPGraph* lrGraph_;
+  QCPItemText* compareHint_;
   double smoothLoss_ = 0, smoothAcc_ = 0, lastStep_ = 0;
   double correction_ = 1;  ///< kSmoothing^n, for the moving average's bias correction
 };
