@@ -27,27 +27,28 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-uint64_t residentBytes() {
+// The process's mapped and resident memory in bytes (/proc/self/statm); zeros when unreadable.
+struct MemoryUse {
+  uint64_t mapped = 0, resident = 0;
+};
+MemoryUse memoryUse() {
   unsigned long long size = 0, resident = 0;
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%llu %llu", &size, &resident) != 2) resident = 0;
+    if (std::fscanf(f, "%llu %llu", &size, &resident) != 2) size = resident = 0;
     std::fclose(f);
   }
-  return uint64_t(resident) * uint64_t(::sysconf(_SC_PAGESIZE));
+  const auto page = uint64_t(::sysconf(_SC_PAGESIZE));
+  return {uint64_t(size) * page, uint64_t(resident) * page};
 }
 
 // In the child: cap the address space at what is mapped now plus `extra` bytes.
 void limitAddressSpace(uint64_t extra) {
-  if (extra == 0 || kSanitized) return;
-  unsigned long long pages = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%llu", &pages) != 1) pages = 0;
-    std::fclose(f);
-  }
-  if (pages == 0) return;
+  if (extra == 0 || !isolationCapsMemory()) return;
+  const uint64_t mapped = memoryUse().mapped;
+  if (mapped == 0) return;
   rlimit lim{};
   if (::getrlimit(RLIMIT_AS, &lim) != 0) return;
-  const rlim_t want = rlim_t(pages) * rlim_t(::sysconf(_SC_PAGESIZE)) + extra;
+  const rlim_t want = rlim_t(mapped + extra);
   if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > want) {
     lim.rlim_cur = want;
     ::setrlimit(RLIMIT_AS, &lim);
@@ -56,10 +57,12 @@ void limitAddressSpace(uint64_t extra) {
 
 }  // namespace
 
+bool isolationCapsMemory() { return !kSanitized; }
+
 IsolatedOutcome runIsolated(const std::function<void()>& work, std::chrono::milliseconds deadline,
                             uint64_t memoryBytes) {
   IsolatedOutcome out;
-  const uint64_t residentAtFork = residentBytes();
+  const uint64_t residentAtFork = memoryUse().resident;
   const pid_t pid = ::fork();
   if (pid < 0) {
     out.detail = std::strerror(errno);

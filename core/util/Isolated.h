@@ -31,6 +31,9 @@ struct IsolatedOutcome {
 IsolatedOutcome runIsolated(const std::function<void()>& work, std::chrono::milliseconds deadline,
                             uint64_t memoryBytes = 0);
 
+/// Whether runIsolated's memoryBytes cap is in force in this build (not under sanitizers).
+bool isolationCapsMemory();
+
 /// Seconds from the environment variable `name` (a positive number), else `fallback`.
 std::chrono::milliseconds deadlineFromEnv(const char* name, std::chrono::milliseconds fallback);
 

@@ -104,13 +104,7 @@ TEST(Isolated, FeatureCacheFileOnWhichTheLibraryNeverReturnsIsAMiss) {
 }
 
 TEST(Isolated, MemoryCapEndsAChildThatAllocatesWithoutEnd) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "the address-space cap is off in sanitizer builds";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  GTEST_SKIP() << "the address-space cap is off in sanitizer builds";
-#endif
-#endif
+  if (!isolationCapsMemory()) GTEST_SKIP() << "the address-space cap is off in sanitizer builds";
   const auto t0 = steady_clock::now();
   const auto out = runIsolated(
       [] {
