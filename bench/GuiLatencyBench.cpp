@@ -12,15 +12,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include "bench/Heartbeat.h"
 #include "core/runtime/Runtime.h"
-#include "ui/DatasetController.h"
-#include "ui/MainWindow.h"
-#include "ui/ProjectController.h"
-#include "ui/TrainController.h"
-#include "ui/TrainPage.h"
+#include "ui/controllers/DatasetController.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/controllers/TrainController.h"
+#include "ui/pages/MainWindow.h"
+#include "ui/pages/TrainPage.h"
 
 using namespace tlab;
 

@@ -1,7 +1,8 @@
 // Training / inference throughput of the built-in architectures, as the engine runs them
 // (runtime configured by configureRuntime(): threads, allocator, BLAS). Mirrors the
-// configurations of the reference PyTorch benchmark (py_finetune.py, see bench/run-bench): random init, synthetic inputs, batch 32,
-// SGD(momentum) on the trainable parameters, frozen parts in eval mode.
+// configurations of the reference PyTorch benchmark (py_finetune.py, see bench/run-bench): random
+// init, synthetic inputs, batch 32, SGD(momentum) on the trainable parameters, frozen parts in eval
+// mode.
 //   tlab_bench_model --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96|224
 //                    [--batch 32] [--freeze none|backbone] [--steps 5] [--warmup 2]
 //                    [--phases train,infer] [--channels-last auto|on|off]
@@ -62,6 +63,54 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Seconds of each of `steps` calls of `step`, after `warmup` untimed ones.
+template <typename Step>
+std::vector<double> timeSteps(int warmup, int steps, Step step) {
+  std::vector<double> ts;
+  for (int i = 0; i < warmup + steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step(i);
+    if (i >= warmup)
+      ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return ts;
+}
+
+// Four synthetic batches of random images and labels, cycled through by the steps.
+void makeBatches(int64_t batch, int64_t size, int64_t classes, torch::MemoryFormat format,
+                 std::vector<torch::Tensor>& xs, std::vector<torch::Tensor>& ys) {
+  for (int i = 0; i < 4; ++i) {
+    xs.push_back(torch::randn({batch, 3, size, size}).contiguous(format));
+    ys.push_back(torch::randint(0, classes, {batch}, torch::kLong));
+  }
+}
+
+struct BenchInfo {
+  std::string model, freeze;
+  int64_t size = 0, batch = 0;
+  int threads = 0;
+  bool channelsLast = false;
+};
+
+// One JSON line: images per second (median and best step) and, when known, GFLOP/s achieved.
+void printPhase(const BenchInfo& b, const char* phase, const std::vector<double>& ts,
+                double gflopPerImage) {
+  const double med = median(ts), best = *std::min_element(ts.begin(), ts.end());
+  nlohmann::json j{{"impl", "transferlab"},
+                   {"model", b.model},
+                   {"size", b.size},
+                   {"batch", b.batch},
+                   {"freeze", b.freeze},
+                   {"phase", phase},
+                   {"threads", b.threads},
+                   {"channels_last", b.channelsLast},
+                   {"img_per_s_median", double(b.batch) / med},
+                   {"img_per_s_best", double(b.batch) / best}};
+  if (gflopPerImage > 0) j["gflops_achieved"] = gflopPerImage * double(b.batch) / med;
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,10 +136,7 @@ int main(int argc, char** argv) {
       channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   if (channelsLast) setMemoryFormat(*net, torch::MemoryFormat::ChannelsLast);
   std::vector<torch::Tensor> xs, ys;
-  for (int i = 0; i < 4; ++i) {
-    xs.push_back(torch::randn({batch, 3, size, size}).contiguous(memoryFormat));
-    ys.push_back(torch::randint(0, classes, {batch}, torch::kLong));
-  }
+  makeBatches(batch, size, classes, memoryFormat, xs, ys);
   std::vector<torch::Tensor> params;
   for (auto& g : trainableParameterGroups(*net, spec))
     params.insert(params.end(), g.params.begin(), g.params.end());
@@ -99,48 +145,26 @@ int main(int argc, char** argv) {
   // Backward: dX everywhere it must flow and dW for trainable layers (as py_finetune.py counts).
   const double trainGflop =
       a["--freeze"] == "backbone" ? 2 * gmac + 4 * (1280.0 * classes / 1e9) : 3 * 2 * gmac;
+  const BenchInfo info{model, a["--freeze"], size, batch, rt.intraOpThreads, channelsLast};
   auto report = [&](const char* phase, const std::vector<double>& ts, double gflopPerImage) {
-    const double med = median(ts), best = *std::min_element(ts.begin(), ts.end());
-    nlohmann::json j{{"impl", "transferlab"},
-                     {"model", model},
-                     {"size", size},
-                     {"batch", batch},
-                     {"freeze", a["--freeze"]},
-                     {"phase", phase},
-                     {"threads", rt.intraOpThreads},
-                     {"channels_last", channelsLast},
-                     {"img_per_s_median", double(batch) / med},
-                     {"img_per_s_best", double(batch) / best}};
-    if (gflopPerImage > 0) j["gflops_achieved"] = gflopPerImage * double(batch) / med;
-    std::printf("%s\n", j.dump().c_str());
-    std::fflush(stdout);
+    printPhase(info, phase, ts, gflopPerImage);
   };
   const std::string phases = a["--phases"];
   if (phases.find("train") != std::string::npos) {
     setTrainingMode(*net, spec);
-    std::vector<double> ts;
-    for (int i = 0; i < warmup + steps; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
+    const auto ts = timeSteps(warmup, steps, [&](int i) {
       opt.zero_grad();
       torch::nn::functional::cross_entropy(net->forward(xs[size_t(i) % 4]), ys[size_t(i) % 4])
           .backward();
       opt.step();
-      if (i >= warmup)
-        ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
+    });
     report("train", ts, a["--freeze"] == "backbone" ? 0 : trainGflop);
   }
   if (phases.find("infer") != std::string::npos) {
     net->eval();
     torch::NoGradGuard noGrad;
-    std::vector<double> ts;
-    for (int i = 0; i < warmup + steps; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      net->forward(xs[size_t(i) % 4]);
-      if (i >= warmup)
-        ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    report("infer", ts, 2 * gmac);
+    report("infer", timeSteps(warmup, steps, [&](int i) { net->forward(xs[size_t(i) % 4]); }),
+           2 * gmac);
   }
   return 0;
 }

@@ -41,27 +41,40 @@ std::vector<double> timeSteps(int warmup, int steps, F step) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+struct Options {
   int64_t seq = 128, batch = 32;
   int steps = 5, warmup = 2;
   std::string train = "all";
+};
+
+// --seq N --batch N --steps N --warmup N --train all|top2; false on an unknown option.
+bool parseOptions(int argc, char** argv, Options& o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--seq")
-      seq = std::stoll(v);
+      o.seq = std::stoll(v);
     else if (k == "--batch")
-      batch = std::stoll(v);
+      o.batch = std::stoll(v);
     else if (k == "--steps")
-      steps = std::stoi(v);
+      o.steps = std::stoi(v);
     else if (k == "--warmup")
-      warmup = std::stoi(v);
+      o.warmup = std::stoi(v);
     else if (k == "--train")
-      train = v;
+      o.train = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
-      return 2;
+      return false;
     }
   }
+  return true;
+}
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parseOptions(argc, argv, o)) return 2;
+  const int64_t seq = o.seq, batch = o.batch;
+  const int steps = o.steps, warmup = o.warmup;
+  const std::string train = o.train;
   const RuntimeReport rt = configureRuntime({0, false});
   torch::manual_seed(0);
   auto net = createArchitecture("bert_l6_h384_a12", 4);

@@ -1,6 +1,8 @@
 # Shared build settings for every TransferLab target.
+# The warning set every target builds with (-Werror in CI through scripts/test).
+set(TLAB_WARNINGS -Wall -Wextra -Wnon-virtual-dtor -Wformat=2 -Wvla)
 function(tlab_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  target_compile_options(${target} PRIVATE ${TLAB_WARNINGS})
   if(TLAB_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
@@ -26,14 +28,12 @@ function(tlab_add_test)
   cmake_parse_arguments(T "OWN_MAIN" "NAME" "SOURCES;DEPENDS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   set_property(GLOBAL APPEND PROPERTY TLAB_TEST_TARGETS ${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE ${T_DEPENDS} GTest::gtest)
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPENDS} tlab_test_support GTest::gtest)
   if(NOT T_OWN_MAIN)
     target_link_libraries(${T_NAME} PRIVATE GTest::gtest_main)
   endif()
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   tlab_executable_defaults(${T_NAME})
-  target_compile_definitions(${T_NAME} PRIVATE
-    TLAB_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
 endfunction()

@@ -1,6 +1,7 @@
 #pragma once
 // Typed exceptions thrown by tlab::core. Messages name the file, the key and what was expected
 // versus found, so a user can act on them without a debugger.
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -39,5 +40,16 @@ class InvalidArgument : public Error {
  public:
   using Error::Error;
 };
+
+/// A long task stopped because its caller set the cancel flag it was given.
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("cancelled") {}
+};
+
+/// Throws Cancelled when `cancel` is set (a null flag never is).
+inline void throwIfCancelled(const std::atomic<bool>* cancel) {
+  if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+}
 
 }  // namespace tlab::core

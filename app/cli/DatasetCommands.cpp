@@ -33,7 +33,7 @@ struct OpenArgs {
 void addOpenOptions(CLI::App* cmd, OpenArgs& a) {
   cmd->add_option("PATH", a.path, "Dataset folder or file")->required();
   cmd->add_option("--format", a.format, "auto|folder|csv|idx|hdf5|text")
-      ->check(CLI::IsMember({"auto", "folder", "csv", "idx", "hdf5", "text"}));
+      ->check(CLI::IsMember(core::kDatasetFormatNames.names()));
   cmd->add_flag("--allow-outside-root", a.allowOutside,
                 "Allow manifest paths that point outside the manifest's folder");
   cmd->add_flag("--no-verify", a.noVerify, "List image files without decoding them");
@@ -146,10 +146,9 @@ std::string manifestCsv(const Dataset& ds, const std::filesystem::path& manifest
 
 }  // namespace
 
-void addDatasetCommands(CLI::App& app, int& exitCode) {
-  auto* dataset = app.add_subcommand("dataset", "Inspect, split and convert datasets");
-  dataset->require_subcommand(1);
+namespace {
 
+void addInspect(CLI::App* dataset, int& exitCode) {
   auto inspectArgs = std::make_shared<OpenArgs>();
   auto json = std::make_shared<bool>(false);
   auto* inspect = dataset->add_subcommand("inspect", "Classes, counts, splits and skipped files");
@@ -164,7 +163,9 @@ void addDatasetCommands(CLI::App& app, int& exitCode) {
     }
     exitCode = ds.structuralErrors().empty() ? 0 : 2;
   });
+}
 
+void addSplit(CLI::App* dataset, int& exitCode) {
   struct SplitArgs {
     OpenArgs open;
     double val = 0.1, test = 0.1;
@@ -195,7 +196,9 @@ void addDatasetCommands(CLI::App& app, int& exitCode) {
     }
     exitCode = 0;
   });
+}
 
+void addExport(CLI::App* dataset, int& exitCode) {
   struct ExportArgs {
     OpenArgs open;
     std::string out;
@@ -235,6 +238,16 @@ void addDatasetCommands(CLI::App& app, int& exitCode) {
     for (const auto& s : skipped) std::cout << "  skipped " << s.path << ": " << s.reason << "\n";
     exitCode = 0;
   });
+}
+
+}  // namespace
+
+void addDatasetCommands(CLI::App& app, int& exitCode) {
+  auto* dataset = app.add_subcommand("dataset", "Inspect, split and convert datasets");
+  dataset->require_subcommand(1);
+  addInspect(dataset, exitCode);
+  addSplit(dataset, exitCode);
+  addExport(dataset, exitCode);
 }
 
 }  // namespace tlab::cli

@@ -14,7 +14,7 @@
 #include "core/image/ImageDecoder.h"
 #include "core/runtime/Runtime.h"
 #include "core/train/ModelBundle.h"
-#include "core/train/SupervisedFit.h"
+#include "core/train/ModelInput.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Utf8.h"
 #include "core/zoo/BackboneLoader.h"
@@ -167,49 +167,77 @@ void printResults(const PredictArgs& a, bool text, const json& out) {
   }
 }
 
-void predict(const PredictArgs& a, int& exitCode) {
-  core::configureRuntime({0, false});
+// What predicting needs from a model: its forward pass, preprocessing and class names.
+struct Predictor {
   std::function<torch::Tensor(torch::Tensor)> forward;
   core::Preprocess pre;
   std::vector<std::string> names;
-  core::ImageClassifier net;
-  torch::jit::Module script;
-  core::LoadedModel bundle;
-  if (!a.model.empty()) {
-    bundle = core::loadModelBundle(a.model);
-    pre = bundle.info.preprocess;
-    names = bundle.info.classNames;
-    bundle.net->to(core::preferredDevice());
-    forward = [&bundle](torch::Tensor x) {
-      return bundle.net->forward(x.to(core::deviceOf(*bundle.net)));
-    };
-  } else if (a.backbone.empty()) {
+};
+
+Predictor bundlePredictor(const std::string& dir) {
+  core::LoadedModel bundle = core::loadModelBundle(dir);
+  core::ImageClassifier net = bundle.net;
+  net->to(core::preferredDevice());
+  return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
+          bundle.info.preprocess, bundle.info.classNames};
+}
+
+Predictor scriptPredictor(const PredictArgs& a) {
+  torch::jit::Module script = core::loadTorchScript(a.backbone);
+  script.eval();
+  Predictor p;
+  p.pre.inputSize = a.inputSize;
+  p.forward = [script](torch::Tensor x) mutable { return script.forward({x}).toTensor(); };
+  return p;
+}
+
+// A catalog backbone with its own pre-trained classifier (e.g. ImageNet's 1,000 classes).
+Predictor catalogPredictor(const PredictArgs& a) {
+  const auto catalog = core::BackboneCatalog::loadDefault();
+  core::BackboneLoadOptions opts;
+  opts.weightsOverride = a.weights;
+  auto loaded = core::loadBackbone(catalog, a.backbone, opts);
+  if (!loaded.report.complete() && !a.json)
+    std::cerr << "note: " << loaded.report.summary() << "\n";
+  if (loaded.entry.classNames.empty())
+    throw core::InvalidArgument("backbone '" + a.backbone +
+                                "' has no pre-trained classifier: fine-tune it on your classes "
+                                "(transferlab-cli train) and predict with --model RUN/model");
+  core::ImageClassifier net = loaded.net;
+  net->eval();
+  net->to(core::preferredDevice());
+  return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
+          loaded.entry.preprocess(), loaded.entry.classNames};
+}
+
+Predictor loadPredictor(const PredictArgs& a) {
+  if (!a.model.empty()) return bundlePredictor(a.model);
+  if (a.backbone.empty())
     throw core::InvalidArgument("predict needs --model BUNDLE or --backbone ID|FILE");
-  } else if (fs::exists(a.backbone) && !fs::is_directory(a.backbone)) {
-    script = core::loadTorchScript(a.backbone);
-    script.eval();
-    pre.inputSize = a.inputSize;
-    forward = [&script](torch::Tensor x) { return script.forward({x}).toTensor(); };
-  } else {
-    const auto catalog = core::BackboneCatalog::loadDefault();
-    core::BackboneLoadOptions opts;
-    opts.weightsOverride = a.weights;
-    auto loaded = core::loadBackbone(catalog, a.backbone, opts);
-    if (!loaded.report.complete() && !a.json)
-      std::cerr << "note: " << loaded.report.summary() << "\n";
-    if (loaded.entry.classNames.empty())
-      throw core::InvalidArgument("backbone '" + a.backbone +
-                                  "' has no pre-trained classifier: fine-tune it on your classes "
-                                  "(transferlab-cli train) and predict with --model RUN/model");
-    net = loaded.net;
-    net->eval();
-    pre = loaded.entry.preprocess();
-    names = loaded.entry.classNames;
-    net->to(core::preferredDevice());
-    forward = [&net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); };
+  if (fs::exists(a.backbone) && !fs::is_directory(a.backbone)) return scriptPredictor(a);
+  return catalogPredictor(a);
+}
+
+// The top-k classes of one input.
+json topClasses(const Predictor& p, const torch::Tensor& x, int topk) {
+  const auto probs = torch::softmax(p.forward(x).to(torch::kCPU), 1)[0];
+  const int k = std::min<int>(topk, int(probs.size(0)));
+  const auto [values, indices] = probs.topk(k);
+  json top = json::array();
+  for (int i = 0; i < k; ++i) {
+    const int64_t idx = indices[i].item<int64_t>();
+    const std::string label =
+        idx < int64_t(p.names.size()) ? p.names[size_t(idx)] : std::to_string(idx);
+    top.push_back({{"label", label}, {"index", idx}, {"prob", values[i].item<double>()}});
   }
-  if (!a.classesFile.empty()) names = readClassFile(a.classesFile);
-  const bool text = bool(pre.tokenizer);
+  return top;
+}
+
+void predict(const PredictArgs& a, int& exitCode) {
+  core::configureRuntime({0, false});
+  Predictor p = loadPredictor(a);
+  if (!a.classesFile.empty()) p.names = readClassFile(a.classesFile);
+  const bool text = bool(p.pre.tokenizer);
   if (text && !a.images.empty())
     throw core::InvalidArgument("this is a text model: give --text or --text-file, not images");
   if (!text && (!a.texts.empty() || !a.textFile.empty()))
@@ -219,25 +247,14 @@ void predict(const PredictArgs& a, int& exitCode) {
   torch::NoGradGuard noGrad;
   json out = json::array();
   bool anyFailed = false;
-  for (Item& item : text ? textItems(a, pre) : imageItems(a, pre)) {
+  for (Item& item : text ? textItems(a, p.pre) : imageItems(a, p.pre)) {
     json r = item.id;
     if (!item.error.empty()) {
       r["error"] = item.error;
-      out.push_back(r);
       anyFailed = true;
-      continue;
+    } else {
+      r["top"] = topClasses(p, item.x, a.topk);
     }
-    const auto probs = torch::softmax(forward(item.x).to(torch::kCPU), 1)[0];
-    const int k = std::min<int>(a.topk, int(probs.size(0)));
-    const auto [values, indices] = probs.topk(k);
-    json top = json::array();
-    for (int i = 0; i < k; ++i) {
-      const int64_t idx = indices[i].item<int64_t>();
-      const std::string label =
-          idx < int64_t(names.size()) ? names[size_t(idx)] : std::to_string(idx);
-      top.push_back({{"label", label}, {"index", idx}, {"prob", values[i].item<double>()}});
-    }
-    r["top"] = top;
     out.push_back(r);
   }
   printResults(a, text, out);

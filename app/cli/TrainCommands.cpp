@@ -1,13 +1,12 @@
 // `transferlab-cli train | evaluate | export`: the training engine, headless.
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "CliObserver.h"
 #include "core/Errors.h"
 #include "core/dataset/Readers.h"
 #include "core/runtime/Runtime.h"
@@ -24,88 +23,6 @@ namespace tlab::cli {
 namespace fs = std::filesystem;
 using nlohmann::json;
 namespace {
-
-// Prints progress: a one-line bar with ETA on a terminal, or one JSON event per line.
-class CliObserver : public core::TrainerObserver {
- public:
-  CliObserver(bool json, int epochs) : json_(json), tty_(isatty(STDERR_FILENO)), epochs_(epochs) {}
-  void onStatus(const core::StatusEvent& s) override {
-    std::lock_guard<std::mutex> lock(m_);
-    if (json_)
-      emit({{"event", "status"}, {"state", core::runStateName(s.state)}, {"message", s.message}});
-    else if (!s.message.empty() || s.state != core::RunState::Started)
-      std::cerr << clear() << "[" << core::runStateName(s.state) << "] " << s.message << "\n";
-  }
-  void onLog(const std::string& text) override {
-    std::lock_guard<std::mutex> lock(m_);
-    if (json_)
-      emit({{"event", "log"}, {"message", text}});
-    else
-      std::cerr << clear() << text << "\n";
-  }
-  void onBatch(const core::BatchMetrics& b) override {
-    std::lock_guard<std::mutex> lock(m_);
-    if (json_) {
-      if (b.stepInEpoch % 10 == 0 || b.stepInEpoch == b.stepsPerEpoch) {
-        emit({{"event", "batch"},
-              {"epoch", b.epoch},
-              {"step", b.step},
-              {"loss", b.loss},
-              {"accuracy", b.accuracy},
-              {"lr", b.learningRate},
-              {"images_per_second", b.imagesPerSecond}});
-      }
-      return;
-    }
-    if (!tty_) return;
-    const double frac = double(b.stepInEpoch) / double(std::max<int64_t>(1, b.stepsPerEpoch));
-    const int width = 24, filled = int(frac * width);
-    const double remainingSteps = double(b.stepsPerEpoch - b.stepInEpoch) +
-                                  double(epochs_ - b.epoch) * double(b.stepsPerEpoch);
-    const double stepSeconds =
-        b.imagesPerSecond > 0 ? 1.0 / b.imagesPerSecond * double(lastBatch_) : 0;
-    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3d%%  loss %.4f  acc %.3f  %.1f img/s  ETA %ds   ",
-                 b.epoch, epochs_, std::string(size_t(filled), '#').c_str(),
-                 std::string(size_t(width - filled), '.').c_str(), int(frac * 100), b.loss,
-                 b.accuracy, b.imagesPerSecond, int(remainingSteps * stepSeconds));
-    barShown_ = true;
-  }
-  void onEpoch(const core::EpochMetrics& e) override {
-    std::lock_guard<std::mutex> lock(m_);
-    if (json_) {
-      emit({{"event", "epoch"},
-            {"epoch", e.epoch},
-            {"phase", e.phase},
-            {"train_loss", e.trainLoss},
-            {"train_accuracy", e.trainAccuracy},
-            {"val_loss", e.valLoss},
-            {"val_accuracy", e.valAccuracy},
-            {"seconds", e.seconds},
-            {"lr", e.learningRate},
-            {"improved", e.improved}});
-      return;
-    }
-    std::fprintf(
-        stderr,
-        "%sepoch %d/%d %-14s train loss %.4f acc %.4f | val loss %.4f acc %.4f | %.1f s%s\n",
-        clear().c_str(), e.epoch, e.epochs, e.phase.c_str(), e.trainLoss, e.trainAccuracy,
-        e.valLoss, e.valAccuracy, e.seconds, e.improved ? "  *" : "");
-  }
-  void setBatchSize(int64_t b) { lastBatch_ = b; }
-
- private:
-  void emit(const json& j) { std::cout << j.dump() << std::endl; }
-  std::string clear() {
-    if (!barShown_) return "";
-    barShown_ = false;
-    return "\r" + std::string(100, ' ') + "\r";
-  }
-  std::mutex m_;
-  bool json_, tty_;
-  int epochs_;
-  int64_t lastBatch_ = 32;
-  bool barShown_ = false;
-};
 
 struct TrainArgs {
   std::string dataset, out, config, backbone, strategy, optimizer, schedule;
@@ -135,8 +52,9 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
   }
   core::writeFileAtomic(dir / "history.json", history.dump(1));
   core::writeFileAtomic(dir / "history.csv", csv);
-  json metrics{
-      {"best_epoch", r.bestEpoch}, {"seconds", r.seconds}, {"feature_cache", r.featureCache}};
+  json metrics{{"best_epoch", r.bestEpoch},
+               {"seconds", r.seconds},
+               {"feature_cache", core::kFeatureCacheUseNames.name(r.featureCache)}};
   if (r.val) metrics["val"] = core::metricsJson(*r.val);
   if (r.test) metrics["test"] = core::metricsJson(*r.test);
   core::writeFileAtomic(dir / "metrics.json", metrics.dump(1));
@@ -147,10 +65,9 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
   }
 }
 
-void train(const TrainArgs& a, int& exitCode) {
-  core::configureRuntime({0, false});
-  // Precedence: flags, then the config's own keys, then its strategy's defaults (the same
-  // core::withStrategyDefaults the GUI applies when the strategy is picked).
+// Precedence: flags, then the config's own keys, then its strategy's defaults (the same
+// core::withStrategyDefaults the GUI applies when the strategy is picked).
+core::TrainConfig resolveConfig(const TrainArgs& a) {
   json configJson = json::object();
   std::string configSource = "command line";
   const fs::path out = a.out;
@@ -175,6 +92,37 @@ void train(const TrainArgs& a, int& exitCode) {
   if (a.lr > 0) cfg.lr = a.lr;
   if (a.backboneLr > 0) cfg.backboneLrMultiplier = a.backboneLr;
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);
+  return cfg;
+}
+
+void printSummary(const core::TrainResult& r, const fs::path& out, bool asJson) {
+  json summary{{"event", "done"},
+               {"state", core::runStateName(r.state)},
+               {"seconds", r.seconds},
+               {"best_epoch", r.bestEpoch},
+               {"feature_cache", core::kFeatureCacheUseNames.name(r.featureCache)},
+               {"out", out.string()}};
+  if (r.val) summary["val_accuracy"] = r.val->accuracy;
+  if (r.test) {
+    summary["test_accuracy"] = r.test->accuracy;
+    summary["test_macro_f1"] = r.test->macroF1;
+  }
+  if (asJson) {
+    std::cout << summary.dump() << std::endl;
+    return;
+  }
+  std::cout << "run " << core::runStateName(r.state) << " in " << int(r.seconds)
+            << " s; best epoch " << r.bestEpoch;
+  if (r.val) std::cout << "; val accuracy " << r.val->accuracy;
+  if (r.test)
+    std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
+  std::cout << "\noutputs in " << out.string() << " (metrics.json, history.csv, model/)\n";
+}
+
+void train(const TrainArgs& a, int& exitCode) {
+  core::configureRuntime({0, false});
+  const core::TrainConfig cfg = resolveConfig(a);
+  const fs::path out = a.out;
   if (a.printConfig) {
     std::cout << core::toJson(cfg).dump(2) << "\n";
     exitCode = 0;
@@ -194,30 +142,8 @@ void train(const TrainArgs& a, int& exitCode) {
   const auto& r = trainer.result();
   if (r.state == core::RunState::Failed) throw core::Error(r.error);
   writeRunOutputs(out, r, *ds);
-  core::ModelBundleInfo info{r.architecture,
-                             cfg.backbone,
-                             {cfg.head, int64_t(r.classNames.size()), cfg.headHidden, cfg.dropout},
-                             r.classNames,
-                             r.preprocess};
-  core::exportModelBundle(out / "model", *trainer.model(), info);
-  json summary{
-      {"event", "done"},           {"state", core::runStateName(r.state)}, {"seconds", r.seconds},
-      {"best_epoch", r.bestEpoch}, {"feature_cache", r.featureCache},      {"out", out.string()}};
-  if (r.val) summary["val_accuracy"] = r.val->accuracy;
-  if (r.test) {
-    summary["test_accuracy"] = r.test->accuracy;
-    summary["test_macro_f1"] = r.test->macroF1;
-  }
-  if (a.json) {
-    std::cout << summary.dump() << std::endl;
-  } else {
-    std::cout << "run " << core::runStateName(r.state) << " in " << int(r.seconds)
-              << " s; best epoch " << r.bestEpoch;
-    if (r.val) std::cout << "; val accuracy " << r.val->accuracy;
-    if (r.test)
-      std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
-    std::cout << "\noutputs in " << out.string() << " (metrics.json, history.csv, model/)\n";
-  }
+  core::exportModelBundle(out / "model", *trainer.model(), core::bundleInfo(r, cfg));
+  printSummary(r, out, a.json);
   exitCode = r.state == core::RunState::Finished ? 0 : 4;
 }
 
@@ -265,16 +191,14 @@ void evaluate(const std::string& modelDir, const std::string& datasetPath, const
   exitCode = 0;
 }
 
-}  // namespace
-
-void addTrainCommands(CLI::App& app, int& exitCode) {
+void addTrain(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<TrainArgs>();
   auto* t = app.add_subcommand("train",
                                "Fine-tune a backbone on a dataset (runs in the background thread)");
   t->add_option("--dataset", a->dataset, "Dataset path (required unless --print-config)");
   t->add_option("--backbone", a->backbone, "Catalog id");
   t->add_option("--strategy", a->strategy, "linear-probe|finetune-last|full|lp-ft|scratch")
-      ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
+      ->check(CLI::IsMember(core::kStrategyNames.names()));
   t->add_option("--epochs", a->epochs, "Epochs");
   t->add_option("--batch-size", a->batchSize, "Batch size");
   t->add_option("--image-size,--max-tokens", a->imageSize,
@@ -283,9 +207,9 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   t->add_option("--backbone-lr", a->backboneLr,
                 "Backbone's rate as a multiple of --lr (strategy default: 0.1 for full, else 1)");
   t->add_option("--optimizer", a->optimizer, "sgd|adam|adamw")
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+      ->check(CLI::IsMember(core::kOptimizerNames.names()));
   t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")
-      ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle"}));
+      ->check(CLI::IsMember(core::kScheduleNames.names()));
   t->add_option("--seed", a->seed, "Seed");
   t->add_option("--config", a->config, "Run config JSON (flags override it)");
   t->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");
@@ -294,7 +218,9 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
               "Print the resolved run config (defaults, --config, flags) as JSON and exit");
   t->add_flag("--json", a->json, "Stream one JSON event per line");
   t->callback([a, &exitCode] { train(*a, exitCode); });
+}
 
+void addEvaluate(CLI::App& app, int& exitCode) {
   struct EvalArgs {
     std::string model, dataset, split = "test";
     bool json = false;
@@ -306,56 +232,63 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
   ev->add_option("--split", e->split, "train|val|test|all");
   ev->add_flag("--json", e->json, "Print JSON");
   ev->callback([e, &exitCode] { evaluate(e->model, e->dataset, e->split, e->json, exitCode); });
+}
 
-  struct LrArgs {
-    std::string dataset, backbone, strategy;
-    int imageSize = 0, steps = 100;
-    int64_t batchSize = 32;
-    double start = 1e-7, end = 1.0;
-    bool json = false;
-  };
+struct LrArgs {
+  std::string dataset, backbone, strategy;
+  int imageSize = 0, steps = 100;
+  int64_t batchSize = 32;
+  double start = 1e-7, end = 1.0;
+  bool json = false;
+};
+
+void lrFind(const LrArgs& a, int& exitCode) {
+  core::configureRuntime({0, false});
+  core::TrainConfig cfg = core::defaultTrainConfig();
+  if (!a.backbone.empty()) cfg.backbone = a.backbone;
+  if (!a.strategy.empty()) cfg = core::withStrategyDefaults(cfg, core::parseStrategy(a.strategy));
+  cfg.imageSize = a.imageSize;
+  cfg.batchSize = a.batchSize;
+  auto ds = std::make_shared<core::Dataset>(core::openDataset(a.dataset));
+  core::LrFinderOptions o;
+  o.steps = a.steps;
+  o.startLr = a.start;
+  o.endLr = a.end;
+  const auto r = core::findLearningRate(cfg, ds, o);
+  if (a.json) {
+    std::cout << json{{"suggested_lr", r.suggested},
+                      {"note", r.note},
+                      {"lr", r.lrs},
+                      {"loss", r.losses},
+                      {"smoothed_loss", r.smoothed}}
+                     .dump()
+              << "\n";
+  } else {
+    for (size_t i = 0; i < r.lrs.size(); i += std::max<size_t>(1, r.lrs.size() / 20)) {
+      std::printf("lr %.2e  loss %.4f  smoothed %.4f\n", r.lrs[i], r.losses[i], r.smoothed[i]);
+    }
+    std::printf("suggested learning rate: %.2e (%s)\n", r.suggested, r.note.c_str());
+  }
+  exitCode = 0;
+}
+
+void addLrFind(CLI::App& app, int& exitCode) {
   auto l = std::make_shared<LrArgs>();
   auto* lf = app.add_subcommand("lr-find", "Learning-rate range test with a suggested rate");
   lf->add_option("--dataset", l->dataset, "Dataset path")->required();
   lf->add_option("--backbone", l->backbone, "Catalog id");
   lf->add_option("--strategy", l->strategy, "Strategy whose first phase is probed")
-      ->check(CLI::IsMember({"linear-probe", "finetune-last", "full", "lp-ft", "scratch"}));
+      ->check(CLI::IsMember(core::kStrategyNames.names()));
   lf->add_option("--image-size,--max-tokens", l->imageSize, "Input size (pixels or tokens)");
   lf->add_option("--batch-size", l->batchSize, "Batch size");
   lf->add_option("--steps", l->steps, "Steps of the sweep");
   lf->add_option("--start-lr", l->start, "First rate");
   lf->add_option("--end-lr", l->end, "Last rate");
   lf->add_flag("--json", l->json, "Print JSON");
-  lf->callback([l, &exitCode] {
-    core::configureRuntime({0, false});
-    core::TrainConfig cfg = core::defaultTrainConfig();
-    if (!l->backbone.empty()) cfg.backbone = l->backbone;
-    if (!l->strategy.empty()) cfg = core::withStrategyDefaults(cfg, core::parseStrategy(l->strategy));
-    cfg.imageSize = l->imageSize;
-    cfg.batchSize = l->batchSize;
-    auto ds = std::make_shared<core::Dataset>(core::openDataset(l->dataset));
-    core::LrFinderOptions o;
-    o.steps = l->steps;
-    o.startLr = l->start;
-    o.endLr = l->end;
-    const auto r = core::findLearningRate(cfg, ds, o);
-    if (l->json) {
-      std::cout << json{{"suggested_lr", r.suggested},
-                        {"note", r.note},
-                        {"lr", r.lrs},
-                        {"loss", r.losses},
-                        {"smoothed_loss", r.smoothed}}
-                       .dump()
-                << "\n";
-    } else {
-      for (size_t i = 0; i < r.lrs.size(); i += std::max<size_t>(1, r.lrs.size() / 20)) {
-        std::printf("lr %.2e  loss %.4f  smoothed %.4f\n", r.lrs[i], r.losses[i], r.smoothed[i]);
-      }
-      std::printf("suggested learning rate: %.2e (%s)\n", r.suggested, r.note.c_str());
-    }
-    exitCode = 0;
-  });
+  lf->callback([l, &exitCode] { lrFind(*l, exitCode); });
+}
 
+void addExport(CLI::App& app, int& exitCode) {
   struct ExportArgs {
     std::string run, out, which = "best";
   };
@@ -378,6 +311,15 @@ void addTrainCommands(CLI::App& app, int& exitCode) {
     std::cout << "exported " << file.string() << " to " << x->out << "\n";
     exitCode = 0;
   });
+}
+
+}  // namespace
+
+void addTrainCommands(CLI::App& app, int& exitCode) {
+  addTrain(app, exitCode);
+  addEvaluate(app, exitCode);
+  addLrFind(app, exitCode);
+  addExport(app, exitCode);
 }
 
 }  // namespace tlab::cli

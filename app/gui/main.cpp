@@ -8,8 +8,8 @@
 
 #include "core/runtime/Runtime.h"
 #include "core/zoo/BackboneCatalog.h"
-#include "ui/MainWindow.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/pages/MainWindow.h"
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/Errors.h"
 #include "core/dataset/Readers.h"
@@ -31,7 +32,50 @@ bool isHeader(const std::vector<std::string>& f) {
 
 }  // namespace
 
-Dataset readCsvManifest(const fs::path& manifest, PathPolicy policy) {
+namespace {
+
+// One manifest row as a sample (its label alongside), or the reason it is skipped.
+std::optional<std::pair<Sample, std::string>> readRow(const CsvRecord& rec, const fs::path& root,
+                                                      PathPolicy policy, std::string& reason) {
+  if (rec.fields.size() < 2 || rec.fields.size() > 3) {
+    reason =
+        "expected 2 or 3 fields (path, label[, split]), found " + std::to_string(rec.fields.size());
+    return std::nullopt;
+  }
+  const std::string rel = trim(rec.fields[0]);
+  const std::string label = trim(rec.fields[1]);
+  if (rel.empty() || label.empty()) {
+    reason = rel.empty() ? "empty path" : "empty label";
+    return std::nullopt;
+  }
+  Sample s;
+  if (rec.fields.size() == 3 && !trim(rec.fields[2]).empty()) {
+    const auto split = parseSplit(trim(rec.fields[2]));
+    if (!split) {
+      reason = "unknown split '" + trim(rec.fields[2]) + "' (expected train, val or test)";
+      return std::nullopt;
+    }
+    s.split = *split;
+  }
+  const fs::path full = fs::path(rel).is_absolute() ? fs::path(rel) : root / rel;
+  if (policy == PathPolicy::StayInsideRoot && !isInsideRoot(root, full)) {
+    reason = "path '" + rel + "' escapes the dataset folder " + root.string() +
+             " (allow it explicitly to use it)";
+    return std::nullopt;
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(full, ec)) {
+    reason = "file not found: " + full.string();
+    return std::nullopt;
+  }
+  s.path = full.lexically_normal().string();
+  return std::make_pair(std::move(s), label);
+}
+
+}  // namespace
+
+Dataset readCsvManifest(const fs::path& manifest, PathPolicy policy,
+                        const std::atomic<bool>* cancel) {
   const std::string text = readTextFile(manifest, kMaxManifestBytes);
   if (!isValidUtf8(text)) {
     throw FormatError(manifest.string(), "manifest is not valid UTF-8 text");
@@ -50,44 +94,13 @@ Dataset readCsvManifest(const fs::path& manifest, PathPolicy policy) {
   std::vector<std::pair<Sample, std::string>> rows;
   size_t first = (!parsed.records.empty() && isHeader(parsed.records[0].fields)) ? 1 : 0;
   for (size_t r = first; r < parsed.records.size(); ++r) {
-    const CsvRecord& rec = parsed.records[r];
-    if (rec.fields.size() < 2 || rec.fields.size() > 3) {
-      ds.skipped.push_back({file, rec.line,
-                            "expected 2 or 3 fields (path, label[, split]), found " +
-                                std::to_string(rec.fields.size())});
-      continue;
+    throwIfCancelled(cancel);  // each row looks at the file system
+    std::string reason;
+    if (auto row = readRow(parsed.records[r], root, policy, reason)) {
+      rows.push_back(std::move(*row));
+    } else {
+      ds.skipped.push_back({file, parsed.records[r].line, reason});
     }
-    const std::string rel = trim(rec.fields[0]);
-    const std::string label = trim(rec.fields[1]);
-    if (rel.empty() || label.empty()) {
-      ds.skipped.push_back({file, rec.line, rel.empty() ? "empty path" : "empty label"});
-      continue;
-    }
-    Sample s;
-    if (rec.fields.size() == 3 && !trim(rec.fields[2]).empty()) {
-      const auto split = parseSplit(trim(rec.fields[2]));
-      if (!split) {
-        ds.skipped.push_back(
-            {file, rec.line,
-             "unknown split '" + trim(rec.fields[2]) + "' (expected train, val or test)"});
-        continue;
-      }
-      s.split = *split;
-    }
-    const fs::path full = fs::path(rel).is_absolute() ? fs::path(rel) : root / rel;
-    if (policy == PathPolicy::StayInsideRoot && !isInsideRoot(root, full)) {
-      ds.skipped.push_back({file, rec.line,
-                            "path '" + rel + "' escapes the dataset folder " + root.string() +
-                                " (allow it explicitly to use it)"});
-      continue;
-    }
-    std::error_code ec;
-    if (!fs::is_regular_file(full, ec)) {
-      ds.skipped.push_back({file, rec.line, "file not found: " + full.string()});
-      continue;
-    }
-    s.path = full.lexically_normal().string();
-    rows.emplace_back(std::move(s), label);
   }
   std::vector<std::string> names;
   for (const auto& row : rows) names.push_back(row.second);

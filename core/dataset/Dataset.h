@@ -13,6 +13,8 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "core/image/DecodedImage.h"
+
 namespace tlab::core {
 
 /// Caps every reader enforces before it allocates per-sample or per-class memory (a Sample costs
@@ -49,13 +51,6 @@ class ImageStore {
   virtual ~ImageStore() = default;
   /// 8-bit image with 1 (gray) or 3 (RGB) channels; throws FormatError on a read failure.
   virtual cv::Mat image(int64_t index) const = 0;
-};
-
-/// Result of decoding one sample: an 8-bit image with 1 or 3 channels (RGB order) or an error.
-struct DecodedImage {
-  cv::Mat pixels;
-  std::string error;
-  bool ok() const { return error.empty() && !pixels.empty(); }
 };
 
 class Dataset {

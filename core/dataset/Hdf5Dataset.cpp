@@ -35,7 +35,8 @@ std::vector<std::string> readClassNames(hid_t file, const std::string& path) {
     throw FormatError(path, "attribute class_names is not a string array");
   }
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  if (n < 0 || n > hssize_t(kMaxClasses)) throw FormatError(path, "attribute class_names has a bad size");
+  if (n < 0 || n > hssize_t(kMaxClasses))
+    throw FormatError(path, "attribute class_names has a bad size");
   if (H5Tis_variable_str(type.get()) > 0) {
     std::vector<char*> raw(n);
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -48,7 +49,8 @@ std::vector<std::string> readClassNames(hid_t file, const std::string& path) {
     H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, raw.data());
   } else {
     const size_t len = H5Tget_size(type.get());
-    if (len == 0 || len > 4096) throw FormatError(path, "attribute class_names: string length out of range");
+    if (len == 0 || len > 4096)
+      throw FormatError(path, "attribute class_names: string length out of range");
     std::vector<char> buf(len * n);
     if (H5Aread(attr.get(), type.get(), buf.data()) < 0) {
       throw FormatError(path, "cannot read attribute class_names");
@@ -122,23 +124,18 @@ bool looksLikeHdf5(const fs::path& path) {
   return head.size() == 8 && std::memcmp(head.data(), "\x89HDF\r\n\x1a\n", 8) == 0;
 }
 
-Dataset readHdf5Dataset(const fs::path& fsPath) {
-  silenceHdf5();
-  const std::string path = fsPath.string();
-  if (!looksLikeHdf5(fsPath)) throw FormatError(path, "not an HDF5 file (bad signature)");
-  std::lock_guard<std::mutex> lock(hdf5Mutex());
-  if (const auto why = hdf5::trialOpen(path); !why.empty()) throw FormatError(path, why);
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) throw FormatError(path, "cannot open as HDF5 (corrupt or truncated file)");
-  Handle images(H5Dopen2(file.get(), "images", H5P_DEFAULT), H5Dclose);
-  if (!images.valid()) throw FormatError(path, "missing dataset 'images'");
+namespace {
+
+// The 'images' dataset: uint8, [N,H,W] or [N,H,W,C] with 1 or 3 channels, images of at most
+// 16.7 megapixels, at most kMaxSamples of them. Returns its dimensions.
+std::vector<hsize_t> checkImages(hid_t images, const std::string& path) {
   {
-    Handle type(H5Dget_type(images.get()), H5Tclose);
+    Handle type(H5Dget_type(images), H5Tclose);
     if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_size(type.get()) != 1) {
       throw FormatError(path, "dataset 'images' must be uint8");
     }
   }
-  const auto dims = dimsOf(images.get());
+  const auto dims = dimsOf(images);
   if (dims.size() != 3 && dims.size() != 4) {
     throw FormatError(path,
                       "dataset 'images' must have rank 3 [N,H,W] or 4 [N,H,W,C], found rank " +
@@ -156,23 +153,18 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
     throw FormatError(path, "images of " + std::to_string(dims[1]) + "x" + std::to_string(dims[2]) +
                                 " pixels exceed the 16.7-megapixel limit for HDF5 datasets");
   }
-  const hsize_t n = dims[0];
-  if (n > kMaxSamples) {
-    throw FormatError(path, "dataset 'images' declares " + std::to_string(n) + " images, more than the " +
-                                std::to_string(kMaxSamples) + "-sample limit");
+  if (dims[0] > kMaxSamples) {
+    throw FormatError(path, "dataset 'images' declares " + std::to_string(dims[0]) +
+                                " images, more than the " + std::to_string(kMaxSamples) +
+                                "-sample limit");
   }
-  const auto labels = readVector<int64_t>(file.get(), "labels", H5T_NATIVE_INT64, n, path);
-  std::vector<uint8_t> splits;
-  if (H5Lexists(file.get(), "split", H5P_DEFAULT) > 0) {
-    splits = readVector<uint8_t>(file.get(), "split", H5T_NATIVE_UINT8, n, path);
-  }
-  Dataset ds;
-  ds.format = "hdf5";
-  ds.modality = Modality::Image;
-  ds.source = fsPath;
-  ds.classNames = readClassNames(file.get(), path);
+  return dims;
+}
+
+// Class names from the file or, without them, "0".."max label"; every label must name one.
+void checkLabels(Dataset& ds, const std::vector<int64_t>& labels, const std::string& path) {
   int64_t maxLabel = -1;
-  for (hsize_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0) throw FormatError(path, "negative label at index " + std::to_string(i));
     maxLabel = std::max(maxLabel, labels[i]);
   }
@@ -186,6 +178,33 @@ Dataset readHdf5Dataset(const fs::path& fsPath) {
     throw FormatError(path, "label " + std::to_string(maxLabel) + " but class_names lists only " +
                                 std::to_string(ds.classNames.size()) + " classes");
   }
+}
+
+}  // namespace
+
+Dataset readHdf5Dataset(const fs::path& fsPath) {
+  silenceHdf5();
+  const std::string path = fsPath.string();
+  if (!looksLikeHdf5(fsPath)) throw FormatError(path, "not an HDF5 file (bad signature)");
+  std::lock_guard<std::mutex> lock(hdf5Mutex());
+  if (const auto why = hdf5::trialOpen(path); !why.empty()) throw FormatError(path, why);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) throw FormatError(path, "cannot open as HDF5 (corrupt or truncated file)");
+  Handle images(H5Dopen2(file.get(), "images", H5P_DEFAULT), H5Dclose);
+  if (!images.valid()) throw FormatError(path, "missing dataset 'images'");
+  const auto dims = checkImages(images.get(), path);
+  const hsize_t n = dims[0];
+  const auto labels = readVector<int64_t>(file.get(), "labels", H5T_NATIVE_INT64, n, path);
+  std::vector<uint8_t> splits;
+  if (H5Lexists(file.get(), "split", H5P_DEFAULT) > 0) {
+    splits = readVector<uint8_t>(file.get(), "split", H5T_NATIVE_UINT8, n, path);
+  }
+  Dataset ds;
+  ds.format = "hdf5";
+  ds.modality = Modality::Image;
+  ds.source = fsPath;
+  ds.classNames = readClassNames(file.get(), path);
+  checkLabels(ds, labels, path);
   for (hsize_t i = 0; i < n; ++i) {
     Sample s;
     s.index = int64_t(i);

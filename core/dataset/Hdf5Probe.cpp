@@ -26,9 +26,9 @@ void readSelection(hid_t obj, bool attribute, hid_t fileType, hid_t fileSpace, h
   if (elem == 0 || count == 0 || count * elem > kWholeReadBytes) return;
   std::vector<unsigned char> buf(count * elem);
   Handle memSpace(H5Screate_simple(1, &count, nullptr), H5Sclose);
-  const herr_t r = attribute ? H5Aread(obj, mem.get(), buf.data())
-                             : H5Dread(obj, mem.get(), memSpace.get(), fileSpace, H5P_DEFAULT,
-                                       buf.data());
+  const herr_t r =
+      attribute ? H5Aread(obj, mem.get(), buf.data())
+                : H5Dread(obj, mem.get(), memSpace.get(), fileSpace, H5P_DEFAULT, buf.data());
   if (r >= 0 && H5Tdetect_class(mem.get(), H5T_VLEN) > 0) {
     H5Dvlen_reclaim(mem.get(), attribute ? fileSpace : memSpace.get(), H5P_DEFAULT, buf.data());
   }
@@ -114,8 +114,7 @@ std::string trialOpen(const std::string& path) {
       // Ended by the cap (an allocation failed inside libhdf5, which reports it as an ordinary
       // error): in-process, without the cap, the same read would take it all.
       if (outcome.memoryGrowthBytes > kMemoryGrowthLimit) {
-        return "the HDF5 library needed more than " +
-               std::to_string(kMemoryGrowthLimit >> 20) +
+        return "the HDF5 library needed more than " + std::to_string(kMemoryGrowthLimit >> 20) +
                " MiB of memory to read the file's structure (a corrupt or crafted file)";
       }
       return {};
@@ -123,12 +122,14 @@ std::string trialOpen(const std::string& path) {
       return {};
     case IsolatedOutcome::Kind::TimedOut:
       return "the HDF5 library did not finish reading the file's structure within " +
-             secondsText(deadline) + " s (a corrupt or crafted file; for a large file on a slow disk raise "
+             secondsText(deadline) +
+             " s (a corrupt or crafted file; for a large file on a slow disk raise "
              "TLAB_HDF5_PROBE_SECONDS)";
     case IsolatedOutcome::Kind::Crashed:
       return "the HDF5 library crashed reading the file (" +
-             (outcome.signal ? "signal " + std::to_string(outcome.signal) + ", " + strsignal(outcome.signal)
-                             : "exit code " + std::to_string(outcome.exitCode)) +
+             (outcome.signal
+                  ? "signal " + std::to_string(outcome.signal) + ", " + strsignal(outcome.signal)
+                  : "exit code " + std::to_string(outcome.exitCode)) +
              "): a corrupt or crafted file";
   }
   return {};

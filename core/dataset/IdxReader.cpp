@@ -34,7 +34,8 @@ uint32_t be32(const uint8_t* p) {
 
 // Total bytes (header + data) an IDX header declares; throws when it is malformed or too big.
 uint64_t idxDeclaredSize(const uint8_t* b, size_t n, const std::string& path) {
-  if (n < 4 || b[0] != 0 || b[1] != 0) throw FormatError(path, "not an IDX file (bad magic number)");
+  if (n < 4 || b[0] != 0 || b[1] != 0)
+    throw FormatError(path, "not an IDX file (bad magic number)");
   const size_t rank = b[3];
   if (rank == 0 || rank > 4 || n < 4 + 4 * rank) return 0;  // reported by loadIdx
   uint64_t elems = 1;
@@ -56,7 +57,8 @@ IdxArray loadIdx(const fs::path& path, size_t expectedRank) {
   std::error_code ec;
   uint64_t fileBytes = fs::file_size(path, ec);  // a non-regular file is refused by the read
   if (ec) fileBytes = 0;
-  const uint64_t cap = std::min(kMaxIdxBytes, std::max(kGzipFreeBytes, kMaxGzipExpansion * fileBytes));
+  const uint64_t cap =
+      std::min(kMaxIdxBytes, std::max(kGzipFreeBytes, kMaxGzipExpansion * fileBytes));
   a.bytes = readMaybeGzip(path, cap, GzipHeaderCheck{4 + 4 * 4, &idxDeclaredSize});
   const auto& b = a.bytes;
   if (b.size() < 4 || b[0] != 0 || b[1] != 0) {
@@ -186,13 +188,13 @@ Dataset readIdx(const fs::path& path) {
                                                   pair.images.filename().string());
     }
     if (img.dims[1] == 0 || img.dims[2] == 0 || img.dims[1] > 16384 || img.dims[2] > 16384) {
-      throw FormatError(pair.images.string(), "IDX image size " + std::to_string(img.dims[1]) + "x" +
-                                                  std::to_string(img.dims[2]) +
+      throw FormatError(pair.images.string(), "IDX image size " + std::to_string(img.dims[1]) +
+                                                  "x" + std::to_string(img.dims[2]) +
                                                   " is out of range (1..16384)");
     }
     if (ds.samples.size() + lab.dims[0] > kMaxSamples) {
-      throw FormatError(pair.labels.string(), "more than " + std::to_string(kMaxSamples) +
-                                                  " samples in total (limit)");
+      throw FormatError(pair.labels.string(),
+                        "more than " + std::to_string(kMaxSamples) + " samples in total (limit)");
     }
     if (rows == 0) {
       rows = img.dims[1];

@@ -38,7 +38,7 @@ void collectClass(FolderWalker& walker, const fs::path& classDir, const std::str
 
 }  // namespace
 
-Dataset readImageFolder(const fs::path& root) {
+Dataset readImageFolder(const fs::path& root, const std::atomic<bool>* cancel) {
   if (!isDir(root)) throw IoError(root.string(), "not a folder");
   Dataset ds;
   ds.format = "folder";
@@ -46,11 +46,12 @@ Dataset readImageFolder(const fs::path& root) {
   ds.source = root;
   std::map<std::string, std::vector<Sample>> byClass;
 
-  FolderWalker walker(root);
+  FolderWalker walker(root, cancel);
   const auto top = walker.list(root, ds.skipped);
   bool splitLayout = false;
   for (const auto& e : top) {
-    if (e.kind == FolderWalker::Kind::Folder && parseSplit(e.path.filename().string())) splitLayout = true;
+    if (e.kind == FolderWalker::Kind::Folder && parseSplit(e.path.filename().string()))
+      splitLayout = true;
   }
   for (const auto& e : top) {
     const fs::path& p = e.path;

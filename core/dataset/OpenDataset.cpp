@@ -54,31 +54,10 @@ fs::path withoutTrailingSlash(const fs::path& p) {
 
 }  // namespace
 
-const char* datasetFormatName(DatasetFormat format) {
-  switch (format) {
-    case DatasetFormat::Folder:
-      return "folder";
-    case DatasetFormat::Csv:
-      return "csv";
-    case DatasetFormat::Idx:
-      return "idx";
-    case DatasetFormat::Hdf5:
-      return "hdf5";
-    case DatasetFormat::Text:
-      return "text";
-    case DatasetFormat::Auto:
-      break;
-  }
-  return "auto";
-}
+const char* datasetFormatName(DatasetFormat format) { return kDatasetFormatNames.name(format); }
 
 DatasetFormat parseDatasetFormat(const std::string& name) {
-  for (auto f : {DatasetFormat::Auto, DatasetFormat::Folder, DatasetFormat::Csv, DatasetFormat::Idx,
-                 DatasetFormat::Hdf5, DatasetFormat::Text}) {
-    if (name == datasetFormatName(f)) return f;
-  }
-  throw InvalidArgument("unknown dataset format '" + name +
-                        "' (expected auto, folder, csv, idx, hdf5 or text)");
+  return kDatasetFormatNames.parse(name, "dataset format");
 }
 
 DatasetFormat detectDatasetFormat(const fs::path& path) {
@@ -105,15 +84,15 @@ Dataset openDataset(const fs::path& rawPath, const ReadOptions& options) {
       options.format == DatasetFormat::Auto ? detectDatasetFormat(path) : options.format;
   switch (format) {
     case DatasetFormat::Folder:
-      return readImageFolder(path);
+      return readImageFolder(path, options.cancel);
     case DatasetFormat::Csv:
-      return readCsvManifest(path, options.pathPolicy);
+      return readCsvManifest(path, options.pathPolicy, options.cancel);
     case DatasetFormat::Idx:
       return readIdx(path);
     case DatasetFormat::Hdf5:
       return readHdf5Dataset(path);
     case DatasetFormat::Text:
-      return readTextDataset(path);
+      return readTextDataset(path, options.cancel);
     case DatasetFormat::Auto:
       break;
   }

@@ -100,8 +100,8 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
       continue;
     }
     if (jsonNestingDepth(raw, kMaxJsonDepth) > kMaxJsonDepth) {
-      skipped.push_back({file, line, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
-                                         " levels"});
+      skipped.push_back(
+          {file, line, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"});
       continue;
     }
     const auto obj = nlohmann::json::parse(raw, nullptr, false);
@@ -124,12 +124,13 @@ void readJsonl(const fs::path& path, const std::string& content, std::vector<Row
   }
 }
 
-void readTextFolder(const fs::path& root, std::vector<Row>& rows,
-                    std::vector<SkippedItem>& skipped) {
+void readTextFolder(const fs::path& root, std::vector<Row>& rows, std::vector<SkippedItem>& skipped,
+                    const std::atomic<bool>* cancel) {
   std::vector<fs::path> files;
-  FolderWalker(root).collectFiles(root, files, skipped);
+  FolderWalker(root, cancel).collectFiles(root, files, skipped);
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
+    throwIfCancelled(cancel);
     const fs::path rel = fs::relative(f, root);
     std::vector<std::string> parts;
     for (const auto& p : rel) parts.push_back(p.string());
@@ -161,14 +162,14 @@ void readTextFolder(const fs::path& root, std::vector<Row>& rows,
 
 }  // namespace
 
-Dataset readTextDataset(const fs::path& path) {
+Dataset readTextDataset(const fs::path& path, const std::atomic<bool>* cancel) {
   std::vector<Row> rows;
   Dataset ds;
   ds.format = "text";
   ds.modality = Modality::Text;
   ds.source = path;
   if (fs::is_directory(path)) {
-    readTextFolder(path, rows, ds.skipped);
+    readTextFolder(path, rows, ds.skipped, cancel);
   } else {
     const std::string content = readTextFile(path, kMaxTextFileBytes);
     const std::string ext = lowerExtension(path);

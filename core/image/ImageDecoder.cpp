@@ -139,12 +139,14 @@ void probeTiff(const uint8_t* d, size_t n, ImageHeader& h) {
     if (slot < 0 || seen[slot]) continue;
     seen[slot] = true;
     if (type != 3 && type != 4) {
-      h.error = "TIFF tag " + std::to_string(tag) + " has an unexpected type " + std::to_string(type);
+      h.error =
+          "TIFF tag " + std::to_string(tag) + " has an unexpected type " + std::to_string(type);
       return;
     }
     uint32_t value = type == 3 ? u16(e + 8) : u32(e + 8);
     const uint32_t count = u32(e + 4);
-    if (slot == 2 && type == 3 && count > 2) {  // per-sample values stored elsewhere: take the widest
+    if (slot == 2 && type == 3 &&
+        count > 2) {  // per-sample values stored elsewhere: take the widest
       const size_t at = u32(e + 8);
       if (at > n || (n - at) / 2 < count) {
         h.error = "truncated TIFF: BitsPerSample lies past the end of the file";
@@ -159,7 +161,8 @@ void probeTiff(const uint8_t* d, size_t n, ImageHeader& h) {
     if (slot == 3) samples = value;
   }
   if (h.width == 0 || h.height == 0) h.error = "TIFF without image size";
-  if (bits == 0 || bits > 64 || samples == 0 || samples > 16) h.error = "TIFF with an unsupported sample layout";
+  if (bits == 0 || bits > 64 || samples == 0 || samples > 16)
+    h.error = "TIFF with an unsupported sample layout";
   // OpenCV returns at most 4 channels; each keeps the sample's byte width.
   h.bytesPerPixel = int(std::min<uint32_t>(std::max<uint32_t>(samples, 3), 4) * ((bits + 7) / 8));
 }
@@ -284,8 +287,9 @@ DecodedImage decodeImageBytes(const uint8_t* data, size_t size, DecodeScale scal
   while (!fits(reduction) && h.format == ImageFormat::Jpeg && reduction < 8) reduction *= 2;
   if (!fits(reduction)) {
     out.error = "declared size " + std::to_string(h.width) + "x" + std::to_string(h.height) +
-                " exceeds the decoding budget of " + std::to_string(limits.maxPixels) + " pixels / " +
-                std::to_string(limits.maxDecodedBytes >> 20) + " MiB (possible decompression bomb)";
+                " exceeds the decoding budget of " + std::to_string(limits.maxPixels) +
+                " pixels / " + std::to_string(limits.maxDecodedBytes >> 20) +
+                " MiB (possible decompression bomb)";
     return out;
   }
   try {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/dataset/Dataset.h"
+#include "core/image/DecodedImage.h"
 
 namespace tlab::core {
 
@@ -20,7 +20,7 @@ struct ImageHeader {
   int64_t width = 0;  ///< as declared by the header (not yet trusted)
   int64_t height = 0;
   int bytesPerPixel = 4;  ///< the most the decoder may allocate per pixel for this file
-  std::string error;  ///< set when the header itself is malformed or truncated
+  std::string error;      ///< set when the header itself is malformed or truncated
 };
 
 /// Budget of one decode, checked against the header before the codec allocates anything: the

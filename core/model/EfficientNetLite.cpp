@@ -10,7 +10,9 @@ nn::BatchNorm2d tfBatchNorm(int64_t c) {
 
 // TensorFlow SAME padding: output = ceil(input / stride), extra pixel on the bottom/right.
 torch::Tensor padSame(const torch::Tensor& x, int64_t k, int64_t stride) {
-  auto pad = [&](int64_t in) { return std::max<int64_t>((((in + stride - 1) / stride) - 1) * stride + k - in, 0); };
+  auto pad = [&](int64_t in) {
+    return std::max<int64_t>((((in + stride - 1) / stride) - 1) * stride + k - in, 0);
+  };
   const int64_t ph = pad(x.size(2)), pw = pad(x.size(3));
   if (ph == 0 && pw == 0) return x;
   return torch::constant_pad_nd(x, {pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}, 0);
@@ -58,8 +60,9 @@ class MBConvImpl : public nn::Module {
 TORCH_MODULE(MBConv);
 
 // Per stage: expansion, kernel, first stride, output channels, repeats (EfficientNet-B0 / Lite0).
-constexpr int64_t kStages[7][5] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
-                                   {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1}};
+constexpr int64_t kStages[7][5] = {{1, 3, 1, 16, 1}, {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2},
+                                   {6, 3, 2, 80, 3}, {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4},
+                                   {6, 3, 1, 320, 1}};
 constexpr double kDropConnect = 0.2;
 
 }  // namespace
@@ -72,7 +75,8 @@ EfficientNetLite0Impl::EfficientNetLite0Impl(int64_t numClasses) {
   int64_t in = 32, index = 0;
   for (const auto& s : kStages) {
     for (int64_t r = 0; r < s[4]; ++r, ++index) {
-      blocks_->push_back(MBConv(in, s[3], s[1], r == 0 ? s[2] : 1, s[0], kDropConnect * double(index) / double(total)));
+      blocks_->push_back(MBConv(in, s[3], s[1], r == 0 ? s[2] : 1, s[0],
+                                kDropConnect * double(index) / double(total)));
       in = s[3];
     }
   }
@@ -83,8 +87,10 @@ EfficientNetLite0Impl::EfficientNetLite0Impl(int64_t numClasses) {
   nn::Linear fc(1280, numClasses);
   nn::Dropout dropout(0.2);
   register_module("_dropout", dropout);
-  setHead("_fc", fc.ptr(), [fc, dropout](torch::Tensor x) mutable { return fc->forward(dropout->forward(x)); },
-          numClasses);
+  setHead(
+      "_fc", fc.ptr(),
+      [fc, dropout](torch::Tensor x) mutable { return fc->forward(dropout->forward(x)); },
+      numClasses);
 }
 
 torch::Tensor EfficientNetLite0Impl::features(torch::Tensor x) {
@@ -103,7 +109,8 @@ std::vector<ImageClassifierImpl::Stage> EfficientNetLite0Impl::stages() const {
   int64_t index = 0;
   for (size_t s = 0; s < 7; ++s) {
     Stage st{"stage" + std::to_string(s + 1), {}};
-    for (int64_t r = 0; r < kStages[s][4]; ++r) st.modules.push_back("_blocks." + std::to_string(index++));
+    for (int64_t r = 0; r < kStages[s][4]; ++r)
+      st.modules.push_back("_blocks." + std::to_string(index++));
     out.push_back(st);
   }
   out.push_back({"head_conv", {"_conv_head", "_bn1"}});

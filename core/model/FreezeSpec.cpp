@@ -23,19 +23,13 @@ bool underHead(const std::string& path, const std::string& head) {
 }
 
 bool isBatchNorm(const torch::nn::Module& m) {
-  return m.as<torch::nn::BatchNorm2d>() || m.as<torch::nn::BatchNorm1d>() || m.as<torch::nn::BatchNorm3d>();
+  return m.as<torch::nn::BatchNorm2d>() || m.as<torch::nn::BatchNorm1d>() ||
+         m.as<torch::nn::BatchNorm3d>();
 }
 
 }  // namespace
 
-const char* batchNormPolicyName(BatchNormPolicy p) {
-  switch (p) {
-    case BatchNormPolicy::AlwaysTrain: return "always-train";
-    case BatchNormPolicy::AlwaysFrozen: return "always-frozen";
-    case BatchNormPolicy::FollowFreeze: break;
-  }
-  return "follow-freeze";
-}
+const char* batchNormPolicyName(BatchNormPolicy p) { return kBatchNormPolicyNames.name(p); }
 
 bool pathMatches(const std::string& pattern, const std::string& path) {
   if (pattern.empty()) return false;
@@ -89,7 +83,8 @@ double FreezeSpec::lrMultiplier(const std::string& parameterPath) const {
 }
 
 void applyFreezeSpec(ImageClassifierImpl& net, const FreezeSpec& spec) {
-  for (auto& p : net.named_parameters()) p.value().set_requires_grad(!spec.isFrozen(p.key(), net.headName()));
+  for (auto& p : net.named_parameters())
+    p.value().set_requires_grad(!spec.isFrozen(p.key(), net.headName()));
 }
 
 void setTrainingMode(ImageClassifierImpl& net, const FreezeSpec& spec) {
@@ -120,7 +115,8 @@ void annotateLayerTree(LayerNode& root, const ImageClassifierImpl& net, const Fr
     if (spec.isFrozen(p.key(), net.headName())) continue;
     std::string path = modulePathOf(p.key());
     for (;;) {  // add to the module and every ancestor
-      if (auto it = byPath.find(path); it != byPath.end()) it->second->trainableParams += p.value().numel();
+      if (auto it = byPath.find(path); it != byPath.end())
+        it->second->trainableParams += p.value().numel();
       if (path.empty()) break;
       const auto dot = path.rfind('.');
       path = dot == std::string::npos ? "" : path.substr(0, dot);
@@ -129,8 +125,9 @@ void annotateLayerTree(LayerNode& root, const ImageClassifierImpl& net, const Fr
   for (auto& [path, node] : byPath) {
     node->lrMultiplier = spec.lrMultiplier(path + ".x");
     if (node->isBatchNorm) {
-      node->bnStatsFrozen = spec.batchNorm == BatchNormPolicy::AlwaysFrozen ||
-                            (spec.batchNorm == BatchNormPolicy::FollowFreeze && node->trainableParams == 0);
+      node->bnStatsFrozen =
+          spec.batchNorm == BatchNormPolicy::AlwaysFrozen ||
+          (spec.batchNorm == BatchNormPolicy::FollowFreeze && node->trainableParams == 0);
     }
   }
 }
@@ -140,15 +137,16 @@ std::vector<ParamGroup> trainableParameterGroups(ImageClassifierImpl& net, const
   for (auto& p : net.named_parameters()) {
     if (spec.isFrozen(p.key(), net.headName())) continue;
     const double m = spec.lrMultiplier(p.key());
-    auto it = std::find_if(groups.begin(), groups.end(), [m](const ParamGroup& g) { return g.lrMultiplier == m; });
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [m](const ParamGroup& g) { return g.lrMultiplier == m; });
     if (it == groups.end()) it = groups.insert(groups.end(), ParamGroup{m, {}});
     it->params.push_back(p.value());
   }
   return groups;
 }
 
-FreezeSpec gradualUnfreezeSpec(const ImageClassifierImpl& net, int epoch, int firstEpoch, int epochsPerStage,
-                               BatchNormPolicy policy) {
+FreezeSpec gradualUnfreezeSpec(const ImageClassifierImpl& net, int epoch, int firstEpoch,
+                               int epochsPerStage, BatchNormPolicy policy) {
   int unfrozen = 0;
   if (epoch >= firstEpoch) unfrozen = 1 + (epoch - firstEpoch) / std::max(1, epochsPerStage);
   FreezeSpec s = FreezeSpec::lastStagesTrainable(net, unfrozen);

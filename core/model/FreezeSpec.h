@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "core/util/EnumNames.h"
+
 namespace tlab::core {
 class ImageClassifierImpl;
 struct LayerNode;
@@ -18,6 +20,10 @@ enum class BatchNormPolicy {
   AlwaysTrain,   ///< statistics update even where weights are frozen
   AlwaysFrozen   ///< statistics never update (small batches, fine-tuning on little data)
 };
+inline constexpr auto kBatchNormPolicyNames =
+    makeNameTable(std::pair{BatchNormPolicy::FollowFreeze, "follow-freeze"},
+                  std::pair{BatchNormPolicy::AlwaysTrain, "always-train"},
+                  std::pair{BatchNormPolicy::AlwaysFrozen, "always-frozen"});
 const char* batchNormPolicyName(BatchNormPolicy policy);
 
 struct FreezeRule {
@@ -33,7 +39,7 @@ struct LrRule {
 struct FreezeSpec {
   std::vector<FreezeRule> rules;  ///< applied in order; the last matching rule wins
   BatchNormPolicy batchNorm = BatchNormPolicy::FollowFreeze;
-  std::vector<LrRule> lrRules;    ///< the last matching rule wins; default multiplier 1
+  std::vector<LrRule> lrRules;  ///< the last matching rule wins; default multiplier 1
 
   /// Everything frozen except the head (linear probe).
   static FreezeSpec backboneFrozen();
@@ -67,7 +73,8 @@ std::vector<ParamGroup> trainableParameterGroups(ImageClassifierImpl& net, const
 
 /// Gradual unfreezing: stage k of the backbone (counted from the end) unfreezes at epoch
 /// `firstEpoch + k * epochsPerStage`. Returns the spec in force at `epoch`.
-FreezeSpec gradualUnfreezeSpec(const ImageClassifierImpl& net, int epoch, int firstEpoch, int epochsPerStage,
+FreezeSpec gradualUnfreezeSpec(const ImageClassifierImpl& net, int epoch, int firstEpoch,
+                               int epochsPerStage,
                                BatchNormPolicy policy = BatchNormPolicy::FollowFreeze);
 
 }  // namespace tlab::core

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "core/util/EnumNames.h"
 
 namespace tlab::core {
 
@@ -25,6 +26,8 @@ struct HeadSpec {
   int64_t hidden = 256;  ///< MLP only
   double dropout = 0.2;
 };
+inline constexpr auto kHeadKindNames = makeNameTable(std::pair{HeadSpec::Kind::Linear, "linear"},
+                                                     std::pair{HeadSpec::Kind::Mlp, "mlp"});
 
 class ImageClassifierImpl : public torch::nn::Module {
  public:

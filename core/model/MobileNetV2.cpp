@@ -9,7 +9,11 @@ namespace nn = torch::nn;
 class ConvBnReluImpl : public nn::SequentialImpl {
  public:
   ConvBnReluImpl(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups) {
-    push_back(nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false)));
+    push_back(nn::Conv2d(nn::Conv2dOptions(in, out, k)
+                             .stride(stride)
+                             .padding((k - 1) / 2)
+                             .groups(groups)
+                             .bias(false)));
     push_back(nn::BatchNorm2d(out));
     push_back(nn::ReLU6());
   }
@@ -28,7 +32,9 @@ class InvertedResidualImpl : public nn::Module {
     conv->push_back(nn::BatchNorm2d(out));
     register_module("conv", conv);
   }
-  torch::Tensor forward(torch::Tensor x) { return residual_ ? x + conv->forward(x) : conv->forward(x); }
+  torch::Tensor forward(torch::Tensor x) {
+    return residual_ ? x + conv->forward(x) : conv->forward(x);
+  }
 
  private:
   bool residual_;
@@ -37,7 +43,7 @@ class InvertedResidualImpl : public nn::Module {
 TORCH_MODULE(InvertedResidual);
 
 // (expansion t, channels c, repeats n, first stride s), as in the paper and torchvision.
-constexpr int64_t kSettings[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+constexpr int64_t kSettings[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
 
 }  // namespace
@@ -54,8 +60,9 @@ MobileNetV2Impl::MobileNetV2Impl(int64_t numClasses) {
   features_->push_back(ConvBnRelu(in, 1280, 1, 1, 1));
   register_module("features", features_);
   nn::Sequential classifier(nn::Dropout(0.2), nn::Linear(1280, numClasses));
-  setHead("classifier", classifier.ptr(), [classifier](torch::Tensor x) mutable { return classifier->forward(x); },
-          numClasses);
+  setHead(
+      "classifier", classifier.ptr(),
+      [classifier](torch::Tensor x) mutable { return classifier->forward(x); }, numClasses);
   for (auto& m : modules(false)) {
     if (auto* c = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut);
     if (auto* l = m->as<nn::Linear>()) {
@@ -75,7 +82,8 @@ std::vector<ImageClassifierImpl::Stage> MobileNetV2Impl::stages() const {
   int64_t index = 1;
   for (size_t s = 0; s < 7; ++s) {
     Stage st{"stage" + std::to_string(s + 1), {}};
-    for (int64_t i = 0; i < kSettings[s][2]; ++i) st.modules.push_back("features." + std::to_string(index++));
+    for (int64_t i = 0; i < kSettings[s][2]; ++i)
+      st.modules.push_back("features." + std::to_string(index++));
     out.push_back(st);
   }
   out.push_back({"last_conv", {"features.18"}});

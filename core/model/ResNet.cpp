@@ -28,7 +28,8 @@ class BlockImpl : public nn::Module {
       bn2 = register_module("bn2", nn::BatchNorm2d(planes));
     }
     if (stride != 1 || in != out) {
-      downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+      downsample = register_module(
+          "downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
     }
   }
   torch::Tensor forward(torch::Tensor x) {
@@ -66,10 +67,12 @@ ResNetImpl::ResNetImpl(ResNetDepth depth, int64_t numClasses) {
   }
   featureDim_ = in;
   nn::Linear fc(in, numClasses);
-  setHead("fc", fc.ptr(), [fc](torch::Tensor x) mutable { return fc->forward(x); }, numClasses);
+  setHead(
+      "fc", fc.ptr(), [fc](torch::Tensor x) mutable { return fc->forward(x); }, numClasses);
   // torchvision's initialisation: Kaiming-normal convs, unit-gamma BatchNorm.
   for (auto& m : modules(false)) {
-    if (auto* c = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    if (auto* c = m->as<nn::Conv2d>())
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
   }
 }
 
@@ -85,8 +88,11 @@ torch::Tensor ResNetImpl::features(torch::Tensor x) {
 }
 
 std::vector<ImageClassifierImpl::Stage> ResNetImpl::stages() const {
-  return {{"stem", {"conv1", "bn1"}}, {"layer1", {"layer1"}}, {"layer2", {"layer2"}},
-          {"layer3", {"layer3"}}, {"layer4", {"layer4"}}};
+  return {{"stem", {"conv1", "bn1"}},
+          {"layer1", {"layer1"}},
+          {"layer2", {"layer2"}},
+          {"layer3", {"layer3"}},
+          {"layer4", {"layer4"}}};
 }
 
 }  // namespace tlab::core

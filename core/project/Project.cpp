@@ -39,7 +39,7 @@ json runJson(const RunRecord& r, const fs::path& base) {
   json j{{"id", r.id},
          {"name", r.name},
          {"folder", relativeTo(r.folder, base)},
-         {"state", r.state},
+         {"state", kRunStatusNames.name(r.status)},
          {"config", toJson(r.config)},
          {"history", history},
          {"seconds", r.seconds}};
@@ -54,7 +54,11 @@ RunRecord runFromJson(const json& j, const fs::path& base, const std::string& so
   r.id = j.at("id").get<std::string>();
   r.name = j.value("name", r.id);
   r.folder = resolve(j.value("folder", ""), base);
-  r.state = j.value("state", "finished");
+  try {
+    r.status = kRunStatusNames.parse(j.value("state", "finished"), "run state");
+  } catch (const InvalidArgument& e) {
+    throw FormatError(source, std::string(e.what()) + " in run " + r.id);
+  }
   r.error = j.value("error", "");
   r.config = trainConfigFromJson(j.at("config"), source + " (run " + r.id + ")");
   for (const auto& e : j.value("history", json::array()))
@@ -66,6 +70,17 @@ RunRecord runFromJson(const json& j, const fs::path& base, const std::string& so
 }
 
 }  // namespace
+
+RunStatus endedStatus(RunState finalState) {
+  switch (finalState) {
+    case RunState::Cancelled:
+      return RunStatus::Cancelled;
+    case RunState::Failed:
+      return RunStatus::Failed;
+    default:
+      return RunStatus::Finished;
+  }
+}
 
 const RunRecord* Project::findRun(const std::string& id) const {
   for (const auto& r : runs)
@@ -112,8 +127,9 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
   // fields are type-checked before they are read.
   if (!j.is_object() || !j.contains("format") || j["format"] != "transferlab-project")
     throw FormatError(source, "not a TransferLab project (\"format\" is not transferlab-project)");
-  const int version =
-      j.contains("format_version") && j["format_version"].is_number_integer() ? j["format_version"].get<int>() : 0;
+  const int version = j.contains("format_version") && j["format_version"].is_number_integer()
+                          ? j["format_version"].get<int>()
+                          : 0;
   if (version < 1 || version > Project::kFormatVersion) {
     throw FormatError(source, "project format version " + std::to_string(version) +
                                   " is not supported (this build reads 1 to " +
@@ -132,7 +148,8 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
     p.dataset.valFraction = d.value("val_fraction", p.dataset.valFraction);
     p.dataset.testFraction = d.value("test_fraction", p.dataset.testFraction);
     if (d.contains("split_seed"))
-      p.dataset.splitSeed = jsonIntegerAs<decltype(p.dataset.splitSeed)>(d["split_seed"], source, "split_seed");
+      p.dataset.splitSeed =
+          jsonIntegerAs<decltype(p.dataset.splitSeed)>(d["split_seed"], source, "split_seed");
     p.dataset.keepPredefinedSplit = d.value("keep_predefined_split", true);
     key = "label_edits";
     for (const auto& e : j.value("label_edits", json::array()))
@@ -186,7 +203,8 @@ std::vector<ConsentRequest> consentRequests(const Project& p) {
 }
 
 void applyConsent(Project& p, const ConsentRequest& r, bool granted) {
-  if (r.kind == ConsentRequest::Kind::PathsOutsideDataset && !granted) p.dataset.allowPathsOutside = false;
+  if (r.kind == ConsentRequest::Kind::PathsOutsideDataset && !granted)
+    p.dataset.allowPathsOutside = false;
   if (r.kind == ConsentRequest::Kind::TorchScriptBackbone && granted) trustFile(r.file);
 }
 

@@ -25,13 +25,22 @@ struct LabelEdit {
   std::string label;      ///< class name; empty: excluded
 };
 
+/// Where a run of the project stands (saved as its "state").
+enum class RunStatus { Queued, Running, Paused, Finished, Cancelled, Failed };
+inline constexpr auto kRunStatusNames = makeNameTable(
+    std::pair{RunStatus::Queued, "queued"}, std::pair{RunStatus::Running, "running"},
+    std::pair{RunStatus::Paused, "paused"}, std::pair{RunStatus::Finished, "finished"},
+    std::pair{RunStatus::Cancelled, "cancelled"}, std::pair{RunStatus::Failed, "failed"});
+/// The status a run ended in, from the trainer's final state.
+RunStatus endedStatus(RunState finalState);
+
 /// One training run as the project remembers it.
 struct RunRecord {
   std::string id;      ///< unique in the project ("run-1", "run-2", ...)
   std::string name;    ///< what the user sees ("linear probe", "from scratch (twin of run-2)")
   std::string folder;  ///< run folder (checkpoints, metrics, model bundle); absolute once loaded
   TrainConfig config;
-  std::string state = "queued";  ///< queued, running, paused, finished, cancelled, failed
+  RunStatus status = RunStatus::Queued;
   std::string error;
   std::vector<EpochMetrics> history;
   std::optional<double> valAccuracy, testAccuracy;

@@ -117,8 +117,10 @@ CheckpointState readCheckpointState(const fs::path& dir) {
   for (const auto& r : s.extraFreezeRules) {
     if (!r.is_object() || !r.contains("pattern") || !r["pattern"].is_string() ||
         !r.contains("frozen") || !r["frozen"].is_boolean())
-      throw FormatError(file.string(), "extra_freeze_rules: each rule needs a string \"pattern\" "
-                                       "and a boolean \"frozen\", found " + jsonSnippet(r));
+      throw FormatError(file.string(),
+                        "extra_freeze_rules: each rule needs a string \"pattern\" "
+                        "and a boolean \"frozen\", found " +
+                            jsonSnippet(r));
   }
   return s;
 }

@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "core/data/DataLoader.h"
-#include "core/train/SupervisedFit.h"
+#include "core/train/ModelInput.h"
 
 namespace tlab::core {
 namespace {

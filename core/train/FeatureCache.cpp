@@ -51,7 +51,7 @@ std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indice
   for (size_t i : indices) {
     const Sample& s = ds.samples.at(i);
     d << s.path << "|" << s.index << "|" << s.label << "|";
-    if (!s.path.empty()) d << fileStamp(s.path) << "|";  // a replaced file invalidates
+    if (!s.path.empty()) d << fileStamp(s.path) << "|";         // a replaced file invalidates
     if (ds.modality == Modality::Text) d << sha256Hex(s.text);  // a text edit invalidates
     d << "\n";
   }
@@ -112,7 +112,8 @@ std::optional<CachedFeatures> FeatureCache::load(const std::string& key,
   }
   // Checked before anything is allocated: a cache describes at most the samples it was asked
   // for, with a sane feature width.
-  if (fd[0] != sd[0] || fd[1] == 0 || fd[1] > kMaxFeatureWidth) return reject("inconsistent shapes");
+  if (fd[0] != sd[0] || fd[1] == 0 || fd[1] > kMaxFeatureWidth)
+    return reject("inconsistent shapes");
   if (sd[0] > expected.size()) return reject("more rows than samples requested");
   CachedFeatures out;
   out.features = torch::empty({int64_t(fd[0]), int64_t(fd[1])});

@@ -6,8 +6,9 @@
 #include "core/data/DataLoader.h"
 #include "core/dataset/Split.h"
 #include "core/model/FreezeSpec.h"
+#include "core/train/ModelInput.h"
 #include "core/train/Optimizer.h"
-#include "core/train/SupervisedFit.h"
+#include "core/train/StartingModel.h"
 #include "core/train/TrainPlan.h"
 #include "core/zoo/BackboneLoader.h"
 
@@ -28,63 +29,39 @@ double suggestLearningRate(const std::vector<double>& lrs, const std::vector<dou
   return best > 0 ? lrs[best] : lrs[minAt] / 10.0;
 }
 
-LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Dataset> source,
-                                const LrFinderOptions& o) {
-  if (o.steps < 3 || o.startLr <= 0 || o.endLr <= o.startLr)
-    throw InvalidArgument("LR finder: bad range or step count");
-  auto ds = std::make_shared<Dataset>(*source);
-  assignSplits(*ds, {cfg.valFraction, ds->splitCount(Split::Test) ? 0.0 : cfg.testFraction,
-                     cfg.seed, SplitPolicy::KeepPredefined});
-  ds->validate();
-  const auto catalog = BackboneCatalog::loadDefault();
-  const BackboneEntry& entry = catalog.get(cfg.backbone);
-  torch::manual_seed(cfg.seed);
-  ImageClassifier net;
-  if (cfg.strategy == Strategy::Scratch) {
-    net = createArchitecture(entry.architecture, 10, entry.channels);
-  } else {
-    BackboneLoadOptions lo;
-    lo.weightsOverride = cfg.weights;
-    net = loadBackbone(catalog, cfg.backbone, lo).net;
-  }
-  net->replaceHead({cfg.head, int64_t(ds->numClasses()), cfg.headHidden, cfg.dropout});
-  const torch::Device device = preferredDevice();
-  net->to(device);
-  // What the run's first epoch trains, with its rate multipliers (the trainer's own plan).
-  const FreezeSpec spec = phaseFreezeSpec(cfg, *net, trainPhases(cfg).front(), 0);
-  applyFreezeSpec(*net, spec);
-  auto opt = makeOptimizer(cfg, trainableParameterGroups(*net, spec), o.startLr);
-  Preprocess pre = entry.preprocess();
-  if (cfg.imageSize > 0) pre.inputSize = cfg.imageSize;
-  DataLoader loader(ds, ds->indicesOf(Split::Train), trainLoaderOptions(cfg, pre));
-  LrFinderResult r;
+namespace {
+
+// The sweep: one step per rate on an exponential scale, until the loss diverges or turns
+// NaN, or the caller cancels.
+void sweep(ImageClassifierImpl& net, torch::optim::Optimizer& opt, DataLoader& loader,
+           const LrFinderOptions& o, LrFinderResult& r) {
+  const torch::Device device = deviceOf(net);
   double avg = 0, best = INFINITY;
   uint64_t epoch = 0;
   loader.startEpoch(epoch);
-  setTrainingMode(*net, spec);
   for (int i = 0; i < o.steps; ++i) {
     if (o.cancel && o.cancel->load()) {
       r.note = "cancelled";
-      break;
+      return;
     }
     auto b = loader.next();
     if (!b) {
       loader.startEpoch(++epoch);
       b = loader.next();
-      if (!b) break;
+      if (!b) return;
     }
     const double lr = o.startLr * std::pow(o.endLr / o.startLr, double(i) / double(o.steps - 1));
-    for (auto& g : opt->param_groups()) g.options().set_lr(lr);
-    opt->zero_grad();
-    const auto loss = torch::nn::functional::cross_entropy(net->forward(inputTensor(*b).to(device)),
+    for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+    opt.zero_grad();
+    const auto loss = torch::nn::functional::cross_entropy(net.forward(inputTensor(*b).to(device)),
                                                            labelsTensor(*b).to(device));
     const double l = loss.item<double>();
     if (!std::isfinite(l)) {
       r.note = "stopped at lr " + std::to_string(lr) + ": the loss became NaN/inf";
-      break;
+      return;
     }
     loss.backward();
-    opt->step();
+    opt.step();
     avg = o.smoothing * avg + (1 - o.smoothing) * l;
     const double smooth = avg / (1 - std::pow(o.smoothing, double(i + 1)));
     r.lrs.push_back(lr);
@@ -94,9 +71,34 @@ LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Da
     best = std::min(best, smooth);
     if (i > 5 && smooth > o.divergeFactor * best) {
       r.note = "stopped at lr " + std::to_string(lr) + ": the loss diverged";
-      break;
+      return;
     }
   }
+}
+
+}  // namespace
+
+LrFinderResult findLearningRate(const TrainConfig& cfg, std::shared_ptr<const Dataset> source,
+                                const LrFinderOptions& o) {
+  if (o.steps < 3 || o.startLr <= 0 || o.endLr <= o.startLr)
+    throw InvalidArgument("LR finder: bad range or step count");
+  auto ds = std::make_shared<Dataset>(*source);
+  assignSplits(*ds, {cfg.valFraction, ds->splitCount(Split::Test) ? 0.0 : cfg.testFraction,
+                     cfg.seed, SplitPolicy::KeepPredefined});
+  ds->validate();
+  torch::manual_seed(cfg.seed);
+  StartingModel start = startingModel(cfg, *ds, [](const std::string&) {});
+  ImageClassifier net = start.net;
+  net->replaceHead(headSpec(cfg, int64_t(ds->numClasses())));
+  net->to(preferredDevice());
+  // What the run's first epoch trains, with its rate multipliers (the trainer's own plan).
+  const FreezeSpec spec = phaseFreezeSpec(cfg, *net, trainPhases(cfg).front(), 0);
+  applyFreezeSpec(*net, spec);
+  auto opt = makeOptimizer(cfg, trainableParameterGroups(*net, spec), o.startLr);
+  DataLoader loader(ds, ds->indicesOf(Split::Train), trainLoaderOptions(cfg, start.preprocess));
+  setTrainingMode(*net, spec);
+  LrFinderResult r;
+  sweep(*net, *opt, loader, o, r);
   r.suggested = suggestLearningRate(r.lrs, r.smoothed);
   if (r.note.empty()) r.note = "ran the full range";
   r.note += "; suggestion: steepest descent of the smoothed loss";

@@ -12,21 +12,10 @@ double cosineBetween(double from, double to, double fraction) {
 }
 }  // namespace
 
-const char* scheduleName(ScheduleKind k) {
-  switch (k) {
-    case ScheduleKind::Constant: return "constant";
-    case ScheduleKind::Step: return "step";
-    case ScheduleKind::OneCycle: return "onecycle";
-    case ScheduleKind::Cosine: break;
-  }
-  return "cosine";
-}
+const char* scheduleName(ScheduleKind k) { return kScheduleNames.name(k); }
 
 ScheduleKind parseSchedule(const std::string& name) {
-  for (auto k : {ScheduleKind::Constant, ScheduleKind::Step, ScheduleKind::Cosine, ScheduleKind::OneCycle}) {
-    if (name == scheduleName(k)) return k;
-  }
-  throw InvalidArgument("unknown schedule '" + name + "' (expected constant, step, cosine or onecycle)");
+  return kScheduleNames.parse(name, "schedule");
 }
 
 double learningRateAt(const ScheduleSpec& s, int64_t step) {
@@ -37,16 +26,21 @@ double learningRateAt(const ScheduleSpec& s, int64_t step) {
     const double initial = s.baseLr / s.divFactor, final = initial / s.finalDivFactor;
     const double peakStep = std::max(1.0, s.pctStart * double(total) - 1.0);
     if (double(step) <= peakStep) return cosineBetween(initial, s.baseLr, double(step) / peakStep);
-    return cosineBetween(s.baseLr, final, (double(step) - peakStep) / std::max(1.0, double(total - 1) - peakStep));
+    return cosineBetween(s.baseLr, final,
+                         (double(step) - peakStep) / std::max(1.0, double(total - 1) - peakStep));
   }
   if (step < s.warmupSteps) return s.baseLr * double(step + 1) / double(s.warmupSteps);
   const int64_t t = step - s.warmupSteps, span = std::max<int64_t>(1, total - s.warmupSteps);
   switch (s.kind) {
-    case ScheduleKind::Constant: return s.baseLr;
-    case ScheduleKind::Step: return s.baseLr * std::pow(s.gamma, double(t / std::max<int64_t>(1, s.stepSize)));
+    case ScheduleKind::Constant:
+      return s.baseLr;
+    case ScheduleKind::Step:
+      return s.baseLr * std::pow(s.gamma, double(t / std::max<int64_t>(1, s.stepSize)));
     case ScheduleKind::Cosine:
-      return cosineBetween(s.baseLr, s.baseLr * s.minLrFraction, span > 1 ? double(t) / double(span - 1) : 1.0);
-    case ScheduleKind::OneCycle: break;
+      return cosineBetween(s.baseLr, s.baseLr * s.minLrFraction,
+                           span > 1 ? double(t) / double(span - 1) : 1.0);
+    case ScheduleKind::OneCycle:
+      break;
   }
   return s.baseLr;
 }

@@ -10,8 +10,9 @@
 
 namespace tlab::core {
 
-EvaluationResult computeMetrics(const std::vector<std::string>& classNames, const std::vector<float>& probs,
-                                const std::vector<int32_t>& labels, const std::vector<size_t>& samples, int topK) {
+EvaluationResult computeMetrics(const std::vector<std::string>& classNames,
+                                const std::vector<float>& probs, const std::vector<int32_t>& labels,
+                                const std::vector<size_t>& samples, int topK) {
   const size_t c = classNames.size(), n = labels.size();
   if (c == 0 || probs.size() != n * c || samples.size() != n) {
     throw InvalidArgument("computeMetrics: inconsistent sizes");
@@ -68,12 +69,21 @@ EvaluationResult computeMetrics(const std::vector<std::string>& classNames, cons
 nlohmann::json metricsJson(const EvaluationResult& r) {
   nlohmann::json classes = nlohmann::json::array();
   for (const auto& m : r.perClass) {
-    classes.push_back({{"name", m.name}, {"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1},
+    classes.push_back({{"name", m.name},
+                       {"precision", m.precision},
+                       {"recall", m.recall},
+                       {"f1", m.f1},
                        {"support", m.support}});
   }
-  return {{"accuracy", r.accuracy}, {"macro_f1", r.macroF1},     {"loss", r.loss},
-          {"top_k", r.topK},        {"top_k_accuracy", r.topKAccuracy}, {"count", r.count},
-          {"classes", r.classNames}, {"per_class", classes},      {"confusion_matrix", r.confusion}};
+  return {{"accuracy", r.accuracy},
+          {"macro_f1", r.macroF1},
+          {"loss", r.loss},
+          {"top_k", r.topK},
+          {"top_k_accuracy", r.topKAccuracy},
+          {"count", r.count},
+          {"classes", r.classNames},
+          {"per_class", classes},
+          {"confusion_matrix", r.confusion}};
 }
 
 namespace {
@@ -89,10 +99,11 @@ std::string predictionsCsv(const EvaluationResult& r, const Dataset& ds) {
   o << "sample,path,true_label,predicted_label,probability,true_probability,loss\n";
   for (const auto& p : r.predictions) {
     const Sample& s = ds.samples.at(p.sample);
-    const std::string where = !s.path.empty() ? s.path : ds.source.string() + "#" + std::to_string(s.index);
+    const std::string where =
+        !s.path.empty() ? s.path : ds.source.string() + "#" + std::to_string(s.index);
     o << p.sample << "," << quote(where) << "," << quote(r.classNames[size_t(p.label)]) << ","
-      << quote(r.classNames[size_t(p.predicted)]) << "," << p.probability << "," << p.trueProbability << ","
-      << p.loss << "\n";
+      << quote(r.classNames[size_t(p.predicted)]) << "," << p.probability << ","
+      << p.trueProbability << "," << p.loss << "\n";
   }
   return o.str();
 }

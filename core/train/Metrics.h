@@ -18,8 +18,8 @@ struct ClassMetrics {
 };
 
 struct PredictionRow {
-  size_t sample = 0;          ///< dataset sample index
-  int32_t label = 0;          ///< true class
+  size_t sample = 0;  ///< dataset sample index
+  int32_t label = 0;  ///< true class
   int32_t predicted = 0;
   float probability = 0;      ///< of the predicted class
   float trueProbability = 0;  ///< of the true class
@@ -40,8 +40,10 @@ struct EvaluationResult {
 /// `probabilities` is N x C row-major (rows sum to 1); `labels` and `samples` have N entries.
 /// Precision of a class never predicted, and recall of a class never present, count as 0 (as
 /// scikit-learn's zero_division=0); macro-F1 averages over classes with support or predictions.
-EvaluationResult computeMetrics(const std::vector<std::string>& classNames, const std::vector<float>& probabilities,
-                                const std::vector<int32_t>& labels, const std::vector<size_t>& samples, int topK = 5);
+EvaluationResult computeMetrics(const std::vector<std::string>& classNames,
+                                const std::vector<float>& probabilities,
+                                const std::vector<int32_t>& labels,
+                                const std::vector<size_t>& samples, int topK = 5);
 
 /// {"accuracy","macro_f1","loss","top_k","top_k_accuracy","count","classes":[names],
 ///  "per_class":[{name,precision,recall,f1,support}],"confusion_matrix":[[true][predicted]]}

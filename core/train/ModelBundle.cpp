@@ -22,7 +22,7 @@ using nlohmann::json;
 namespace {
 
 json headJson(const HeadSpec& h, const std::string& module) {
-  return {{"kind", h.kind == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
+  return {{"kind", kHeadKindNames.name(h.kind)},
           {"num_classes", h.numClasses},
           {"hidden", h.hidden},
           {"dropout", h.dropout},
@@ -38,7 +38,8 @@ void readPreprocess(const json& j, const fs::path& dir, Preprocess& out) {
       throw FormatError((dir / "model.json").string(), "tokenizer.vocab must be a plain file name");
     WordPieceTokenizer::Options o;
     o.lowerCase = t.at("lower_case").get<bool>();
-    out.inputSize = jsonIntegerAs<int>(t.at("max_tokens"), (dir / "model.json").string(), "max_tokens");
+    out.inputSize =
+        jsonIntegerAs<int>(t.at("max_tokens"), (dir / "model.json").string(), "max_tokens");
     out.channels = 1;
     out.tokenizer = WordPieceTokenizer::load(dir / vocab, o);
     return;
@@ -124,7 +125,8 @@ void checkBundleRanges(const ModelBundleInfo& info, const std::string& file) {
   }
   if (p.inputSize < 8 || p.inputSize > 4096) bad("preprocess.input_size must be 8..4096");
   if (p.channels != 1 && p.channels != 3) bad("preprocess.channels must be 1 or 3");
-  if (!(p.cropFraction > 0 && p.cropFraction <= 1)) bad("preprocess.crop_fraction must be in (0, 1]");
+  if (!(p.cropFraction > 0 && p.cropFraction <= 1))
+    bad("preprocess.crop_fraction must be in (0, 1]");
   for (int c = 0; c < 3; ++c) {
     if (!std::isfinite(p.mean[c]) || !std::isfinite(p.std[c]) || !(p.std[c] > 0))
       bad("preprocess.mean/std must be finite, std > 0");
@@ -142,9 +144,9 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.info.architecture = j.at("architecture").get<std::string>();
     m.info.backbone = j.value("backbone", "");
     const auto& h = j.at("head");
-    m.info.head.kind =
-        h.at("kind").get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
-    m.info.head.numClasses = jsonIntegerAs<int64_t>(h.at("num_classes"), meta.string(), "num_classes");
+    m.info.head.kind = kHeadKindNames.parse(h.at("kind").get<std::string>(), "head kind");
+    m.info.head.numClasses =
+        jsonIntegerAs<int64_t>(h.at("num_classes"), meta.string(), "num_classes");
     m.info.head.hidden = jsonIntegerAs<int64_t>(h.at("hidden"), meta.string(), "hidden");
     m.info.head.dropout = h.at("dropout").get<double>();
     m.info.classNames = j.at("class_names").get<std::vector<std::string>>();
@@ -179,7 +181,8 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.net = createArchitecture(m.info.architecture, 10, m.info.preprocess.channels);
   }
   const int64_t f = m.net->featureDim(), c = m.info.head.numClasses, hid = m.info.head.hidden;
-  mustFit(m.info.head.kind == HeadSpec::Kind::Mlp ? f * hid + hid + hid * c + c : f * c + c, "the head");
+  mustFit(m.info.head.kind == HeadSpec::Kind::Mlp ? f * hid + hid + hid * c + c : f * c + c,
+          "the head");
   m.net->replaceHead(m.info.head);
   const LoadReport r = loadStateDict(*m.net, readSafetensors(weights));
   if (!r.complete())

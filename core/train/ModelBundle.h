@@ -20,7 +20,8 @@ struct ModelBundleInfo {
 };
 
 /// Writes DIR/model.safetensors and DIR/model.json (each atomically).
-void exportModelBundle(const std::filesystem::path& dir, const ImageClassifierImpl& net, const ModelBundleInfo& info);
+void exportModelBundle(const std::filesystem::path& dir, const ImageClassifierImpl& net,
+                       const ModelBundleInfo& info);
 
 struct LoadedModel {
   ImageClassifier net;  ///< in eval mode

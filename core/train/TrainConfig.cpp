@@ -2,6 +2,8 @@
 #include "core/train/TrainerEvents.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <type_traits>
 
 #include "core/Errors.h"
 #include "core/util/Json.h"
@@ -9,30 +11,9 @@
 namespace tlab::core {
 using nlohmann::json;
 
-const char* strategyName(Strategy s) {
-  switch (s) {
-    case Strategy::LinearProbe:
-      return "linear-probe";
-    case Strategy::Full:
-      return "full";
-    case Strategy::LpFt:
-      return "lp-ft";
-    case Strategy::Scratch:
-      return "scratch";
-    case Strategy::FinetuneLast:
-      break;
-  }
-  return "finetune-last";
-}
+const char* strategyName(Strategy s) { return kStrategyNames.name(s); }
 
-Strategy parseStrategy(const std::string& n) {
-  for (auto s : {Strategy::LinearProbe, Strategy::FinetuneLast, Strategy::Full, Strategy::LpFt,
-                 Strategy::Scratch}) {
-    if (n == strategyName(s)) return s;
-  }
-  throw InvalidArgument("unknown strategy '" + n +
-                        "' (expected linear-probe, finetune-last, full, lp-ft or scratch)");
-}
+Strategy parseStrategy(const std::string& n) { return kStrategyNames.parse(n, "strategy"); }
 
 TrainConfig withStrategyDefaults(TrainConfig c, Strategy s) {
   c.strategy = s;
@@ -84,33 +65,115 @@ TrainConfig defaultTrainConfig() {
   return withStrategyDefaults(base, base.strategy);
 }
 
-const char* optimizerName(OptimizerKind k) {
-  switch (k) {
-    case OptimizerKind::Sgd:
-      return "sgd";
-    case OptimizerKind::Adam:
-      return "adam";
-    case OptimizerKind::AdamW:
-      break;
-  }
-  return "adamw";
-}
+const char* optimizerName(OptimizerKind k) { return kOptimizerNames.name(k); }
 
-OptimizerKind parseOptimizer(const std::string& n) {
-  for (auto k : {OptimizerKind::Sgd, OptimizerKind::Adam, OptimizerKind::AdamW}) {
-    if (n == optimizerName(k)) return k;
-  }
-  throw InvalidArgument("unknown optimizer '" + n + "' (expected sgd, adam or adamw)");
-}
+OptimizerKind parseOptimizer(const std::string& n) { return kOptimizerNames.parse(n, "optimizer"); }
 
 namespace {
-BatchNormPolicy parseBn(const std::string& n) {
-  for (auto p : {BatchNormPolicy::FollowFreeze, BatchNormPolicy::AlwaysTrain,
-                 BatchNormPolicy::AlwaysFrozen}) {
-    if (n == batchNormPolicyName(p)) return p;
-  }
-  throw InvalidArgument("unknown BatchNorm policy '" + n + "'");
+
+// The one table of config fields: JSON key and member, in file order. toJson writes every
+// field, fromJson reads any subset and refuses keys not listed here.
+template <typename Config, typename Visit>
+void forEachField(Config& c, Visit&& v) {
+  v("backbone", c.backbone);
+  v("weights", c.weights);
+  v("strategy", c.strategy);
+  v("finetune_stages", c.finetuneStages);
+  v("lp_epochs", c.lpEpochs);
+  v("ft_lr_factor", c.ftLrFactor);
+  v("epochs", c.epochs);
+  v("batch_size", c.batchSize);
+  v("image_size", c.imageSize);
+  v("lr", c.lr);
+  v("optimizer", c.optimizer);
+  v("momentum", c.momentum);
+  v("nesterov", c.nesterov);
+  v("weight_decay", c.weightDecay);
+  v("schedule", c.schedule);
+  v("warmup_epochs", c.warmupEpochs);
+  v("step_epochs", c.stepEpochs);
+  v("step_gamma", c.stepGamma);
+  v("label_smoothing", c.labelSmoothing);
+  v("class_weighted", c.classWeighted);
+  v("grad_clip_norm", c.gradClipNorm);
+  v("early_stopping_patience", c.earlyStoppingPatience);
+  v("early_stopping_metric", c.earlyStoppingMetric);
+  v("restore_best", c.restoreBest);
+  v("seed", c.seed);
+  v("deterministic", c.deterministic);
+  v("head", c.head);
+  v("head_hidden", c.headHidden);
+  v("dropout", c.dropout);
+  v("bn_policy", c.batchNorm);
+  v("backbone_lr_multiplier", c.backboneLrMultiplier);
+  v("lr_rules", c.lrRules);
+  v("freeze_rules", c.freezeRules);
+  v("gradual_unfreeze_every", c.gradualUnfreezeEvery);
+  v("augment", c.augmentation.enabled);
+  v("aug_min_scale", c.augmentation.minScale);
+  v("aug_max_scale", c.augmentation.maxScale);
+  v("aug_min_ratio", c.augmentation.minRatio);
+  v("aug_max_ratio", c.augmentation.maxRatio);
+  v("aug_hflip", c.augmentation.hflipProbability);
+  v("aug_rotation", c.augmentation.rotationDegrees);
+  v("aug_brightness", c.augmentation.brightness);
+  v("aug_contrast", c.augmentation.contrast);
+  v("aug_saturation", c.augmentation.saturation);
+  v("feature_cache", c.featureCache);
+  v("workers", c.workers);
+  v("val_fraction", c.valFraction);
+  v("test_fraction", c.testFraction);
+  v("checkpoint_every", c.checkpointEvery);
 }
+
+// The name table of each enum field.
+const auto& names(Strategy) { return kStrategyNames; }
+const auto& names(OptimizerKind) { return kOptimizerNames; }
+const auto& names(ScheduleKind) { return kScheduleNames; }
+const auto& names(EarlyStopMetric) { return kEarlyStopMetricNames; }
+const auto& names(HeadSpec::Kind) { return kHeadKindNames; }
+const auto& names(BatchNormPolicy) { return kBatchNormPolicyNames; }
+
+template <typename T>
+json encode(const T& v) {
+  if constexpr (std::is_enum_v<T>) {
+    return names(v).name(v);
+  } else {
+    return v;
+  }
+}
+json encode(const std::vector<LrRule>& rules) {
+  json a = json::array();
+  for (const auto& r : rules) a.push_back({{"pattern", r.pattern}, {"multiplier", r.multiplier}});
+  return a;
+}
+json encode(const std::vector<FreezeRule>& rules) {
+  json a = json::array();
+  for (const auto& r : rules) a.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
+  return a;
+}
+
+template <typename T>
+void decode(const json& j, T& field, const std::string& source, const char* key) {
+  if constexpr (std::is_enum_v<T>) {
+    field = names(field).parse(j.get<std::string>(), key);
+  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    field = jsonIntegerAs<T>(j, source, key);
+  } else {
+    field = j.get<T>();
+  }
+}
+void decode(const json& j, std::vector<LrRule>& rules, const std::string&, const char*) {
+  rules.clear();
+  for (const auto& r : j.get<std::vector<json>>())
+    rules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
+}
+void decode(const json& j, std::vector<FreezeRule>& rules, const std::string&, const char*) {
+  rules.clear();
+  for (const auto& r : j.get<std::vector<json>>())
+    rules.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
+}
+
 }  // namespace
 
 void validateAugmentation(const Augmentation& a) {
@@ -129,145 +192,23 @@ void validateAugmentation(const Augmentation& a) {
 }
 
 json toJson(const TrainConfig& c) {
-  json rules = json::array();
-  for (const auto& r : c.lrRules)
-    rules.push_back({{"pattern", r.pattern}, {"multiplier", r.multiplier}});
-  json freeze = json::array();
-  for (const auto& r : c.freezeRules)
-    freeze.push_back({{"pattern", r.pattern}, {"frozen", r.frozen}});
-  return {{"backbone", c.backbone},
-          {"weights", c.weights},
-          {"strategy", strategyName(c.strategy)},
-          {"finetune_stages", c.finetuneStages},
-          {"lp_epochs", c.lpEpochs},
-          {"ft_lr_factor", c.ftLrFactor},
-          {"epochs", c.epochs},
-          {"batch_size", c.batchSize},
-          {"image_size", c.imageSize},
-          {"lr", c.lr},
-          {"optimizer", optimizerName(c.optimizer)},
-          {"momentum", c.momentum},
-          {"nesterov", c.nesterov},
-          {"weight_decay", c.weightDecay},
-          {"schedule", scheduleName(c.schedule)},
-          {"warmup_epochs", c.warmupEpochs},
-          {"step_epochs", c.stepEpochs},
-          {"step_gamma", c.stepGamma},
-          {"label_smoothing", c.labelSmoothing},
-          {"class_weighted", c.classWeighted},
-          {"grad_clip_norm", c.gradClipNorm},
-          {"early_stopping_patience", c.earlyStoppingPatience},
-          {"early_stopping_metric",
-           c.earlyStoppingMetric == EarlyStopMetric::ValLoss ? "val_loss" : "val_accuracy"},
-          {"restore_best", c.restoreBest},
-          {"seed", c.seed},
-          {"deterministic", c.deterministic},
-          {"head", c.head == HeadSpec::Kind::Mlp ? "mlp" : "linear"},
-          {"head_hidden", c.headHidden},
-          {"dropout", c.dropout},
-          {"bn_policy", batchNormPolicyName(c.batchNorm)},
-          {"backbone_lr_multiplier", c.backboneLrMultiplier},
-          {"lr_rules", rules},
-          {"freeze_rules", freeze},
-          {"gradual_unfreeze_every", c.gradualUnfreezeEvery},
-          {"augment", c.augmentation.enabled},
-          {"aug_min_scale", c.augmentation.minScale},
-          {"aug_max_scale", c.augmentation.maxScale},
-          {"aug_min_ratio", c.augmentation.minRatio},
-          {"aug_max_ratio", c.augmentation.maxRatio},
-          {"aug_hflip", c.augmentation.hflipProbability},
-          {"aug_rotation", c.augmentation.rotationDegrees},
-          {"aug_brightness", c.augmentation.brightness},
-          {"aug_contrast", c.augmentation.contrast},
-          {"aug_saturation", c.augmentation.saturation},
-          {"feature_cache", c.featureCache},
-          {"workers", c.workers},
-          {"val_fraction", c.valFraction},
-          {"test_fraction", c.testFraction},
-          {"checkpoint_every", c.checkpointEvery}};
+  json j = json::object();
+  forEachField(c, [&j](const char* key, const auto& field) { j[key] = encode(field); });
+  return j;
 }
 
 void fromJson(const json& j, TrainConfig& c, const std::string& source) {
   if (!j.is_object()) throw FormatError(source, "run config must be a JSON object");
-  const json known = toJson(c);
+  std::set<std::string> known;
+  forEachField(c, [&known](const char* key, const auto&) { known.insert(key); });
   for (const auto& [key, value] : j.items()) {
-    if (!known.contains(key)) throw FormatError(source, "unknown config key '" + key + "'");
+    if (!known.count(key)) throw FormatError(source, "unknown config key '" + key + "'");
   }
   try {
-    auto get = [&](const char* k, auto& field) {
-      using T = std::decay_t<decltype(field)>;
-      if (!j.contains(k)) return;
-      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-        field = jsonIntegerAs<T>(j.at(k), source, k);
-      } else {
-        field = j.at(k).get<T>();
-      }
-    };
-    get("backbone", c.backbone);
-    get("weights", c.weights);
-    if (j.contains("strategy")) c.strategy = parseStrategy(j["strategy"].get<std::string>());
-    get("finetune_stages", c.finetuneStages);
-    get("lp_epochs", c.lpEpochs);
-    get("ft_lr_factor", c.ftLrFactor);
-    get("epochs", c.epochs);
-    get("batch_size", c.batchSize);
-    get("image_size", c.imageSize);
-    get("lr", c.lr);
-    if (j.contains("optimizer")) c.optimizer = parseOptimizer(j["optimizer"].get<std::string>());
-    get("momentum", c.momentum);
-    get("nesterov", c.nesterov);
-    get("weight_decay", c.weightDecay);
-    if (j.contains("schedule")) c.schedule = parseSchedule(j["schedule"].get<std::string>());
-    get("warmup_epochs", c.warmupEpochs);
-    get("step_epochs", c.stepEpochs);
-    get("step_gamma", c.stepGamma);
-    get("label_smoothing", c.labelSmoothing);
-    get("class_weighted", c.classWeighted);
-    get("grad_clip_norm", c.gradClipNorm);
-    get("early_stopping_patience", c.earlyStoppingPatience);
-    if (j.contains("early_stopping_metric")) {
-      const auto m = j["early_stopping_metric"].get<std::string>();
-      if (m != "val_accuracy" && m != "val_loss")
-        throw InvalidArgument("early_stopping_metric: val_accuracy or val_loss");
-      c.earlyStoppingMetric =
-          m == "val_loss" ? EarlyStopMetric::ValLoss : EarlyStopMetric::ValAccuracy;
-    }
-    get("restore_best", c.restoreBest);
-    get("seed", c.seed);
-    get("deterministic", c.deterministic);
-    if (j.contains("head"))
-      c.head = j["head"].get<std::string>() == "mlp" ? HeadSpec::Kind::Mlp : HeadSpec::Kind::Linear;
-    get("head_hidden", c.headHidden);
-    get("dropout", c.dropout);
-    if (j.contains("bn_policy")) c.batchNorm = parseBn(j["bn_policy"].get<std::string>());
-    get("backbone_lr_multiplier", c.backboneLrMultiplier);
-    if (j.contains("freeze_rules")) {
-      c.freezeRules.clear();
-      for (const auto& r : j["freeze_rules"])
-        c.freezeRules.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
-    }
-    if (j.contains("lr_rules")) {
-      c.lrRules.clear();
-      for (const auto& r : j["lr_rules"])
-        c.lrRules.push_back({r.at("pattern").get<std::string>(), r.at("multiplier").get<double>()});
-    }
-    get("gradual_unfreeze_every", c.gradualUnfreezeEvery);
-    get("augment", c.augmentation.enabled);
-    get("aug_min_scale", c.augmentation.minScale);
-    get("aug_max_scale", c.augmentation.maxScale);
-    get("aug_min_ratio", c.augmentation.minRatio);
-    get("aug_max_ratio", c.augmentation.maxRatio);
-    get("aug_hflip", c.augmentation.hflipProbability);
-    get("aug_rotation", c.augmentation.rotationDegrees);
-    get("aug_brightness", c.augmentation.brightness);
-    get("aug_contrast", c.augmentation.contrast);
-    get("aug_saturation", c.augmentation.saturation);
+    forEachField(c, [&](const char* key, auto& field) {
+      if (const auto it = j.find(key); it != j.end()) decode(*it, field, source, key);
+    });
     validateAugmentation(c.augmentation);
-    get("feature_cache", c.featureCache);
-    get("workers", c.workers);
-    get("val_fraction", c.valFraction);
-    get("test_fraction", c.testFraction);
-    get("checkpoint_every", c.checkpointEvery);
   } catch (const json::exception& e) {
     throw FormatError(source, std::string("bad value in run config: ") + e.what());
   } catch (const InvalidArgument& e) {

@@ -11,19 +11,29 @@
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/LrSchedule.h"
+#include "core/util/EnumNames.h"
 
 namespace tlab::core {
 
 enum class Strategy { LinearProbe, FinetuneLast, Full, LpFt, Scratch };
-const char* strategyName(
-    Strategy s);  ///< "linear-probe", "finetune-last", "full", "lp-ft", "scratch"
+inline constexpr auto kStrategyNames = makeNameTable(
+    std::pair{Strategy::LinearProbe, "linear-probe"},
+    std::pair{Strategy::FinetuneLast, "finetune-last"}, std::pair{Strategy::Full, "full"},
+    std::pair{Strategy::LpFt, "lp-ft"}, std::pair{Strategy::Scratch, "scratch"});
+const char* strategyName(Strategy s);
 Strategy parseStrategy(const std::string& name);
 
 enum class OptimizerKind { Sgd, Adam, AdamW };
-const char* optimizerName(OptimizerKind k);  ///< "sgd", "adam", "adamw"
+inline constexpr auto kOptimizerNames =
+    makeNameTable(std::pair{OptimizerKind::Sgd, "sgd"}, std::pair{OptimizerKind::Adam, "adam"},
+                  std::pair{OptimizerKind::AdamW, "adamw"});
+const char* optimizerName(OptimizerKind k);
 OptimizerKind parseOptimizer(const std::string& name);
 
 enum class EarlyStopMetric { ValAccuracy, ValLoss };
+inline constexpr auto kEarlyStopMetricNames =
+    makeNameTable(std::pair{EarlyStopMetric::ValAccuracy, "val_accuracy"},
+                  std::pair{EarlyStopMetric::ValLoss, "val_loss"});
 
 struct TrainConfig {
   std::string backbone = "small_cnn_fmnist";  ///< catalog id

@@ -7,6 +7,10 @@
 
 namespace tlab::core {
 
+HeadSpec headSpec(const TrainConfig& c, int64_t numClasses) {
+  return {c.head, numClasses, c.headHidden, c.dropout};
+}
+
 std::vector<TrainPhase> trainPhases(const TrainConfig& c) {
   const int lp = c.lpEpochs > 0 ? std::min(c.lpEpochs, c.epochs - 1) : std::max(1, c.epochs / 3);
   switch (c.strategy) {

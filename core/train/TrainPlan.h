@@ -23,6 +23,9 @@ struct TrainPhase {
 
 std::vector<TrainPhase> trainPhases(const TrainConfig& config);
 
+/// The head training attaches for a dataset of `numClasses` classes (the layer tree shows it).
+HeadSpec headSpec(const TrainConfig& config, int64_t numClasses);
+
 /// Whether `phase` trains the head on cached backbone features, so its images are never
 /// augmented: a frozen-backbone phase with the feature cache on, no user rule unfreezing part of
 /// the backbone, BatchNorm statistics not always training, no gradual unfreezing.

@@ -1,4 +1,5 @@
 #include "core/train/Trainer.h"
+#include "core/train/TrainPlan.h"
 
 #include <c10/util/Exception.h>
 
@@ -7,21 +8,19 @@
 
 namespace tlab::core {
 
-const char* runStateName(RunState s) {
-  switch (s) {
-    case RunState::Started: return "started";
-    case RunState::Paused: return "paused";
-    case RunState::Resumed: return "resumed";
-    case RunState::Cancelled: return "cancelled";
-    case RunState::Failed: return "failed";
-    case RunState::Finished: break;
-  }
-  return "finished";
+ModelBundleInfo bundleInfo(const TrainResult& r, const TrainConfig& c) {
+  return {r.architecture, c.backbone, headSpec(c, int64_t(r.classNames.size())), r.classNames,
+          r.preprocess};
 }
 
-Trainer::Trainer(TrainConfig config, std::shared_ptr<const Dataset> dataset, std::filesystem::path runDir,
-                 TrainerObserver* observer)
-    : config_(std::move(config)), dataset_(std::move(dataset)), runDir_(std::move(runDir)), observer_(observer) {}
+const char* runStateName(RunState s) { return kRunStateNames.name(s); }
+
+Trainer::Trainer(TrainConfig config, std::shared_ptr<const Dataset> dataset,
+                 std::filesystem::path runDir, TrainerObserver* observer)
+    : config_(std::move(config)),
+      dataset_(std::move(dataset)),
+      runDir_(std::move(runDir)),
+      observer_(observer) {}
 
 Trainer::~Trainer() {
   cancel();
@@ -34,7 +33,8 @@ void Trainer::start(bool resume) {
   thread_ = std::thread([this, resume] {
     std::string error;
     try {
-      SessionOutput out = runTrainingSession(config_, dataset_, runDir_, resume, control_, observer_);
+      SessionOutput out =
+          runTrainingSession(config_, dataset_, runDir_, resume, control_, observer_);
       result_ = std::move(out.result);
       model_ = out.model;
     } catch (const c10::Error& e) {
@@ -50,7 +50,8 @@ void Trainer::start(bool resume) {
     }
     running_ = false;
     if (observer_) {
-      observer_->onStatus({result_.state, result_.state == RunState::Failed ? error : std::string()});
+      observer_->onStatus(
+          {result_.state, result_.state == RunState::Failed ? error : std::string()});
     }
   });
 }

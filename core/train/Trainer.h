@@ -19,10 +19,17 @@
 #include "core/dataset/Dataset.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/Metrics.h"
+#include "core/train/ModelBundle.h"
 #include "core/train/TrainConfig.h"
 #include "core/train/TrainerEvents.h"
 
 namespace tlab::core {
+
+/// Whether a run's frozen-backbone features came from the feature cache.
+enum class FeatureCacheUse { Off, Hit, Miss };
+inline constexpr auto kFeatureCacheUseNames =
+    makeNameTable(std::pair{FeatureCacheUse::Off, "off"}, std::pair{FeatureCacheUse::Hit, "hit"},
+                  std::pair{FeatureCacheUse::Miss, "miss"});
 
 struct TrainResult {
   std::vector<EpochMetrics> history;
@@ -31,13 +38,16 @@ struct TrainResult {
   RunState state = RunState::Finished;
   std::string error;
   double seconds = 0;
-  std::string featureCache = "off";  ///< "off", "hit", "miss"
-  size_t truncatedTexts = 0;         ///< text datasets: samples cut to the maximum length
+  FeatureCacheUse featureCache = FeatureCacheUse::Off;
+  size_t truncatedTexts = 0;  ///< text datasets: samples cut to the maximum length
   int resumedFromEpoch = 0;
   std::vector<std::string> classNames;
   Preprocess preprocess;
   std::string architecture;
 };
+
+/// What the bundle of a run's model records (GUI and CLI export alike).
+ModelBundleInfo bundleInfo(const TrainResult& result, const TrainConfig& config);
 
 /// Shared between the Trainer (controller side) and the training loop (thread side).
 struct TrainerControl {

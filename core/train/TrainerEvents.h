@@ -7,6 +7,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/util/EnumNames.h"
+
 namespace tlab::core {
 
 struct BatchMetrics {
@@ -35,7 +37,24 @@ nlohmann::json toJson(const EpochMetrics& m);
 EpochMetrics epochMetricsFromJson(const nlohmann::json& j, const std::string& source);
 
 enum class RunState { Started, Paused, Resumed, Finished, Cancelled, Failed };
+inline constexpr auto kRunStateNames = makeNameTable(
+    std::pair{RunState::Started, "started"}, std::pair{RunState::Paused, "paused"},
+    std::pair{RunState::Resumed, "resumed"}, std::pair{RunState::Finished, "finished"},
+    std::pair{RunState::Cancelled, "cancelled"}, std::pair{RunState::Failed, "failed"});
 const char* runStateName(RunState state);
+
+/// A stretch of a run that is not optimisation steps: extracting the frozen backbone's features
+/// for the feature cache, evaluating the validation or test split. Reported when it starts, at
+/// most every 0.2 s while it runs, and when it ends (done == total).
+struct TaskProgress {
+  std::string task;  ///< what it is doing, e.g. "extracting features (train split)"
+  int64_t done = 0, total = 0;
+  double seconds = 0;  ///< since the task started
+  /// Remaining seconds at the rate so far; -1 until something is done.
+  double etaSeconds() const {
+    return done > 0 ? seconds * double(total - done) / double(done) : -1;
+  }
+};
 
 struct StatusEvent {
   RunState state = RunState::Started;
@@ -49,6 +68,7 @@ class TrainerObserver {
   virtual void onBatch(const BatchMetrics&) {}
   virtual void onEpoch(const EpochMetrics&) {}
   virtual void onLog(const std::string&) {}
+  virtual void onTask(const TaskProgress&) {}
 };
 
 }  // namespace tlab::core

@@ -14,8 +14,9 @@
 #include "core/train/Evaluate.h"
 #include "core/train/FeatureCache.h"
 #include "core/train/LrSchedule.h"
+#include "core/train/ModelInput.h"
 #include "core/train/Optimizer.h"
-#include "core/train/SupervisedFit.h"
+#include "core/train/StartingModel.h"
 #include "core/train/TrainPlan.h"
 #include "core/util/Random.h"
 #include "core/zoo/BackboneLoader.h"
@@ -64,7 +65,8 @@ class Session {
       lrOverride_ = restored.learningRateOverride;
       for (const auto& r : restored.extraFreezeRules)
         extraRules_.push_back({r.at("pattern").get<std::string>(), r.at("frozen").get<bool>()});
-      for (const auto& h : restored.history) out_.result.history.push_back(epochMetricsFromJson(h, (*ckpt / "state.json").string()));
+      for (const auto& h : restored.history)
+        out_.result.history.push_back(epochMetricsFromJson(h, (*ckpt / "state.json").string()));
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
     }
@@ -107,6 +109,21 @@ class Session {
   void log(const std::string& s) {
     if (obs_) obs_->onLog(s);
   }
+  // Progress of a task that is not optimisation steps, for InferenceOptions::progress: reported
+  // at once, then at most every 0.2 s, and at the end.
+  std::function<void(size_t, size_t)> taskReporter(const std::string& task, size_t total) {
+    if (!obs_) return {};
+    obs_->onTask({task, 0, int64_t(total), 0});
+    const auto t0 = Clock::now();
+    auto last = std::make_shared<Clock::time_point>(t0);
+    return [this, task, t0, last](size_t done, size_t all) {
+      const auto now = Clock::now();
+      if (done < all && now - *last < std::chrono::milliseconds(200)) return;
+      *last = now;
+      obs_->onTask(
+          {task, int64_t(done), int64_t(all), std::chrono::duration<double>(now - t0).count()});
+    };
+  }
   void emit(RunState st, const std::string& msg) {
     if (obs_) obs_->onStatus({st, msg});
   }
@@ -114,35 +131,12 @@ class Session {
   void setup() {
     torch::manual_seed(cfg_.seed);
     if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
-    const auto catalog = BackboneCatalog::loadDefault();
-    if (!catalog.find(cfg_.backbone) && fs::is_regular_file(cfg_.backbone)) {
-      setupScript();
-      return;
-    }
-    const BackboneEntry& entry = catalog.get(cfg_.backbone);
-    const bool textData = dataset_->modality == Modality::Text;
-    if (entry.isText() != textData) {
-      throw InvalidArgument("backbone '" + entry.id + "' reads " + entry.modality + " but " +
-                            dataset_->source.string() + " is " +
-                            (textData ? "a text" : "an image") + " dataset");
-    }
-    preprocess_ = runPreprocess(cfg_, catalog);
-    if (textData) logTruncation();
-    if (cfg_.strategy == Strategy::Scratch) {
-      net_ = createArchitecture(entry.architecture,
-                                std::max<int64_t>(1, int64_t(entry.classNames.size())),
-                                entry.channels);
-      log("from scratch: " + entry.name + " with random initialisation");
-    } else {
-      BackboneLoadOptions o;
-      o.weightsOverride = cfg_.weights;
-      LoadedBackbone b = loadBackbone(catalog, cfg_.backbone, o);
-      net_ = b.net;
-      weightsPath_ = b.weightsPath;
-      log("loaded " + entry.name + " weights from " + b.weightsPath.string() + ": " +
-          b.report.summary());
-    }
-    finishSetup(entry.architecture);
+    StartingModel m = startingModel(cfg_, *dataset_, [this](const std::string& s) { log(s); });
+    net_ = m.net;
+    preprocess_ = m.preprocess;
+    weightsPath_ = m.weightsPath;
+    if (dataset_->modality == Modality::Text) logTruncation();
+    finishSetup(m.architecture);
   }
 
   // Long texts are cut to the maximum length: say how many, once, before training.
@@ -159,24 +153,8 @@ class Session {
         " tokens and are truncated (longest: " + std::to_string(longest) + " tokens)");
   }
 
-  // A user's TorchScript file (trusted): ImageNet preprocessing at the configured size.
-  void setupScript() {
-    if (dataset_->modality == Modality::Text)
-      throw InvalidArgument("TorchScript backbones read images; " + dataset_->source.string() +
-                            " is a text dataset");
-    if (cfg_.strategy == Strategy::Scratch)
-      throw InvalidArgument("from scratch needs a built-in architecture");
-    preprocess_ = runPreprocess(cfg_, BackboneCatalog{});
-    net_ = std::make_shared<ScriptBackboneImpl>(loadTorchScript(cfg_.backbone),
-                                                preprocess_.inputSize, 3, 10);
-    weightsPath_ = cfg_.backbone;
-    log("imported TorchScript backbone " + cfg_.backbone + " (" +
-        std::to_string(net_->featureDim()) + " features)");
-    finishSetup("torchscript");
-  }
-
   void finishSetup(const std::string& architecture) {
-    net_->replaceHead({cfg_.head, int64_t(dataset_->numClasses()), cfg_.headHidden, cfg_.dropout});
+    net_->replaceHead(headSpec(cfg_, int64_t(dataset_->numClasses())));
     device_ = preferredDevice();
     net_->to(device_);
     memoryFormat_ = preferredMemoryFormat(architecture);
@@ -267,7 +245,7 @@ class Session {
     const std::string weightsDigest =
         weightsPath_.empty() ? std::string("random") : sha256File(weightsPath_);
     bool allHit = true;
-    auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out) {
+    auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out, const char* split) {
       if (idx.empty()) return;
       const std::string key =
           featureCacheKey(*dataset_, idx, cfg_.backbone, weightsDigest, preprocess_);
@@ -281,6 +259,8 @@ class Session {
       InferenceOptions io;
       io.workers = cfg_.workers;
       io.cancel = &control_.cancel;
+      io.progress =
+          taskReporter(std::string("extracting features (") + split + " split)", idx.size());
       out.features = extractFeatures(*net_, dataset_, idx, preprocess_, out.samples, io);
       if (!control_.cancel.load()) {
         try {  // the cache only saves time: a full disk must not fail the run
@@ -291,10 +271,10 @@ class Session {
       }
     };
     const auto t0 = Clock::now();
-    get(train_, trainFeat_);
-    get(val_, valFeat_);
-    get(test_, testFeat_);
-    out_.result.featureCache = allHit ? "hit" : "miss";
+    get(train_, trainFeat_, "train");
+    get(val_, valFeat_, "val");
+    get(test_, testFeat_, "test");
+    out_.result.featureCache = allHit ? FeatureCacheUse::Hit : FeatureCacheUse::Miss;
     log(std::string("feature cache ") + (allHit ? "hit" : "miss (computed)") + " in " +
         std::to_string(std::chrono::duration<double>(Clock::now() - t0).count()) + " s");
   }
@@ -306,16 +286,35 @@ class Session {
     return metricsFromLogits(logits, f.samples, *dataset_);
   }
 
-  EvaluationResult evaluate(const std::vector<size_t>& idx, const CachedFeatures& cached) {
+  EvaluationResult evaluate(const std::vector<size_t>& idx, const CachedFeatures& cached,
+                            const char* split) {
     if (useCache_) return evalCached(cached);
     InferenceOptions io;
     io.workers = cfg_.workers;
+    io.progress = taskReporter(std::string("evaluating the ") + split + " split", idx.size());
     return evaluateModel(*net_, dataset_, idx, preprocess_, io);
   }
 
-  // One epoch; false when cancelled.
+  // Running sums of one epoch's training steps.
+  struct EpochTally {
+    Clock::time_point start = Clock::now();
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0;
+  };
+
+  // One epoch; false when cancelled or stopped early.
   bool runEpoch(int epoch) {
     epoch_ = epoch;
+    beginEpoch(epoch);
+    EpochTally tally;
+    const bool completed =
+        useCache_ ? trainOnCachedFeatures(epoch, tally) : trainOnImages(epoch, tally);
+    if (!completed) return false;
+    return endEpoch(epoch, tally);
+  }
+
+  // Gradual unfreezing opens the next stage; seeds and train/eval modes for the epoch.
+  void beginEpoch(int epoch) {
     if (cfg_.gradualUnfreezeEvery > 0 && epoch > currentPhase_.firstEpoch) {
       const FreezeSpec next = specAt(epoch);
       if (next.rules.size() != spec_.rules.size()) buildOptimizer(next);  // one more stage opened
@@ -324,100 +323,96 @@ class Session {
         mixSeed(cfg_.seed, uint64_t(epoch), 0xD20));  // dropout depends on the epoch only
     setTrainingMode(*net_, spec_);
     if (useCache_) net_->eval();  // frozen backbone unused; the head's dropout is set below
-    const auto t0 = Clock::now();
-    double lossSum = 0;
-    int64_t correct = 0, seen = 0;
-    auto step = [&](const torch::Tensor& cpuX, const torch::Tensor& cpuY, bool features) {
-      const auto x = features ? cpuX.to(device_) : cpuX.to(device_).contiguous(memoryFormat_);
-      const auto y = cpuY.to(device_);
-      const int64_t inPhase = step_ - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_;
-      const double lr = learningRate(inPhase);
-      for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
-        optimizer_->param_groups()[g].options().set_lr(lr * multipliers_[g]);
-      }
-      optimizer_->zero_grad();
-      const auto logits = features ? net_->classify(x) : net_->forward(x);
-      const auto loss = lossOf(logits, y);
-      loss.backward();
-      if (cfg_.gradClipNorm > 0) {
-        std::vector<torch::Tensor> params;
-        for (auto& g : optimizer_->param_groups())
-          params.insert(params.end(), g.params().begin(), g.params().end());
-        torch::nn::utils::clip_grad_norm_(params, cfg_.gradClipNorm);
-      }
-      optimizer_->step();
-      ++step_;
-      const int64_t n = x.size(0);
-      const double l = loss.item<double>();
-      const int64_t c = logits.argmax(1).eq(y).sum().item<int64_t>();
-      lossSum += l * double(n);
-      correct += c;
-      seen += n;
-      if (obs_) {
-        BatchMetrics b;
-        b.epoch = epoch + 1;
-        b.step = step_;
-        b.stepInEpoch = step_ - int64_t(epoch) * stepsPerEpoch_;
-        b.stepsPerEpoch = stepsPerEpoch_;
-        b.loss = l;
-        b.accuracy = double(c) / double(n);
-        b.learningRate = lr;
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        b.imagesPerSecond = s > 0 ? double(seen) / s : 0;
-        obs_->onBatch(b);
-      }
-    };
-    if (useCache_) {
-      net_->named_children()[net_->headName()]->train();  // only the head runs: its dropout on
-      std::vector<size_t> order(trainFeat_.samples.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      Rng rng(mixSeed(cfg_.seed, uint64_t(epoch), 0x5EED));
-      shuffleInPlace(order, rng);
-      const auto labels = labelsOf(trainFeat_.samples);
-      for (size_t b = 0; b < order.size(); b += size_t(cfg_.batchSize)) {
-        if (!checkControl()) return false;
-        if (!useCache_) break;  // an unfreeze command switched to images mid-epoch
-        const size_t e = std::min(order.size(), b + size_t(cfg_.batchSize));
-        const auto idx = torch::from_blob(order.data() + b, {int64_t(e - b)}, torch::kLong).clone();
-        step(trainFeat_.features.index_select(0, idx), labels.index_select(0, idx), true);
-      }
-    } else {
-      DataLoader loader(dataset_, train_, trainLoaderOptions(cfg_, preprocess_));
-      loader.startEpoch(uint64_t(epoch));
-      while (auto b = loader.next()) {
-        if (!checkControl()) {
-          loader.cancel();
-          return false;
-        }
-        step(inputTensor(*b), labelsTensor(*b), false);
-      }
-      for (const auto& s : loader.takeSkipped()) log("skipped " + s.path + ": " + s.reason);
+  }
+
+  // One optimisation step on a batch (images or cached features), reported to the observer.
+  void trainStep(int epoch, const torch::Tensor& cpuX, const torch::Tensor& cpuY, bool features,
+                 EpochTally& tally) {
+    const auto x = features ? cpuX.to(device_) : cpuX.to(device_).contiguous(memoryFormat_);
+    const auto y = cpuY.to(device_);
+    const int64_t inPhase = step_ - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_;
+    const double lr = learningRate(inPhase);
+    for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
+      optimizer_->param_groups()[g].options().set_lr(lr * multipliers_[g]);
     }
+    optimizer_->zero_grad();
+    const auto logits = features ? net_->classify(x) : net_->forward(x);
+    const auto loss = lossOf(logits, y);
+    loss.backward();
+    if (cfg_.gradClipNorm > 0) {
+      std::vector<torch::Tensor> params;
+      for (auto& g : optimizer_->param_groups())
+        params.insert(params.end(), g.params().begin(), g.params().end());
+      torch::nn::utils::clip_grad_norm_(params, cfg_.gradClipNorm);
+    }
+    optimizer_->step();
+    ++step_;
+    const int64_t n = x.size(0);
+    const double l = loss.item<double>();
+    const int64_t c = logits.argmax(1).eq(y).sum().item<int64_t>();
+    tally.lossSum += l * double(n);
+    tally.correct += c;
+    tally.seen += n;
+    if (!obs_) return;
+    BatchMetrics b;
+    b.epoch = epoch + 1;
+    b.step = step_;
+    b.stepInEpoch = step_ - int64_t(epoch) * stepsPerEpoch_;
+    b.stepsPerEpoch = stepsPerEpoch_;
+    b.loss = l;
+    b.accuracy = double(c) / double(n);
+    b.learningRate = lr;
+    const double s = std::chrono::duration<double>(Clock::now() - tally.start).count();
+    b.imagesPerSecond = s > 0 ? double(tally.seen) / s : 0;
+    obs_->onBatch(b);
+  }
+
+  // The head alone on the cached features, in a seeded order; false when cancelled.
+  bool trainOnCachedFeatures(int epoch, EpochTally& tally) {
+    net_->named_children()[net_->headName()]->train();  // only the head runs: its dropout on
+    std::vector<size_t> order(trainFeat_.samples.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    Rng rng(mixSeed(cfg_.seed, uint64_t(epoch), 0x5EED));
+    shuffleInPlace(order, rng);
+    const auto labels = labelsOf(trainFeat_.samples);
+    for (size_t b = 0; b < order.size(); b += size_t(cfg_.batchSize)) {
+      if (!checkControl()) return false;
+      if (!useCache_) break;  // an unfreeze command switched to images mid-epoch
+      const size_t e = std::min(order.size(), b + size_t(cfg_.batchSize));
+      const auto idx = torch::from_blob(order.data() + b, {int64_t(e - b)}, torch::kLong).clone();
+      trainStep(epoch, trainFeat_.features.index_select(0, idx), labels.index_select(0, idx), true,
+                tally);
+    }
+    return true;
+  }
+
+  // The network on (augmented) images from the loader; false when cancelled.
+  bool trainOnImages(int epoch, EpochTally& tally) {
+    DataLoader loader(dataset_, train_, trainLoaderOptions(cfg_, preprocess_));
+    loader.startEpoch(uint64_t(epoch));
+    while (auto b = loader.next()) {
+      if (!checkControl()) {
+        loader.cancel();
+        return false;
+      }
+      trainStep(epoch, inputTensor(*b), labelsTensor(*b), false, tally);
+    }
+    for (const auto& s : loader.takeSkipped()) log("skipped " + s.path + ": " + s.reason);
+    return true;
+  }
+
+  // Validation, the best weights so far, the epoch's record, a checkpoint and early stopping;
+  // false when training stops early.
+  bool endEpoch(int epoch, const EpochTally& tally) {
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.epochs = cfg_.epochs;
     m.phase = currentPhase_.name;
-    m.trainLoss = seen ? lossSum / double(seen) : 0;
-    m.trainAccuracy = seen ? double(correct) / double(seen) : 0;
+    m.trainLoss = tally.seen ? tally.lossSum / double(tally.seen) : 0;
+    m.trainAccuracy = tally.seen ? double(tally.correct) / double(tally.seen) : 0;
     m.learningRate = learningRate(step_ - 1 - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_);
-    if (!val_.empty()) {
-      const EvaluationResult v = evaluate(val_, valFeat_);
-      m.valLoss = v.loss;
-      m.valAccuracy = v.accuracy;
-      const double metric =
-          cfg_.earlyStoppingMetric == EarlyStopMetric::ValLoss ? -v.loss : v.accuracy;
-      if (bestEpoch_ == 0 || metric > bestMetric_) {
-        bestMetric_ = metric;
-        bestEpoch_ = m.epoch;
-        badEpochs_ = 0;
-        m.improved = true;
-        best_.clear();
-        for (const auto& [k, t] : stateDictOf(*net_)) best_.emplace_back(k, t.clone());
-      } else {
-        ++badEpochs_;
-      }
-    }
-    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!val_.empty()) validate(m);
+    m.seconds = std::chrono::duration<double>(Clock::now() - tally.start).count();
     out_.result.history.push_back(m);
     if (obs_) obs_->onEpoch(m);
     if (!runDir_.empty() && cfg_.checkpointEvery > 0 && m.epoch % cfg_.checkpointEvery == 0)
@@ -429,6 +424,25 @@ class Session {
       return false;
     }
     return true;
+  }
+
+  // Evaluates the validation split into `m` and keeps the best weights.
+  void validate(EpochMetrics& m) {
+    const EvaluationResult v = evaluate(val_, valFeat_, "val");
+    m.valLoss = v.loss;
+    m.valAccuracy = v.accuracy;
+    const double metric =
+        cfg_.earlyStoppingMetric == EarlyStopMetric::ValLoss ? -v.loss : v.accuracy;
+    if (bestEpoch_ == 0 || metric > bestMetric_) {
+      bestMetric_ = metric;
+      bestEpoch_ = m.epoch;
+      badEpochs_ = 0;
+      m.improved = true;
+      best_.clear();
+      for (const auto& [k, t] : stateDictOf(*net_)) best_.emplace_back(k, t.clone());
+    } else {
+      ++badEpochs_;
+    }
   }
 
   torch::Tensor labelsOf(const std::vector<size_t>& samples) const {
@@ -460,8 +474,8 @@ class Session {
     }
     out_.result.bestEpoch = bestEpoch_;
     if (!cancelled) {
-      if (!val_.empty()) out_.result.val = evaluate(val_, valFeat_);
-      if (!test_.empty()) out_.result.test = evaluate(test_, testFeat_);
+      if (!val_.empty()) out_.result.val = evaluate(val_, valFeat_, "val");
+      if (!test_.empty()) out_.result.test = evaluate(test_, testFeat_, "test");
     }
     net_->eval();
     out_.result.state = cancelled ? RunState::Cancelled : RunState::Finished;

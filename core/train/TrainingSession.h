@@ -14,7 +14,7 @@ struct SessionOutput {
 
 /// Runs the whole training described by `config`; throws on failure (the Trainer catches).
 SessionOutput runTrainingSession(const TrainConfig& config, std::shared_ptr<const Dataset> dataset,
-                                 const std::filesystem::path& runDir, bool resume, TrainerControl& control,
-                                 TrainerObserver* observer);
+                                 const std::filesystem::path& runDir, bool resume,
+                                 TrainerControl& control, TrainerObserver* observer);
 
 }  // namespace tlab::core

@@ -6,73 +6,98 @@
 
 namespace tlab::core {
 
-CsvParseResult parseDelimited(std::string_view input, char delimiter) {
-  const std::string_view text = stripBom(input);
-  CsvParseResult result;
-  CsvRecord record;
-  std::string field;
-  size_t line = 1;
-  record.line = 1;
-  bool inQuotes = false;
-  bool fieldWasQuoted = false;
-  bool recordHasContent = false;
-  size_t quoteStartLine = 0;
+namespace {
 
-  auto endField = [&] {
-    record.fields.push_back(std::move(field));
-    field.clear();
-    fieldWasQuoted = false;
-  };
-  auto endRecord = [&] {
-    endField();
-    const bool blank = record.fields.size() == 1 && record.fields[0].empty() && !recordHasContent;
-    if (!blank) result.records.push_back(std::move(record));
-    record = CsvRecord{};
-    recordHasContent = false;
-  };
+// RFC 4180 with a configurable delimiter, one character at a time.
+class DelimitedParser {
+ public:
+  DelimitedParser(std::string_view text, char delimiter) : text_(text), delimiter_(delimiter) {
+    record_.line = 1;
+  }
 
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inQuotes) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          inQuotes = false;
-        }
+  CsvParseResult parse() && {
+    for (i_ = 0; i_ < text_.size(); ++i_) {
+      if (inQuotes_) {
+        quoted(text_[i_]);
       } else {
-        if (c == '\n') ++line;
-        field.push_back(c);
+        unquoted(text_[i_]);
       }
-      continue;
     }
-    if (c == '"' && field.empty() && !fieldWasQuoted) {
-      inQuotes = true;
-      fieldWasQuoted = true;
-      recordHasContent = true;
-      quoteStartLine = line;
-    } else if (c == delimiter) {
-      recordHasContent = true;
+    if (inQuotes_) {
+      result_.problems.push_back(
+          {quoteStartLine_, "quoted field opened here is never closed; rest of file ignored"});
+      return std::move(result_);
+    }
+    if (!field_.empty() || !record_.fields.empty() || recordHasContent_) endRecord();
+    return std::move(result_);
+  }
+
+ private:
+  // Inside quotes: "" is a quote, a lone " closes the field, newlines are data.
+  void quoted(char c) {
+    if (c == '"') {
+      if (i_ + 1 < text_.size() && text_[i_ + 1] == '"') {
+        field_.push_back('"');
+        ++i_;
+      } else {
+        inQuotes_ = false;
+      }
+    } else {
+      if (c == '\n') ++line_;
+      field_.push_back(c);
+    }
+  }
+
+  void unquoted(char c) {
+    if (c == '"' && field_.empty() && !fieldWasQuoted_) {
+      inQuotes_ = true;
+      fieldWasQuoted_ = true;
+      recordHasContent_ = true;
+      quoteStartLine_ = line_;
+    } else if (c == delimiter_) {
+      recordHasContent_ = true;
       endField();
-    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      continue;  // CRLF: the '\n' ends the record
+    } else if (c == '\r' && i_ + 1 < text_.size() && text_[i_ + 1] == '\n') {
+      // CRLF: the '\n' ends the record
     } else if (c == '\n') {
       endRecord();
-      ++line;
-      record.line = line;
+      ++line_;
+      record_.line = line_;
     } else {
-      recordHasContent = true;
-      field.push_back(c);
+      recordHasContent_ = true;
+      field_.push_back(c);
     }
   }
-  if (inQuotes) {
-    result.problems.push_back(
-        {quoteStartLine, "quoted field opened here is never closed; rest of file ignored"});
-    return result;
+
+  void endField() {
+    record_.fields.push_back(std::move(field_));
+    field_.clear();
+    fieldWasQuoted_ = false;
   }
-  if (!field.empty() || !record.fields.empty() || recordHasContent) endRecord();
-  return result;
+
+  // A record of one empty field on a line of its own is a blank line, not a record.
+  void endRecord() {
+    endField();
+    const bool blank =
+        record_.fields.size() == 1 && record_.fields[0].empty() && !recordHasContent_;
+    if (!blank) result_.records.push_back(std::move(record_));
+    record_ = CsvRecord{};
+    recordHasContent_ = false;
+  }
+
+  std::string_view text_;
+  char delimiter_;
+  size_t i_ = 0, line_ = 1, quoteStartLine_ = 0;
+  CsvParseResult result_;
+  CsvRecord record_;
+  std::string field_;
+  bool inQuotes_ = false, fieldWasQuoted_ = false, recordHasContent_ = false;
+};
+
+}  // namespace
+
+CsvParseResult parseDelimited(std::string_view input, char delimiter) {
+  return DelimitedParser(stripBom(input), delimiter).parse();
 }
 
 char detectDelimiter(std::string_view text, const std::string& extension) {

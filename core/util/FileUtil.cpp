@@ -118,11 +118,10 @@ std::vector<uint8_t> readMaybeGzip(const fs::path& path, uint64_t maxBytes,
     if (n == 0) break;
     if (out.size() + static_cast<size_t>(n) > limit) {
       gzclose(gz);
-      throw FormatError(path.string(),
-                        declared ? "holds more data than its header declares (" +
-                                       std::to_string(limit) + " bytes)"
-                                 : "decompressed size exceeds the " + std::to_string(maxBytes) +
-                                       "-byte limit");
+      throw FormatError(path.string(), declared ? "holds more data than its header declares (" +
+                                                      std::to_string(limit) + " bytes)"
+                                                : "decompressed size exceeds the " +
+                                                      std::to_string(maxBytes) + "-byte limit");
     }
     out.insert(out.end(), chunk.begin(), chunk.begin() + n);
     if (!declared && headerCheck.declaredSize && out.size() >= headerCheck.headerBytes) {
@@ -202,8 +201,9 @@ namespace {
 int makeTemp(const fs::path& target, std::string& name) {
   name = target.string() + ".tmp-XXXXXX";
   const int fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (fd < 0) throw IoError(target.string(), std::string("cannot create a temp file beside it: ") +
-                                                 std::strerror(errno));
+  if (fd < 0)
+    throw IoError(target.string(),
+                  std::string("cannot create a temp file beside it: ") + std::strerror(errno));
   ::fchmod(fd, 0644);
   return fd;
 }

@@ -10,7 +10,8 @@
 namespace tlab::core {
 namespace fs = std::filesystem;
 
-FolderWalker::FolderWalker(const fs::path& root) {
+FolderWalker::FolderWalker(const fs::path& root, const std::atomic<bool>* cancel)
+    : cancel_(cancel) {
   std::error_code ec;
   root_ = fs::canonical(root, ec);
   if (ec) throw IoError(root.string(), "cannot open folder: " + ec.message());
@@ -47,6 +48,7 @@ std::vector<FolderWalker::Entry> FolderWalker::list(const fs::path& dir,
       skipped.push_back({dir.string(), 0, "cannot list folder: " + ec.message()});
       break;
     }
+    throwIfCancelled(cancel_);
     if (++entries_ > kMaxFolderEntries) {
       throw FormatError(root_.string(), "more than " + std::to_string(kMaxFolderEntries) +
                                             " entries below this folder (limit)");

@@ -4,6 +4,7 @@
 // once, FIFOs, devices and sockets are skipped with a reason, and nesting and entry counts are
 // capped (kMaxFolderDepth, kMaxFolderEntries), so a hostile tree costs bounded time and memory.
 // Not thread-safe: one walker per listing.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <set>
@@ -20,7 +21,9 @@ constexpr size_t kMaxFolderEntries = kMaxSamples;
 
 class FolderWalker {
  public:
-  explicit FolderWalker(const std::filesystem::path& root);
+  /// `cancel`: listing throws Cancelled at the next entry once it is set.
+  explicit FolderWalker(const std::filesystem::path& root,
+                        const std::atomic<bool>* cancel = nullptr);
 
   enum class Kind { Folder, File };
   struct Entry {
@@ -42,6 +45,7 @@ class FolderWalker {
   bool rootEntered_ = false;
   std::set<std::pair<uint64_t, uint64_t>> visited_;
   size_t entries_ = 0;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace tlab::core

@@ -16,10 +16,10 @@ namespace tlab::core {
 
 struct IsolatedOutcome {
   enum class Kind { Finished, TimedOut, Crashed, NotStarted } kind = Kind::NotStarted;
-  int signal = 0;      ///< the signal that ended the child (Crashed), or 0
-  int exitCode = 0;    ///< Crashed without a signal: the child's exit code (a crash handler's)
+  int signal = 0;    ///< the signal that ended the child (Crashed), or 0
+  int exitCode = 0;  ///< Crashed without a signal: the child's exit code (a crash handler's)
   uint64_t memoryGrowthBytes = 0;  ///< the child's peak resident memory beyond the parent's at fork
-  std::string detail;  ///< why it could not start (NotStarted)
+  std::string detail;              ///< why it could not start (NotStarted)
 };
 
 /// Forks, runs `work` in the child and waits at most `deadline` for it; a child still running

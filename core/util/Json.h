@@ -43,7 +43,8 @@ T jsonIntegerAs(const nlohmann::json& v, const std::string& path, const std::str
   if constexpr (std::is_unsigned_v<T>) {
     return T(jsonUnsigned(v, std::numeric_limits<T>::max(), path, field));
   } else {
-    return T(jsonInteger(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), path, field));
+    return T(
+        jsonInteger(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), path, field));
   }
 }
 

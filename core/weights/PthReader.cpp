@@ -50,8 +50,9 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
   const size_t elem = storageElementSize(s.dtype);
   const auto& raw = storageBytes(s);
   if (raw.size() / elem < uint64_t(s.integer)) {
-    throw FormatError(path, "tensor '" + key + "': storage " + s.text + " holds " + std::to_string(raw.size()) +
-                                " bytes, fewer than its " + std::to_string(s.integer) + " elements");
+    throw FormatError(path, "tensor '" + key + "': storage " + s.text + " holds " +
+                                std::to_string(raw.size()) + " bytes, fewer than its " +
+                                std::to_string(s.integer) + " elements");
   }
   // Highest element the view touches must lie inside the storage.
   uint64_t last = uint64_t(t.offset);
@@ -63,7 +64,8 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
       continue;
     }
     const uint64_t span = uint64_t(t.sizes[d] - 1), stride = uint64_t(t.strides[d]);
-    if (stride != 0 && span > (uint64_t(s.integer) - std::min(last, uint64_t(s.integer))) / stride) {
+    if (stride != 0 &&
+        span > (uint64_t(s.integer) - std::min(last, uint64_t(s.integer))) / stride) {
       outside = true;  // also catches products that would overflow
     } else {
       last += span * stride;
@@ -71,7 +73,8 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
   }
   if (outside) last = uint64_t(s.integer);
   if (!empty && last >= uint64_t(s.integer)) {
-    throw FormatError(path, "tensor '" + key + "': shape and strides reach past the end of its storage");
+    throw FormatError(path,
+                      "tensor '" + key + "': shape and strides reach past the end of its storage");
   }
   // Overflow-safe element count, bounded by the storage it is a view of.
   uint64_t numel = 1;
@@ -85,8 +88,9 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
   if (budget.seenStorage.insert(s.text).second) budget.storageBytes += uint64_t(s.integer) * elem;
   budget.tensorBytes += numel * elem;
   if (budget.tensorBytes > kMaxAliasFactor * budget.storageBytes + (1 << 20)) {
-    throw FormatError(path, "tensors repeat their storages more than " + std::to_string(kMaxAliasFactor) +
-                                "x (" + std::to_string(budget.tensorBytes) + " bytes of tensors from " +
+    throw FormatError(path, "tensors repeat their storages more than " +
+                                std::to_string(kMaxAliasFactor) + "x (" +
+                                std::to_string(budget.tensorBytes) + " bytes of tensors from " +
                                 std::to_string(budget.storageBytes) + " bytes of data): refused");
   }
   auto storage = torch::empty({s.integer}, torch::TensorOptions().dtype(scalarType(s.dtype)));
@@ -97,7 +101,8 @@ torch::Tensor materialise(const std::string& path, const std::string& key, const
 
 StateDict toStateDict(const std::string& path, PicklePtr root, const StorageBytes& storageBytes) {
   MaterialiseBudget budget;
-  if (root->kind != PickleValue::Kind::Dict) throw FormatError(path, "checkpoint is not a dictionary of tensors");
+  if (root->kind != PickleValue::Kind::Dict)
+    throw FormatError(path, "checkpoint is not a dictionary of tensors");
   // Training checkpoints often nest the weights: {"state_dict": {...}} or {"model": {...}}.
   for (const auto& [k, v] : root->entries) {
     if (k->kind == PickleValue::Kind::String && (k->text == "state_dict" || k->text == "model") &&
@@ -115,7 +120,8 @@ StateDict toStateDict(const std::string& path, PicklePtr root, const StorageByte
   return out;
 }
 
-StateDict readZipPth(const std::string& path, const std::vector<uint8_t>& bytes, const WeightLimits& limits) {
+StateDict readZipPth(const std::string& path, const std::vector<uint8_t>& bytes,
+                     const WeightLimits& limits) {
   ZipReader zip(path, bytes);
   const ZipReader::Entry* pkl = nullptr;
   for (const auto& e : zip.entries()) {
@@ -126,7 +132,8 @@ StateDict readZipPth(const std::string& path, const std::vector<uint8_t>& bytes,
   uint64_t expandBudget = kMaxZipExpansion * bytes.size() + (1 << 20);
   auto readBounded = [&](const ZipReader::Entry& e, uint64_t cap) {
     if (e.size > expandBudget) {
-      throw FormatError(path, "archive entries expand to more than " + std::to_string(kMaxZipExpansion) +
+      throw FormatError(path, "archive entries expand to more than " +
+                                  std::to_string(kMaxZipExpansion) +
                                   "x the file's size (decompression bomb?)");
     }
     auto data = zip.read(e, cap);
@@ -165,32 +172,39 @@ StateDict readLegacyPth(const std::string& path, const std::vector<uint8_t>& byt
   unpickle(path, bytes.data(), bytes.size(), pos, arena);  // sys info (endianness, type sizes)
   const PicklePtr root = unpickle(path, bytes.data(), bytes.size(), pos, arena);
   const PicklePtr keys = unpickle(path, bytes.data(), bytes.size(), pos, arena);
-  if (keys->kind != PickleValue::Kind::List) throw FormatError(path, "legacy checkpoint: storage key list missing");
+  if (keys->kind != PickleValue::Kind::List)
+    throw FormatError(path, "legacy checkpoint: storage key list missing");
   std::map<std::string, std::vector<uint8_t>> data;
   std::map<std::string, size_t> elementSize;
   // Every tensor record in the file, found by a flat pass over the arena (no recursion: the
   // value graph may be deep or cyclic).
   for (const PickleValue& v : arena.values()) {
-    if (v.kind == PickleValue::Kind::Tensor) elementSize[v.storage->text] = storageElementSize(v.storage->dtype);
+    if (v.kind == PickleValue::Kind::Tensor)
+      elementSize[v.storage->text] = storageElementSize(v.storage->dtype);
   }
   for (const auto& k : keys->items) {
-    if (k->kind != PickleValue::Kind::String) throw FormatError(path, "legacy checkpoint: bad storage key");
-    if (bytes.size() - pos < 8) throw FormatError(path, "truncated: storage '" + k->text + "' is missing");
+    if (k->kind != PickleValue::Kind::String)
+      throw FormatError(path, "legacy checkpoint: bad storage key");
+    if (bytes.size() - pos < 8)
+      throw FormatError(path, "truncated: storage '" + k->text + "' is missing");
     uint64_t numel = 0;
     for (int i = 7; i >= 0; --i) numel = (numel << 8) | bytes[pos + i];
     pos += 8;
     const size_t elem = elementSize.count(k->text) ? elementSize[k->text] : 1;
-    if (data.count(k->text)) throw FormatError(path, "legacy checkpoint: storage '" + k->text + "' appears twice");
+    if (data.count(k->text))
+      throw FormatError(path, "legacy checkpoint: storage '" + k->text + "' appears twice");
     if (numel > (bytes.size() - pos) / elem) {
-      throw FormatError(path, "truncated: storage '" + k->text + "' declares " + std::to_string(numel) +
-                                  " elements but only " + std::to_string(bytes.size() - pos) + " bytes remain");
+      throw FormatError(path, "truncated: storage '" + k->text + "' declares " +
+                                  std::to_string(numel) + " elements but only " +
+                                  std::to_string(bytes.size() - pos) + " bytes remain");
     }
     data[k->text].assign(bytes.begin() + pos, bytes.begin() + pos + numel * elem);
     pos += numel * elem;
   }
   return toStateDict(path, root, [&](const PickleValue& s) -> const std::vector<uint8_t>& {
     auto it = data.find(s.text);
-    if (it == data.end()) throw FormatError(path, "storage '" + s.text + "' is missing from the file");
+    if (it == data.end())
+      throw FormatError(path, "storage '" + s.text + "' is missing from the file");
     return it->second;
   });
 }

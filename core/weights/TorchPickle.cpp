@@ -4,27 +4,13 @@
 #include <unordered_map>
 
 #include "core/Errors.h"
+#include "core/weights/TorchObjects.h"
 
 namespace tlab::core {
 namespace {
 
 constexpr size_t kMaxStack = 1 << 20;
 constexpr size_t kMaxMemo = 1 << 20;
-
-const char* const kStorageTypes[] = {"FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage",
-                                     "LongStorage",  "IntStorage",    "ShortStorage", "CharStorage",
-                                     "ByteStorage",  "BoolStorage"};
-
-bool allowedGlobal(const std::string& name) {
-  if (name == "collections.OrderedDict" || name == "torch._utils._rebuild_tensor_v2" ||
-      name == "torch._utils._rebuild_parameter") {
-    return true;
-  }
-  for (const char* s : kStorageTypes) {
-    if (name == std::string("torch.") + s) return true;
-  }
-  return false;
-}
 
 class Machine {
  public:
@@ -35,113 +21,205 @@ class Machine {
     for (;;) {
       const size_t at = pos_;
       const uint8_t op = byte();
-      switch (op) {
-        case 0x80: byte(); break;           // PROTO
-        case 0x95: bytes(8); break;         // FRAME (size hint only)
-        case '(': marks_.push_back(stack_.size()); break;
-        case '.': {
-          if (stack_.size() != 1) fail(at, "pickle ends with " + std::to_string(stack_.size()) + " values on the stack");
-          return stack_.back();
-        }
-        case '}': push(make(PickleValue::Kind::Dict)); break;
-        case ']': push(make(PickleValue::Kind::List)); break;
-        case ')': push(make(PickleValue::Kind::Tuple)); break;
-        case 't': push(tuple(popMark(at))); break;
-        case 0x85: case 0x86: case 0x87: {
-          const size_t k = op - 0x84;
-          if (stack_.size() < k) fail(at, "stack underflow");
-          std::vector<PicklePtr> items(stack_.end() - k, stack_.end());
-          stack_.resize(stack_.size() - k);
-          push(tuple(std::move(items)));
-          break;
-        }
-        case 'J': pushInt(int32_t(le(4))); break;
-        case 'K': pushInt(byte()); break;
-        case 'M': pushInt(int64_t(le(2))); break;
-        case 0x8a: long1(at); break;
-        case 'X': case 'T': pushString(le(4)); break;
-        case 0x8c: case 'U': pushString(byte()); break;
-        case 0x8d: pushString(le(8)); break;
-        case 'N': push(make(PickleValue::Kind::None)); break;
-        case 0x88: case 0x89: {
-          auto v = make(PickleValue::Kind::Bool);
-          v->integer = op == 0x88;
-          push(v);
-          break;
-        }
-        case 'G': {
-          auto v = make(PickleValue::Kind::Float);
-          uint64_t bits = 0;
-          for (uint8_t b : bytes(8)) bits = (bits << 8) | b;
-          std::memcpy(&v->real, &bits, 8);
-          push(v);
-          break;
-        }
-        case 'q': memoPut(byte(), at); break;
-        case 'r': memoPut(le(4), at); break;
-        case 0x94: memoPut(memo_.size(), at); break;
-        case 'h': push(memoGet(byte(), at)); break;
-        case 'j': push(memoGet(le(4), at)); break;
-        case 'c': {
-          const std::string module = line(at), name = line(at);
-          push(global(module + "." + name, at));
-          break;
-        }
-        case 0x93: {
-          auto name = pop(at), module = pop(at);
-          if (name->kind != PickleValue::Kind::String || module->kind != PickleValue::Kind::String) fail(at, "bad STACK_GLOBAL");
-          push(global(module->text + "." + name->text, at));
-          break;
-        }
-        case 'R': {
-          auto args = pop(at), fn = pop(at);
-          push(reduce(fn, args, at));
-          break;
-        }
-        case 'b': {
-          auto state = pop(at);
-          if (top(at)->kind != PickleValue::Kind::Dict) fail(at, "BUILD is only allowed on ordered dicts");
-          (void)state;  // OrderedDict attributes (state_dict._metadata): not needed
-          break;
-        }
-        case 'Q': push(persistent(pop(at), at)); break;
-        case 's': {
-          auto value = pop(at), key = pop(at);
-          dictOf(top(at), at).emplace_back(key, value);
-          break;
-        }
-        case 'u': {
-          auto items = popMark(at);
-          if (items.size() % 2) fail(at, "SETITEMS with an odd number of values");
-          auto& dict = dictOf(top(at), at);
-          for (size_t i = 0; i < items.size(); i += 2) dict.emplace_back(items[i], items[i + 1]);
-          break;
-        }
-        case 'a': {
-          auto value = pop(at);
-          listOf(top(at), at).push_back(value);
-          break;
-        }
-        case 'e': {
-          auto items = popMark(at);
-          auto& list = listOf(top(at), at);
-          list.insert(list.end(), items.begin(), items.end());
-          break;
-        }
-        default: {
-          char hex[8];
-          std::snprintf(hex, sizeof hex, "0x%02x", op);
-          fail(at, std::string("unsupported pickle opcode ") + hex);
-        }
+      if (op == '.') {  // STOP
+        if (stack_.size() != 1)
+          fail(at, "pickle ends with " + std::to_string(stack_.size()) + " values on the stack");
+        return stack_.back();
       }
+      if (!framing(op, at) && !scalar(op, at) && !memo(op, at) && !object(op, at) &&
+          !container(op, at))
+        unsupported(op, at);
     }
   }
 
  private:
-  PicklePtr make(PickleValue::Kind k) { return arena_.make(path_, int(k)); }
-  [[noreturn]] void fail(size_t at, const std::string& why) const {
-    throw FormatError(path_, "checkpoint pickle, byte " + std::to_string(at) + ": " + why);
+  // Each group below handles its opcodes and returns false for any other.
+
+  // PROTO, FRAME, MARK, empty containers and tuples.
+  bool framing(uint8_t op, size_t at) {
+    switch (op) {
+      case 0x80:
+        byte();
+        return true;  // PROTO
+      case 0x95:
+        bytes(8);
+        return true;  // FRAME (size hint only)
+      case '(':
+        marks_.push_back(stack_.size());
+        return true;
+      case '}':
+        push(make(PickleValue::Kind::Dict));
+        return true;
+      case ']':
+        push(make(PickleValue::Kind::List));
+        return true;
+      case ')':
+        push(make(PickleValue::Kind::Tuple));
+        return true;
+      case 't':
+        push(tuple(popMark(at)));
+        return true;
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1..3
+        const size_t k = op - 0x84;
+        if (stack_.size() < k) fail(at, "stack underflow");
+        std::vector<PicklePtr> items(stack_.end() - k, stack_.end());
+        stack_.resize(stack_.size() - k);
+        push(tuple(std::move(items)));
+        return true;
+      }
+      default:
+        return false;
+    }
   }
+
+  // Integers, strings, None, booleans and floats.
+  bool scalar(uint8_t op, size_t at) {
+    switch (op) {
+      case 'J':
+        pushInt(int32_t(le(4)));
+        return true;
+      case 'K':
+        pushInt(byte());
+        return true;
+      case 'M':
+        pushInt(int64_t(le(2)));
+        return true;
+      case 0x8a:
+        long1(at);
+        return true;
+      case 'X':
+      case 'T':
+        pushString(le(4));
+        return true;
+      case 0x8c:
+      case 'U':
+        pushString(byte());
+        return true;
+      case 0x8d:
+        pushString(le(8));
+        return true;
+      case 'N':
+        push(make(PickleValue::Kind::None));
+        return true;
+      case 0x88:
+      case 0x89: {
+        auto v = make(PickleValue::Kind::Bool);
+        v->integer = op == 0x88;
+        push(v);
+        return true;
+      }
+      case 'G': {
+        auto v = make(PickleValue::Kind::Float);
+        uint64_t bits = 0;
+        for (uint8_t b : bytes(8)) bits = (bits << 8) | b;
+        std::memcpy(&v->real, &bits, 8);
+        push(v);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // PUT and GET in their three sizes.
+  bool memo(uint8_t op, size_t at) {
+    switch (op) {
+      case 'q':
+        memoPut(byte(), at);
+        return true;
+      case 'r':
+        memoPut(le(4), at);
+        return true;
+      case 0x94:
+        memoPut(memo_.size(), at);
+        return true;
+      case 'h':
+        push(memoGet(byte(), at));
+        return true;
+      case 'j':
+        push(memoGet(le(4), at));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Globals (allow-listed), REDUCE, BUILD and persistent ids: how tensors are rebuilt.
+  bool object(uint8_t op, size_t at) {
+    switch (op) {
+      case 'c': {
+        const std::string module = line(at), name = line(at);
+        push(global(module + "." + name, at));
+        return true;
+      }
+      case 0x93: {
+        auto name = pop(at), module = pop(at);
+        if (name->kind != PickleValue::Kind::String || module->kind != PickleValue::Kind::String)
+          fail(at, "bad STACK_GLOBAL");
+        push(global(module->text + "." + name->text, at));
+        return true;
+      }
+      case 'R': {
+        auto args = pop(at), fn = pop(at);
+        push(reduce(fn, args, at));
+        return true;
+      }
+      case 'b': {
+        auto state = pop(at);
+        if (top(at)->kind != PickleValue::Kind::Dict)
+          fail(at, "BUILD is only allowed on ordered dicts");
+        (void)state;  // OrderedDict attributes (state_dict._metadata): not needed
+        return true;
+      }
+      case 'Q':
+        push(persistent(pop(at), at));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Filling dicts and lists.
+  bool container(uint8_t op, size_t at) {
+    switch (op) {
+      case 's': {
+        auto value = pop(at), key = pop(at);
+        dictOf(top(at), at).emplace_back(key, value);
+        return true;
+      }
+      case 'u': {
+        auto items = popMark(at);
+        if (items.size() % 2) fail(at, "SETITEMS with an odd number of values");
+        auto& dict = dictOf(top(at), at);
+        for (size_t i = 0; i < items.size(); i += 2) dict.emplace_back(items[i], items[i + 1]);
+        return true;
+      }
+      case 'a': {
+        auto value = pop(at);
+        listOf(top(at), at).push_back(value);
+        return true;
+      }
+      case 'e': {
+        auto items = popMark(at);
+        auto& list = listOf(top(at), at);
+        list.insert(list.end(), items.begin(), items.end());
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  [[noreturn]] void unsupported(uint8_t op, size_t at) const {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", op);
+    fail(at, std::string("unsupported pickle opcode ") + hex);
+  }
+
+  PicklePtr make(PickleValue::Kind k) { return arena_.make(path_, int(k)); }
+  [[noreturn]] void fail(size_t at, const std::string& why) const { pickleFail(path_, at, why); }
   uint8_t byte() {
     if (pos_ >= n_) fail(pos_, "truncated (unexpected end of data)");
     return d_[pos_++];
@@ -201,7 +279,8 @@ class Machine {
     push(v);
   }
   PicklePtr pop(size_t at) {
-    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail(at, "stack underflow");
+    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back()))
+      fail(at, "stack underflow");
     auto v = stack_.back();
     stack_.pop_back();
     return v;
@@ -241,62 +320,13 @@ class Machine {
     return v->items;
   }
   PicklePtr global(const std::string& name, size_t at) {
-    if (!allowedGlobal(name)) {
-      fail(at, "refused: the checkpoint references the Python object '" + name +
-                   "'; only tensors, storages and ordered dicts are allowed (nothing is executed)");
-    }
-    auto v = make(PickleValue::Kind::Global);
-    v->text = name;
-    return v;
+    return torchGlobal(path_, arena_, name, at);
   }
   PicklePtr persistent(const PicklePtr& pid, size_t at) {
-    const auto& t = pid->items;
-    if (pid->kind != PickleValue::Kind::Tuple || t.size() < 5 || t[0]->text != "storage" ||
-        t[1]->kind != PickleValue::Kind::Global || t[2]->kind != PickleValue::Kind::String ||
-        t[4]->kind != PickleValue::Kind::Int) {
-      fail(at, "persistent id is not a storage reference");
-    }
-    auto v = make(PickleValue::Kind::Storage);
-    v->dtype = t[1]->text.substr(t[1]->text.rfind('.') + 1);
-    if (storageElementSize(v->dtype) == 0) fail(at, "storage type " + v->dtype + " is not a tensor storage");
-    v->text = t[2]->text;
-    v->integer = t[4]->integer;
-    if (v->integer < 0) fail(at, "negative storage size");
-    return v;
-  }
-  std::vector<int64_t> ints(const PicklePtr& v, size_t at) {
-    if (v->kind != PickleValue::Kind::Tuple) fail(at, "tensor size/stride is not a tuple");
-    std::vector<int64_t> out;
-    for (const auto& i : v->items) {
-      if (i->kind != PickleValue::Kind::Int || i->integer < 0) fail(at, "bad tensor size or stride");
-      out.push_back(i->integer);
-    }
-    return out;
+    return torchPersistent(path_, arena_, pid, at);
   }
   PicklePtr reduce(const PicklePtr& fn, const PicklePtr& args, size_t at) {
-    if (fn->kind != PickleValue::Kind::Global || args->kind != PickleValue::Kind::Tuple) fail(at, "bad REDUCE");
-    const auto& a = args->items;
-    if (fn->text == "collections.OrderedDict") {
-      if (!a.empty()) fail(at, "OrderedDict with constructor arguments");
-      return make(PickleValue::Kind::Dict);
-    }
-    if (fn->text == "torch._utils._rebuild_tensor_v2") {
-      if (a.size() < 4 || a[0]->kind != PickleValue::Kind::Storage || a[1]->kind != PickleValue::Kind::Int) {
-        fail(at, "malformed tensor record");
-      }
-      auto t = make(PickleValue::Kind::Tensor);
-      t->storage = a[0];
-      t->offset = a[1]->integer;
-      t->sizes = ints(a[2], at);
-      t->strides = ints(a[3], at);
-      if (t->sizes.size() != t->strides.size() || t->offset < 0) fail(at, "tensor sizes and strides disagree");
-      return t;
-    }
-    if (fn->text == "torch._utils._rebuild_parameter") {
-      if (a.empty() || a[0]->kind != PickleValue::Kind::Tensor) fail(at, "malformed parameter record");
-      return a[0];
-    }
-    fail(at, "refused: '" + fn->text + "' cannot be called here");
+    return torchReduce(path_, arena_, fn, args, at);
   }
 
   const std::string& path_;
@@ -311,28 +341,10 @@ class Machine {
 
 }  // namespace
 
-PicklePtr PickleArena::make(const std::string& path, int kind) {
-  if (values_.size() >= kMaxPickleValues) {
-    throw FormatError(path, "checkpoint pickle holds more than " + std::to_string(kMaxPickleValues) +
-                                " values (limit)");
-  }
-  values_.emplace_back();
-  values_.back().kind = PickleValue::Kind(kind);
-  return &values_.back();
-}
-
 PicklePtr unpickle(const std::string& path, const uint8_t* data, size_t size, size_t& pos,
                    PickleArena& arena) {
   Machine m(path, data, size, pos, arena);
   return m.run();
-}
-
-size_t storageElementSize(const std::string& t) {
-  if (t == "DoubleStorage" || t == "LongStorage") return 8;
-  if (t == "FloatStorage" || t == "IntStorage") return 4;
-  if (t == "HalfStorage" || t == "BFloat16Storage" || t == "ShortStorage") return 2;
-  if (t == "CharStorage" || t == "ByteStorage" || t == "BoolStorage") return 1;
-  return 0;
 }
 
 }  // namespace tlab::core

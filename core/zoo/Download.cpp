@@ -37,7 +37,8 @@ int onProgress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_of
   auto* t = static_cast<Transfer*>(user);
   if (t->options->cancel && t->options->cancel->load()) return 1;  // aborts the transfer
   if (t->options->progress) {
-    t->options->progress(t->resumeFrom + int64_t(now), total > 0 ? t->resumeFrom + int64_t(total) : -1);
+    t->options->progress(t->resumeFrom + int64_t(now),
+                         total > 0 ? t->resumeFrom + int64_t(total) : -1);
   }
   return 0;
 }
@@ -93,19 +94,11 @@ bool sha256Matches(const std::string& actual, const std::string& expected) {
   return true;
 }
 
-void downloadFile(const std::string& url, const fs::path& target, const DownloadOptions& options) {
-  initCurlOnce();
-  const fs::path part = target.string() + ".part";
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  Transfer t;
-  t.options = &options;
-  t.resumeFrom = fs::exists(part, ec) ? int64_t(fs::file_size(part, ec)) : 0;
-  t.out = std::fopen(part.c_str(), t.resumeFrom > 0 ? "ab" : "wb");
-  if (!t.out) throw IoError(part.string(), "cannot write the download");
+namespace {
 
-  CURL* curl = curl_easy_init();
-  char error[CURL_ERROR_SIZE] = {};
+// Every option of one transfer: limits, protocols, callbacks, timeouts, resuming.
+void configureTransfer(CURL* curl, const std::string& url, const DownloadOptions& options,
+                       Transfer& t, char* error) {
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options.maxRedirects);
@@ -125,6 +118,45 @@ void downloadFile(const std::string& url, const fs::path& target, const Download
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options.lowSpeedTimeoutSeconds);
   if (t.resumeFrom > 0) curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, curl_off_t(t.resumeFrom));
+}
+
+// Throws for a transfer that failed, was cancelled or ran over its limit.
+void checkTransfer(CURLcode rc, const Transfer& t, const std::string& url, const fs::path& part,
+                   const DownloadOptions& options, const char* error) {
+  std::error_code ec;
+  if (t.tooLarge || rc == CURLE_FILESIZE_EXCEEDED) {
+    fs::remove(part, ec);
+    throw FormatError(url, "download is larger than the " + std::to_string(options.maxBytes) +
+                               "-byte limit for this file (discarded)");
+  }
+  if (rc == CURLE_TOO_MANY_REDIRECTS)
+    throw IoError(url,
+                  "too many redirects (more than " + std::to_string(options.maxRedirects) + ")");
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    throw IoError(url, "download cancelled (partial data kept for resuming)");
+  if (rc != CURLE_OK) {
+    throw IoError(url, std::string("download failed: ") +
+                           (error[0] ? error : curl_easy_strerror(rc)) +
+                           " (partial data kept for resuming)");
+  }
+}
+
+}  // namespace
+
+void downloadFile(const std::string& url, const fs::path& target, const DownloadOptions& options) {
+  initCurlOnce();
+  const fs::path part = target.string() + ".part";
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  Transfer t;
+  t.options = &options;
+  t.resumeFrom = fs::exists(part, ec) ? int64_t(fs::file_size(part, ec)) : 0;
+  t.out = std::fopen(part.c_str(), t.resumeFrom > 0 ? "ab" : "wb");
+  if (!t.out) throw IoError(part.string(), "cannot write the download");
+
+  CURL* curl = curl_easy_init();
+  char error[CURL_ERROR_SIZE] = {};
+  configureTransfer(curl, url, options, t, error);
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -141,23 +173,12 @@ void downloadFile(const std::string& url, const fs::path& target, const Download
     fs::remove(part, ec);
     return downloadFile(url, target, options);
   }
-  if (t.tooLarge || rc == CURLE_FILESIZE_EXCEEDED) {
-    fs::remove(part, ec);
-    throw FormatError(url, "download is larger than the " + std::to_string(options.maxBytes) +
-                               "-byte limit for this file (discarded)");
-  }
-  if (rc == CURLE_TOO_MANY_REDIRECTS) throw IoError(url, "too many redirects (more than " +
-                                                         std::to_string(options.maxRedirects) + ")");
-  if (rc == CURLE_ABORTED_BY_CALLBACK) throw IoError(url, "download cancelled (partial data kept for resuming)");
-  if (rc != CURLE_OK) {
-    throw IoError(url, std::string("download failed: ") + (error[0] ? error : curl_easy_strerror(rc)) +
-                           " (partial data kept for resuming)");
-  }
+  checkTransfer(rc, t, url, part, options, error);
   const std::string actual = sha256File(part);
   if (!sha256Matches(actual, options.expectedSha256)) {
     fs::remove(part, ec);
-    throw FormatError(url, "checksum mismatch: expected SHA-256 " + options.expectedSha256 + ", got " + actual +
-                               " (download discarded)");
+    throw FormatError(url, "checksum mismatch: expected SHA-256 " + options.expectedSha256 +
+                               ", got " + actual + " (download discarded)");
   }
   commitTempFile(part, target);
 }

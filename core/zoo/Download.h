@@ -13,7 +13,7 @@
 namespace tlab::core {
 
 struct DownloadOptions {
-  std::string expectedSha256;  ///< hex; a shorter string is compared as a prefix; "" = no check
+  std::string expectedSha256;      ///< hex; a shorter string is compared as a prefix; "" = no check
   uint64_t maxBytes = 2ULL << 30;  ///< the transfer is aborted once the file would exceed this
   long maxRedirects = 5;           ///< http(s) redirects only
   /// (bytes so far, total or -1 when unknown). Called on the downloading thread.
@@ -25,7 +25,8 @@ struct DownloadOptions {
 
 /// Throws IoError (network, HTTP status, cancelled) or FormatError (checksum mismatch), both
 /// naming the URL.
-void downloadFile(const std::string& url, const std::filesystem::path& target, const DownloadOptions& options = {});
+void downloadFile(const std::string& url, const std::filesystem::path& target,
+                  const DownloadOptions& options = {});
 
 /// Lower-case hex SHA-256 of bytes in memory.
 std::string sha256Hex(const std::string& bytes);

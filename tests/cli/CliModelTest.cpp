@@ -11,6 +11,8 @@
 #include "cli/CliRunner.h"
 #include "core/TestImages.h"
 #include "core/dataset/Readers.h"
+#include "core/model/ImageClassifier.h"
+#include "core/weights/StateDict.h"
 
 namespace {
 using nlohmann::json;
@@ -103,7 +105,8 @@ TEST(CliModel, PredictWithATorchScriptFile) {
   tlab::test::TempDir dir;
   tlab::test::writeImage(dir / "a.png", tlab::test::patternRgb(40, 30));
   const std::string args = "predict --backbone " + std::string(TLAB_TEST_DATA_DIR) +
-                           "/weights/tiny_script.pt --input-size 32 --json " + (dir / "a.png").string();
+                           "/weights/tiny_script.pt --input-size 32 --json " +
+                           (dir / "a.png").string();
   // TorchScript can run code: without the user's explicit trust it is not loaded.
   const auto [refused, output] = run(args);
   EXPECT_EQ(refused, 3);
@@ -118,3 +121,37 @@ TEST(CliModel, UnknownBackboneIsAClearError) {
 }
 
 }  // namespace
+
+// pretrain used to have its own training loop (and no test); it now runs through the Trainer.
+TEST(CliModel, PretrainTrainsFromScratchAndSavesWeightsTheArchitectureLoads) {
+  tlab::test::TempDir dir;
+  for (const char* split : {"train", "test"}) {
+    for (int i = 0; i < 12; ++i) {
+      tlab::test::writeImage(dir / (std::string(split) + "/dark/" + std::to_string(i) + ".png"),
+                             cv::Mat(28, 28, CV_8UC3, cv::Scalar::all(20 + i)));
+      tlab::test::writeImage(dir / (std::string(split) + "/light/" + std::to_string(i) + ".png"),
+                             cv::Mat(28, 28, CV_8UC3, cv::Scalar::all(220 - i)));
+    }
+  }
+  const auto out = dir / "small.safetensors";
+  const auto [code, text] =
+      run("pretrain --dataset " + (dir / "").string() +
+          " --backbone small_cnn --epochs 2 --batch-size 8 --json --out " + out.string());
+  ASSERT_EQ(code, 0) << text;
+  std::istringstream lines(text);
+  std::string line;
+  int epochs = 0;
+  double lastAccuracy = -1;
+  while (std::getline(lines, line)) {
+    const json e = json::parse(line);
+    ++epochs;
+    lastAccuracy = e.at("test_accuracy").get<double>();
+  }
+  EXPECT_EQ(epochs, 2);
+  EXPECT_GE(lastAccuracy, 0.9) << "dark against light is easy";
+  // Every tensor of a fresh small_cnn with a two-class head, by name and shape.
+  auto net = tlab::core::createArchitecture("small_cnn", 2, 1);
+  const auto report = tlab::core::loadStateDict(*net, tlab::core::readSafetensors(out));
+  EXPECT_TRUE(report.complete()) << report.summary();
+  EXPECT_FALSE(report.loaded.empty());
+}

@@ -56,10 +56,11 @@ TEST(CliTrain, TrainEvaluateExportPredictRoundTrip) {
   tlab::test::TempDir dir;
   const fs::path data = makeDataset(dir);
   const fs::path out = dir / "run";
-  const auto [code, log] = run("train --dataset " + data.string() +
-                               " --backbone small_cnn_fmnist --strategy full "
-                               "--epochs 3 --batch-size 16 --lr 0.003 --backbone-lr 1 --seed 3 --json --out " +
-                               out.string());
+  const auto [code, log] =
+      run("train --dataset " + data.string() +
+          " --backbone small_cnn_fmnist --strategy full "
+          "--epochs 3 --batch-size 16 --lr 0.003 --backbone-lr 1 --seed 3 --json --out " +
+          out.string());
   ASSERT_EQ(code, 0) << log;
   // One JSON event per line: status, log, batch and epoch events, and a final summary.
   int epochs = 0;
@@ -112,9 +113,11 @@ TEST(CliTrain, ResumeAfterTheLastCheckpointExportsTheTrainedWeights) {
   const fs::path data = makeDataset(dir);
   const std::string args = "train --dataset " + data.string() +
                            " --backbone small_cnn --strategy scratch --epochs 2 --batch-size 4 "
-                           "--seed 5 --out " + (dir / "run").string();
+                           "--seed 5 --out " +
+                           (dir / "run").string();
   ASSERT_EQ(run(args).first, 0);
-  const std::string trained = tlab::core::readTextFile(dir / "run/model/model.safetensors", 1 << 24);
+  const std::string trained =
+      tlab::core::readTextFile(dir / "run/model/model.safetensors", 1 << 24);
   // What a kill between the last checkpoint and the export leaves behind.
   fs::remove_all(dir / "run/model");
   fs::remove(dir / "run/metrics.json");

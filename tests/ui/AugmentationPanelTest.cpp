@@ -1,5 +1,5 @@
-#include "ui/AugmentationPanel.h"
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/widgets/AugmentationPanel.h"
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 #include "core/data/DataLoader.h"
 #include "core/dataset/Readers.h"
 #include "core/train/TrainPlan.h"
-#include "ui/DatasetController.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/DatasetController.h"
+#include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
 namespace {

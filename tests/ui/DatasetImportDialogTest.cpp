@@ -1,4 +1,4 @@
-#include "ui/DatasetImportDialog.h"
+#include "ui/widgets/DatasetImportDialog.h"
 
 #include <gtest/gtest.h>
 

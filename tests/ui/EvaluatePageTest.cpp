@@ -1,15 +1,17 @@
-#include "ui/EvaluatePage.h"
+#include "ui/pages/EvaluatePage.h"
 
 #include <gtest/gtest.h>
 
 #include <qcustomplot.h>
+#include <QFontMetrics>
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTest>
+#include <cmath>
 
-#include "ui/EvaluateController.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/EvaluateController.h"
+#include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
 namespace {
@@ -52,12 +54,21 @@ TEST(EvaluateController, CellSelectionAndMistakesFilterTheGallery) {
   EXPECT_EQ(project.project().labelEdits[0].label, "fish");
 }
 
-TEST(EvaluatePage, ClickingAConfusionCellOpensExactlyThoseSamples) {
+// An Evaluate page on screen with its controller.
+struct ShownPage {
   ProjectController project;
-  EvaluateController c(&project);
-  EvaluatePage page(&c);
-  page.resize(900, 700);
-  page.show();
+  EvaluateController c{&project};
+  EvaluatePage page{&c};
+  explicit ShownPage(QSize size) {
+    page.resize(size);
+    page.show();
+  }
+};
+
+TEST(EvaluatePage, ClickingAConfusionCellOpensExactlyThoseSamples) {
+  ShownPage shown(QSize(900, 700));
+  EvaluateController& c = shown.c;
+  EvaluatePage& page = shown.page;
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&page));
   auto [result, ds] = sixSamples();
   c.setEvaluation(result, ds, "run-1");
@@ -69,6 +80,36 @@ TEST(EvaluatePage, ClickingAConfusionCellOpensExactlyThoseSamples) {
   EXPECT_TRUE(page.galleryView()->item(0)->text().startsWith("dogs \u2192 fish"));
   QTest::mouseClick(page.matrixPlot(), Qt::LeftButton, {}, page.cellCentre(0, 0));
   EXPECT_EQ(page.galleryView()->count(), 2);  // two cats predicted as cats
+}
+
+// Found by a new user: "Ankle boot", the last of ten class names under the confusion matrix,
+// was not drawn (QCustomPlot leaves out a tick label that would cross the widget's edge).
+TEST(EvaluatePage, TheLastRotatedClassNameFitsInsideThePlot) {
+  auto ds = std::make_shared<core::Dataset>();
+  ds->modality = core::Modality::Text;
+  ds->classNames = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  std::vector<int32_t> labels;
+  std::vector<float> probs;
+  std::vector<size_t> samples;
+  for (int i = 0; i < 10; ++i) {
+    ds->samples.push_back({"", -1, "t", i, core::Split::Test});
+    labels.push_back(i);
+    samples.push_back(size_t(i));
+    for (int k = 0; k < 10; ++k) probs.push_back(k == i ? 0.91f : 0.01f);
+  }
+  ShownPage shown(QSize(760, 600));
+  EvaluatePage& page = shown.page;
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&page));
+  shown.c.setEvaluation(core::computeMetrics(ds->classNames, probs, labels, samples, 2), ds,
+                        "run-1");
+  QCustomPlot* plot = page.matrixPlot();
+  plot->replot();
+  const QFontMetrics metrics(plot->xAxis->tickLabelFont());
+  const double reach =
+      (metrics.horizontalAdvance("Ankle boot") + metrics.height()) / std::sqrt(2.0);
+  EXPECT_LE(plot->xAxis->coordToPixel(9) + reach, plot->width())
+      << "the rotated label of the last column ends inside the widget";
 }
 
 }  // namespace

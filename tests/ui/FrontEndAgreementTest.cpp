@@ -3,7 +3,7 @@
 // the config `transferlab-cli train --strategy NAME` would run (core::withStrategyDefaults).
 #include <gtest/gtest.h>
 
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include <QComboBox>
 #include <QProcess>
@@ -11,7 +11,7 @@
 
 #include "core/project/Project.h"
 #include "core/train/TrainConfig.h"
-#include "ui/TrainSettingsForm.h"
+#include "ui/widgets/TrainSettingsForm.h"
 
 using namespace tlab;
 using nlohmann::json;
@@ -47,8 +47,10 @@ TEST(FrontEndAgreement, EachStrategyPickedInTheFormEqualsTheCliFlag) {
     box->setCurrentIndex(index);
     ASSERT_EQ(form.config().strategy, s);
     const json gui = core::toJson(form.config());
-    const json cli = cliConfig({QStringLiteral("--strategy"), QString::fromLatin1(core::strategyName(s))});
-    EXPECT_EQ(gui, cli) << core::strategyName(s) << "\nGUI: " << gui.dump() << "\nCLI: " << cli.dump();
+    const json cli =
+        cliConfig({QStringLiteral("--strategy"), QString::fromLatin1(core::strategyName(s))});
+    EXPECT_EQ(gui, cli) << core::strategyName(s) << "\nGUI: " << gui.dump()
+                        << "\nCLI: " << cli.dump();
   }
 }
 

@@ -3,7 +3,7 @@
 // matrix is filled, click a cell, and check the gallery. With TLAB_SCREENSHOT_DIR set, saves a
 // screenshot of every page with that content (docs/screenshots/ is made this way).
 #include <gtest/gtest.h>
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include <qcustomplot.h>
 #include <QApplication>
@@ -19,20 +19,20 @@
 #include "core/TestImages.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
-#include "ui/AugmentationPanel.h"
-#include "ui/DatasetController.h"
-#include "ui/DatasetImportDialog.h"
-#include "ui/DatasetPage.h"
-#include "ui/EvaluateController.h"
-#include "ui/EvaluatePage.h"
-#include "ui/MainWindow.h"
-#include "ui/ModelController.h"
-#include "ui/ModelPage.h"
-#include "ui/ProjectController.h"
-#include "ui/SampleBrowser.h"
-#include "ui/TrainCharts.h"
-#include "ui/TrainController.h"
-#include "ui/TrainPage.h"
+#include "ui/controllers/DatasetController.h"
+#include "ui/controllers/EvaluateController.h"
+#include "ui/controllers/ModelController.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/controllers/TrainController.h"
+#include "ui/pages/DatasetPage.h"
+#include "ui/pages/EvaluatePage.h"
+#include "ui/pages/MainWindow.h"
+#include "ui/pages/ModelPage.h"
+#include "ui/pages/TrainPage.h"
+#include "ui/widgets/AugmentationPanel.h"
+#include "ui/widgets/DatasetImportDialog.h"
+#include "ui/widgets/SampleBrowser.h"
+#include "ui/widgets/TrainCharts.h"
 
 namespace tlab::ui {
 namespace {
@@ -41,7 +41,7 @@ void screenshot(MainWindow& w, int page, const QString& name) {
   const QByteArray dir = qgetenv("TLAB_SCREENSHOT_DIR");
   if (dir.isEmpty()) return;
   w.pages()->setCurrentIndex(page);
-  QTest::qWait(300);  // queued replots and thumbnails land
+  QTest::qWait(300);  // screenshots only: queued replots and thumbnails land before the grab
   QDir().mkpath(QString::fromLocal8Bit(dir));
   w.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + name);
 }
@@ -75,7 +75,7 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   ASSERT_TRUE(w.trainPage()->startRun());
   ASSERT_TRUE(finished.wait(120000));
   const auto run = finished.at(0).at(0).value<core::RunRecord>();
-  ASSERT_EQ(run.state, "finished") << run.error;
+  ASSERT_EQ(run.status, core::RunStatus::Finished) << run.error;
   EXPECT_GE(w.trainPage()->charts()->lossPointCount(), 2 * 28);  // 900 images / 32 per step
   EXPECT_EQ(w.trainPage()->charts()->lossPlot()->graph(2)->dataCount(), 2);  // val per epoch
 
@@ -89,22 +89,20 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   EXPECT_EQ(total, 10000);
   EXPECT_EQ(w.evaluatePage()->classTable()->rowCount(), 10);
   w.pages()->setCurrentWidget(w.evaluatePage());
-  QTest::qWait(100);
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(w.evaluatePage()->matrixPlot()));
+  w.evaluatePage()->matrixPlot()->replot();
   QTest::mouseClick(w.evaluatePage()->matrixPlot(), Qt::LeftButton, {},
                     w.evaluatePage()->cellCentre(7, 7));
   EXPECT_EQ(w.evaluatePage()->galleryView()->count(), int(eval.confusion[7][7]));
   // Thumbnails are decoded in the background and arrive.
-  bool icons = false;
-  for (int i = 0; i < 100 && !icons; ++i) {
-    QTest::qWait(50);
-    icons = !w.evaluatePage()->galleryView()->item(0)->icon().isNull();
-  }
-  EXPECT_TRUE(icons);
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return !w.evaluatePage()->galleryView()->item(0)->icon().isNull(); }, 5000));
 
   // The Data page's grid: a click shows the sample in the detail view.
   w.pages()->setCurrentIndex(0);
   QListView* grid = w.datasetPage()->browser()->grid();
-  QTest::qWait(200);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return grid->visualRect(grid->model()->index(3, 0)).isValid(); }, 5000));
   QTest::mouseClick(grid->viewport(), Qt::LeftButton, {},
                     grid->visualRect(grid->model()->index(3, 0)).center());
   EXPECT_TRUE(w.datasetPage()->browser()->detailText().contains(QStringLiteral("class:")));
@@ -113,7 +111,7 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   // Augmentation preview: the demo's 28x28 grey inputs, evaluation view + 5 epochs per row.
   w.datasetPage()->showAugmentation(true);
   AugmentationPanel* aug = w.datasetPage()->augmentation();
-  for (int i = 0; i < 100 && aug->shownGrid().cells.empty(); ++i) QTest::qWait(50);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !aug->shownGrid().cells.empty(); }, 5000));
   ASSERT_EQ(aug->shownGrid().cells.size(), size_t(AugmentationPanel::kRows) * 6);
   EXPECT_EQ(aug->shownGrid().cell(0, 1).size(), QSize(28, 28));
   screenshot(w, 0, QStringLiteral("augmentation.png"));
@@ -129,7 +127,7 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     EXPECT_EQ(importer.classTable()->rowCount(), 10);
     const QByteArray shots = qgetenv("TLAB_SCREENSHOT_DIR");
     if (!shots.isEmpty()) {
-      QTest::qWait(300);
+      QTest::qWait(300);  // screenshots only
       importer.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/import-dialog.png"));
     }
     importer.reject();

@@ -13,9 +13,9 @@
 
 #include "core/TestImages.h"
 #include "core/image/ImageDecoder.h"
-#include "ui/DatasetController.h"
-#include "ui/PredictController.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/DatasetController.h"
+#include "ui/controllers/PredictController.h"
+#include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
 namespace {

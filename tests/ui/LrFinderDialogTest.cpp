@@ -1,4 +1,4 @@
-#include "ui/LrFinderDialog.h"
+#include "ui/widgets/LrFinderDialog.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <QUndoStack>
 
 #include "core/TextFixtures.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
 namespace {

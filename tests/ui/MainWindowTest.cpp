@@ -1,9 +1,10 @@
-#include "ui/MainWindow.h"
+#include "ui/pages/MainWindow.h"
 
 #include <gtest/gtest.h>
 
 #include <qcustomplot.h>
 #include <QComboBox>
+#include <QListView>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableWidget>
@@ -11,12 +12,12 @@
 #include <QUndoStack>
 
 #include "core/TestImages.h"
-#include "ui/ClassBalanceChart.h"
-#include "ui/DatasetController.h"
-#include "ui/DatasetPage.h"
-#include "ui/ProjectController.h"
-#include "ui/SampleBrowser.h"
-#include "ui/SampleModel.h"
+#include "ui/controllers/DatasetController.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/models/SampleModel.h"
+#include "ui/pages/DatasetPage.h"
+#include "ui/widgets/ClassBalanceChart.h"
+#include "ui/widgets/SampleBrowser.h"
 
 namespace tlab::ui {
 namespace {
@@ -46,8 +47,30 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
   EXPECT_TRUE(page->skippedTable()->item(0, 1)->text().contains(QStringLiteral("empty file")));
   // The chart shows the split training will use (val 0.1, test 0.1 of each class):
   // big 8 -> 6 train, 1 val, 1 test; small 2 -> 2 train.
-  for (int i = 0; i < 100 && page->chart()->plot()->plottableCount() != 3; ++i) QTest::qWait(20);
-  ASSERT_EQ(page->chart()->plot()->plottableCount(), 3);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return page->chart()->plot()->plottableCount() == 3; }, 5000));
+  // Found by a new user: the legend sat over the last class's bar. It has its own column now.
+  QCustomPlot* chart = page->chart()->plot();
+  chart->replot();
+  EXPECT_FALSE(chart->legend->outerRect().intersects(chart->axisRect()->rect()));
+  // Found by a new user: the thumbnail grid left an empty band on the right; its columns now
+  // share the whole width.
+  QListView* grid = page->browser()->grid();
+  window.resize(1280, 800);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return grid->visualRect(grid->model()->index(0, 0)).isValid(); }, 5000));
+  // Columns as laid out: the items of the first row (same top as item 0; 10 items fill it).
+  const int top = grid->visualRect(grid->model()->index(0, 0)).top();
+  int columns = 0, right = 0;
+  for (int i = 0; i < grid->model()->rowCount(); ++i) {
+    const QRect r = grid->visualRect(grid->model()->index(i, 0));
+    if (r.top() != top) break;
+    ++columns;
+    right = r.right();
+  }
+  EXPECT_GE(columns, 1);
+  EXPECT_LT(grid->viewport()->width() - right, grid->gridSize().width() / 2)
+      << columns << " columns of " << grid->gridSize().width() << " px in "
+      << grid->viewport()->width() << " px";
   auto* train = qobject_cast<QCPBars*>(page->chart()->plot()->plottable(0));
   auto* val = qobject_cast<QCPBars*>(page->chart()->plot()->plottable(1));
   ASSERT_TRUE(train && val);
@@ -68,8 +91,8 @@ TEST(MainWindow, OpeningADatasetFillsTheDataPage) {
   core::DatasetSettings s = window.projectController()->project().dataset;
   s.valFraction = 0;
   window.projectController()->setDatasetSettings(s, QStringLiteral("no validation"));
-  for (int i = 0; i < 100 && page->chart()->plot()->plottableCount() != 2; ++i) QTest::qWait(20);
-  ASSERT_EQ(page->chart()->plot()->plottableCount(), 2);  // train and test
+  ASSERT_TRUE(QTest::qWaitFor([&] { return page->chart()->plot()->plottableCount() == 2; }, 5000))
+      << "train and test";
   EXPECT_DOUBLE_EQ(
       qobject_cast<QCPBars*>(page->chart()->plot()->plottable(0))->data()->at(0)->value, 7);
   // The slow-BLAS warning is visible in the status bar.
@@ -117,10 +140,10 @@ TEST(MainWindow, TheDatasetFollowsTheProjectSettingsThroughUndo) {
 #include <nlohmann/json.hpp>
 
 #include "core/TextFixtures.h"
-#include "ui/ProjectController.h"
-#include "ui/TrainCharts.h"
-#include "ui/TrainController.h"
-#include "ui/TrainPage.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/controllers/TrainController.h"
+#include "ui/pages/TrainPage.h"
+#include "ui/widgets/TrainCharts.h"
 
 namespace tlab::ui {
 namespace {
@@ -201,7 +224,7 @@ TEST(MainWindow, ClosingDuringTrainingAsksThenCancelsAndRecordsTheRun) {
   EXPECT_FALSE(w.trainController()->isRunning());
   EXPECT_EQ(asked.first(), "Training is running");
   ASSERT_EQ(w.projectController()->project().runs.size(), 1u);
-  EXPECT_EQ(w.projectController()->project().runs[0].state, "cancelled");
+  EXPECT_EQ(w.projectController()->project().runs[0].status, core::RunStatus::Cancelled);
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
-#include "ui/ModelController.h"
+#include "ui/controllers/ModelController.h"
 
 #include <gtest/gtest.h>
 
+#include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QUndoStack>
 
-#include "ui/LayerTreeModel.h"
-#include "ui/ProjectController.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/models/LayerTreeModel.h"
 
 namespace tlab::ui {
 namespace {
@@ -102,5 +103,39 @@ TEST(ModelController, QuickActionsAndGradualUnfreezingTimeline) {
   EXPECT_EQ(timeline[0].second, 5);
 }
 
+// Found by a new user: with a 10-class task the tree showed the backbone's own head
+// (EfficientNet's "_fc [1, 1000]") and its 1,281,000 parameters as trainable.
+TEST(ModelController, TheTreeShowsTheHeadTrainingAttachesForTheDatasetsClasses) {
+  Fixture f(core::Strategy::LinearProbe);
+  QSignalSpy built(f.model.get(), &ModelController::built);
+  QSignalSpy totals(f.model.get(), &ModelController::totalsChanged);
+  f.model->setNumClasses(3);
+  ASSERT_TRUE(built.wait(20000));
+  LayerTreeModel* m = f.model->model();
+  EXPECT_EQ(m->data(f.at("fc").siblingAtColumn(LayerTreeModel::kShape), Qt::DisplayRole).toString(),
+            "[1, 3]");
+  const int64_t features = f.model->network()->featureDim();
+  ASSERT_GE(totals.count(), 1);
+  EXPECT_EQ(totals.last().at(0).toLongLong(), features * 3 + 3) << "a linear probe trains the head";
+
+  // An MLP head is what the tree shows once chosen.
+  core::TrainConfig c = f.project.project().config;
+  c.head = core::HeadSpec::Kind::Mlp;
+  c.headHidden = 16;
+  f.project.setConfig(c, "mlp head");
+  ASSERT_TRUE(built.wait(20000));
+  EXPECT_EQ(totals.last().at(0).toLongLong(), features * 16 + 16 + 16 * 3 + 3);
+}
+
+TEST(ModelController, TheLayerTreeModelPassesQtsModelTester) {
+  Fixture f(core::Strategy::FinetuneLast);
+  QAbstractItemModelTester tester(f.model->model(),
+                                  QAbstractItemModelTester::FailureReportingMode::Fatal);
+  QSignalSpy built(f.model.get(), &ModelController::built);
+  f.model->setNumClasses(5);  // a rebuild replaces the whole tree
+  ASSERT_TRUE(built.wait(20000));
+  ASSERT_TRUE(f.model->model()->setData(f.at("block2"), Qt::Checked, Qt::CheckStateRole));
+  f.project.undoStack()->undo();
+}
 }  // namespace
 }  // namespace tlab::ui

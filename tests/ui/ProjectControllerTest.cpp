@@ -1,4 +1,4 @@
-#include "ui/ProjectController.h"
+#include "ui/controllers/ProjectController.h"
 
 #include <gtest/gtest.h>
 
@@ -87,7 +87,7 @@ TEST(ProjectController, RunResultsAutosaveWithoutSavingOtherEdits) {
   c.setConfig(cfg, "unsaved edit");
   core::RunRecord run;
   run.id = "run-1";
-  run.state = "finished";
+  run.status = core::RunStatus::Finished;
   run.testAccuracy = 0.83;
   run.history.push_back({1, 1, "fine-tune", 1.0, 0.5, 0.9, 0.6, 2.0, 1e-3, true});
   QSignalSpy runs(&c, &ProjectController::runsChanged);
@@ -98,10 +98,10 @@ TEST(ProjectController, RunResultsAutosaveWithoutSavingOtherEdits) {
   EXPECT_DOUBLE_EQ(*onDisk.runs[0].testAccuracy, 0.83);
   EXPECT_DOUBLE_EQ(onDisk.config.lr, core::TrainConfig{}.lr) << "the edit was not saved";
   EXPECT_TRUE(c.isModified());
-  run.state = "cancelled";
+  run.status = core::RunStatus::Cancelled;
   c.upsertRun(run);  // same id: updated, not duplicated
   EXPECT_EQ(c.project().runs.size(), 1u);
-  EXPECT_EQ(core::loadProject(dir / "p.tlproj").runs[0].state, "cancelled");
+  EXPECT_EQ(core::loadProject(dir / "p.tlproj").runs[0].status, core::RunStatus::Cancelled);
 
   // Without a file, runs make the project modified (nothing to autosave into).
   ProjectController fresh;

@@ -1,8 +1,9 @@
-#include "ui/SampleBrowser.h"
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/widgets/SampleBrowser.h"
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include <gtest/gtest.h>
 
+#include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QListView>
@@ -12,9 +13,9 @@
 #include "core/TestImages.h"
 #include "core/dataset/Readers.h"
 #include "core/project/Project.h"
-#include "ui/ProjectController.h"
-#include "ui/SampleModel.h"
-#include "ui/Thumbnail.h"
+#include "ui/controllers/ProjectController.h"
+#include "ui/models/SampleModel.h"
+#include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
 namespace {
@@ -47,7 +48,13 @@ TEST(SampleBrowser, FiltersAndDecodesOnlyTheThumbnailsOnScreen) {
   browser.setDataset(ds);
   EXPECT_EQ(browser.model()->rowCount(), 1200);
   ASSERT_TRUE(ready.wait(10000));
-  QTest::qWait(500);
+  // Decoding stops once every thumbnail on screen has arrived: count once 300 ms bring no new
+  // decode.
+  int last = -1;
+  while (last != browser.model()->decodesStarted()) {
+    last = browser.model()->decodesStarted();
+    ready.wait(300);
+  }
   // Only what the view shows (a few rows of the grid) is decoded, not 1,200 images.
   EXPECT_GT(browser.model()->decodesStarted(), 0);
   EXPECT_LT(browser.model()->decodesStarted(), 100);
@@ -92,9 +99,9 @@ TEST(SampleBrowser, ItemsKeepTheirThumbnailSizeWhenTheDatasetIsReplaced) {
   QSignalSpy ready(browser.model(), &SampleModel::thumbnailReady);
   browser.setDataset(first);
   ASSERT_TRUE(ready.wait(10000));
-  QTest::qWait(200);
   browser.setDataset(second);  // before any of its thumbnails is decoded
-  QTest::qWait(50);
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] { return browser.grid()->visualRect(browser.model()->index(5, 0)).isValid(); }, 5000));
   for (int row : {0, 5}) {
     const QRect box = browser.grid()->visualRect(browser.model()->index(row, 0));
     EXPECT_GE(box.height(), SampleModel::kThumbnailSize) << "row " << row;
@@ -116,6 +123,23 @@ TEST(SampleBrowser, RelabelAndExcludeShowAsProjectEdits) {
   EXPECT_EQ(label(0), "cat (was ant)");
   EXPECT_EQ(label(1), "ant (excluded)");
   EXPECT_EQ(label(2), "ant");
+}
+
+TEST(SampleModel, PassesQtsModelTesterThroughLoadsFiltersAndRelabels) {
+  test::TempDir dir;
+  const auto ds = folderOf(dir, 5);
+  SampleModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+  model.setDataset(ds);
+  model.setFilter(1, std::nullopt, QString());
+  model.setFilter(-1, core::Split::None, QStringLiteral("3"));
+  model.setLabelOverrides({{0, QStringLiteral("bee")}, {1, QString()}});
+  model.setFilter(-1, std::nullopt, QString());
+  QSignalSpy ready(&model, &SampleModel::thumbnailReady);
+  (void)model.index(0, SampleModel::kName).data(Qt::DecorationRole);  // one decode, delivered
+  ASSERT_TRUE(ready.wait(10000));
+  model.setDataset(nullptr);
+  EXPECT_EQ(model.rowCount(), 0);
 }
 
 }  // namespace

@@ -2,12 +2,12 @@
 // runs were ticked. It now says what it is for, and shows its legend once it has curves.
 #include <gtest/gtest.h>
 
-#include "ui/TorchQt.h"  // first: LibTorch before any Qt header
+#include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
 #include <qcustomplot.h>
 
 #include "core/project/Project.h"
-#include "ui/TrainCharts.h"
+#include "ui/widgets/TrainCharts.h"
 
 using namespace tlab;
 

@@ -92,5 +92,13 @@ TEST(CsvManifestReader, NonUtf8ManifestIsAClearError) {
   EXPECT_THROW(readCsvManifest(dir / "m.csv", PathPolicy::StayInsideRoot), FormatError);
 }
 
+TEST(CsvManifestReader, ACancelFlagStopsAtTheNextRow) {
+  TempDir dir;
+  test::writeImage(dir / "img/a.png", test::patternRgb(8, 8));
+  test::writeImage(dir / "img/b.png", test::patternRgb(8, 8));
+  test::writeText(dir / "m.csv", "img/a.png,cat\nimg/b.png,dog\n");
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(readCsvManifest(dir / "m.csv", PathPolicy::StayInsideRoot, &cancel), Cancelled);
+}
 }  // namespace
 }  // namespace tlab::core

@@ -121,5 +121,18 @@ TEST(ImageFolderReader, VerifyDecodesInParallelWithProgress) {
   EXPECT_EQ(last.load(), 30u);
 }
 
+TEST(ImageFolderReader, ACancelFlagStopsTheListing) {
+  TempDir dir;
+  for (int i = 0; i < 5; ++i)
+    writeImage(dir / ("a/" + std::to_string(i) + ".png"), patternRgb(8, 8));
+  writeImage(dir / "b/x.png", patternRgb(8, 8));
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(readImageFolder(dir.path(), &cancel), Cancelled);
+  ReadOptions o;
+  o.cancel = &cancel;
+  EXPECT_THROW(openDataset(dir.path(), o), Cancelled);
+  cancel = false;
+  EXPECT_EQ(openDataset(dir.path(), o).size(), 6u);
+}
 }  // namespace
 }  // namespace tlab::core

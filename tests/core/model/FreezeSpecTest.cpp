@@ -19,14 +19,15 @@ std::map<std::string, torch::Tensor> snapshot(const ImageClassifierImpl& net) {
 void trainSteps(ImageClassifierImpl& net, const FreezeSpec& spec, int steps) {
   applyFreezeSpec(net, spec);
   std::vector<torch::Tensor> params;
-  for (auto& g : trainableParameterGroups(net, spec)) params.insert(params.end(), g.params.begin(), g.params.end());
+  for (auto& g : trainableParameterGroups(net, spec))
+    params.insert(params.end(), g.params.begin(), g.params.end());
   torch::optim::SGD sgd(params, torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3));
   torch::manual_seed(3);
   for (int i = 0; i < steps; ++i) {
     setTrainingMode(net, spec);
     sgd.zero_grad();
-    const auto loss = torch::nn::functional::cross_entropy(net.forward(torch::randn({4, 3, 32, 32})),
-                                                           torch::randint(0, 10, {4}, torch::kLong));
+    const auto loss = torch::nn::functional::cross_entropy(
+        net.forward(torch::randn({4, 3, 32, 32})), torch::randint(0, 10, {4}, torch::kLong));
     loss.backward();
     sgd.step();
   }
@@ -52,7 +53,8 @@ TEST(FreezeSpec, FrozenWeightsAndBatchNormStatisticsStayBitIdentical) {
   EXPECT_GT(frozenChecked, 60);  // weights, BN gamma/beta, running mean/var, counters
   EXPECT_GT(trainableChanged, 10);
   // layer4's BatchNorm trains, so its statistics moved.
-  EXPECT_FALSE(torch::equal(before.at("layer4.0.bn1.running_mean"), after.at("layer4.0.bn1.running_mean")));
+  EXPECT_FALSE(
+      torch::equal(before.at("layer4.0.bn1.running_mean"), after.at("layer4.0.bn1.running_mean")));
 }
 
 TEST(FreezeSpec, BatchNormPolicies) {
@@ -64,7 +66,8 @@ TEST(FreezeSpec, BatchNormPolicies) {
   trainSteps(*net, spec, 2);
   auto after = snapshot(*net);
   EXPECT_TRUE(torch::equal(before.at("layer1.0.bn1.weight"), after.at("layer1.0.bn1.weight")));
-  EXPECT_FALSE(torch::equal(before.at("layer1.0.bn1.running_var"), after.at("layer1.0.bn1.running_var")));
+  EXPECT_FALSE(
+      torch::equal(before.at("layer1.0.bn1.running_var"), after.at("layer1.0.bn1.running_var")));
 
   spec = FreezeSpec::allTrainable();
   spec.batchNorm = BatchNormPolicy::AlwaysFrozen;  // training weights, fixed statistics
@@ -72,7 +75,8 @@ TEST(FreezeSpec, BatchNormPolicies) {
   trainSteps(*net, spec, 2);
   after = snapshot(*net);
   EXPECT_FALSE(torch::equal(before.at("layer1.0.bn1.weight"), after.at("layer1.0.bn1.weight")));
-  EXPECT_TRUE(torch::equal(before.at("layer1.0.bn1.running_var"), after.at("layer1.0.bn1.running_var")));
+  EXPECT_TRUE(
+      torch::equal(before.at("layer1.0.bn1.running_var"), after.at("layer1.0.bn1.running_var")));
 }
 
 TEST(FreezeSpec, HeadTrainsUnlessNamedAndOptimizerSeesOnlyTrainable) {
@@ -115,12 +119,13 @@ TEST(FreezeSpec, GradualUnfreezingOpensOneStagePerStep) {
   auto net = createArchitecture("resnet18", 10);
   auto trainable = [&](int epoch) {
     const auto s = gradualUnfreezeSpec(*net, epoch, 2, 2);
-    return std::make_pair(!s.isFrozen("layer4.0.conv1.weight", "fc"), !s.isFrozen("layer3.0.conv1.weight", "fc"));
+    return std::make_pair(!s.isFrozen("layer4.0.conv1.weight", "fc"),
+                          !s.isFrozen("layer3.0.conv1.weight", "fc"));
   };
   EXPECT_EQ(trainable(0), std::make_pair(false, false));  // head only
   EXPECT_EQ(trainable(2), std::make_pair(true, false));   // + layer4
   EXPECT_EQ(trainable(3), std::make_pair(true, false));
-  EXPECT_EQ(trainable(4), std::make_pair(true, true));    // + layer3
+  EXPECT_EQ(trainable(4), std::make_pair(true, true));  // + layer3
 }
 
 TEST(LayerTree, CountsShapesAndTriStateFreeze) {

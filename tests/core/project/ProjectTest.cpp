@@ -33,7 +33,7 @@ Project sampleProject(const fs::path& dir) {
   r.name = "linear probe";
   r.folder = (dir / "runs" / "run-2").string();
   r.config = p.config;
-  r.state = "finished";
+  r.status = core::RunStatus::Finished;
   r.history.push_back({1, 2, "linear-probe", 0.9, 0.7, 0.8, 0.75, 3.5, 0.01, true});
   r.history.push_back({2, 2, "linear-probe", 0.6, 0.8, 0.7, 0.78, 3.4, 0.001, true});
   r.valAccuracy = 0.78;
@@ -42,7 +42,7 @@ Project sampleProject(const fs::path& dir) {
   p.runs.push_back(r);
   RunRecord failed;
   failed.id = "run-3";
-  failed.state = "failed";
+  failed.status = core::RunStatus::Failed;
   failed.error = "weights missing";
   failed.folder = "/tmp/outside/run-3";
   p.runs.push_back(failed);

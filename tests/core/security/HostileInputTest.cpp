@@ -463,8 +463,8 @@ TEST(HostileInput, IntegerFieldsOutOfRangeAreFormatErrorsNamingTheFieldAndFile) 
   EXPECT_EQ(jsonIntegerAs<uint64_t>(json(18446744073709551615ull), "f.json", "seed"),
             18446744073709551615ull);
   EXPECT_EQ(jsonIntegerAs<int64_t>(json(-5), "f.json", "n"), -5);
-  for (const json& bad : {json(5.55556e23), json(1e10), json(2.5), json(-1), json("3"), json(nullptr),
-                          json(9223372036854775808.0)}) {
+  for (const json& bad : {json(5.55556e23), json(1e10), json(2.5), json(-1), json("3"),
+                          json(nullptr), json(9223372036854775808.0)}) {
     try {
       (void)jsonIntegerAs<int>(bad, "f.json", "epochs");
       if (bad.is_number_integer() && bad.get<int64_t>() == -1) continue;  // -1 is a valid int
@@ -476,7 +476,8 @@ TEST(HostileInput, IntegerFieldsOutOfRangeAreFormatErrorsNamingTheFieldAndFile) 
   }
   EXPECT_THROW((void)jsonIntegerAs<uint32_t>(json(-1), "f.json", "n"), FormatError);
   EXPECT_THROW((void)jsonIntegerAs<uint64_t>(json(1.9e19), "f.json", "n"), FormatError);
-  EXPECT_THROW((void)jsonIntegerAs<int64_t>(json(9223372036854775808.0), "f.json", "n"), FormatError);
+  EXPECT_THROW((void)jsonIntegerAs<int64_t>(json(9223372036854775808.0), "f.json", "n"),
+               FormatError);
 
   TempDir dir;
   const auto path = dir / "p.tlproj";

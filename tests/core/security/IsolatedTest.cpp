@@ -54,7 +54,8 @@ TEST(Isolated, WorkThatCrashesIsReportedWithItsSignal) {
   EXPECT_EQ(out.kind, IsolatedOutcome::Kind::Crashed);
   // Plainly the signal itself; under AddressSanitizer its SEGV handler ends the child instead,
   // with abort() (abort_on_error=1) or exit code 1.
-  EXPECT_TRUE(out.signal == SIGSEGV || out.signal == SIGABRT || (out.signal == 0 && out.exitCode != 0))
+  EXPECT_TRUE(out.signal == SIGSEGV || out.signal == SIGABRT ||
+              (out.signal == 0 && out.exitCode != 0))
       << "signal " << out.signal << ", exit code " << out.exitCode;
 }
 
@@ -94,7 +95,8 @@ TEST(Isolated, FeatureCacheFileOnWhichTheLibraryNeverReturnsIsAMiss) {
   const fs::path dir = fs::temp_directory_path() / ("tlab-isolated-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string key(64, 'b');
-  fs::copy_file(kLoopingHdf5, dir / (key.substr(0, 32) + ".h5"), fs::copy_options::overwrite_existing);
+  fs::copy_file(kLoopingHdf5, dir / (key.substr(0, 32) + ".h5"),
+                fs::copy_options::overwrite_existing);
   ::setenv("TLAB_HDF5_PROBE_SECONDS", "1", 1);
   std::string note;
   EXPECT_FALSE(FeatureCache(dir).load(key, {0, 1}, &note).has_value());

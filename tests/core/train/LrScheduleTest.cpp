@@ -25,9 +25,10 @@ TEST(LrSchedule, StepDecay) {
 
 TEST(LrSchedule, CosineFromPeakToFloorAfterWarmup) {
   ScheduleSpec s{ScheduleKind::Cosine, 1.0, 110, 10};
-  EXPECT_DOUBLE_EQ(learningRateAt(s, 10), 1.0);                  // first step after warm-up
-  EXPECT_NEAR(learningRateAt(s, 10 + 99), 0.0, 1e-12);           // last step
-  EXPECT_NEAR(learningRateAt(s, 10 + 33), 0.5 * (1 + std::cos(M_PI / 3)), 1e-12);  // t/(span-1) = 1/3
+  EXPECT_DOUBLE_EQ(learningRateAt(s, 10), 1.0);         // first step after warm-up
+  EXPECT_NEAR(learningRateAt(s, 10 + 99), 0.0, 1e-12);  // last step
+  EXPECT_NEAR(learningRateAt(s, 10 + 33), 0.5 * (1 + std::cos(M_PI / 3)),
+              1e-12);  // t/(span-1) = 1/3
   s.minLrFraction = 0.1;
   EXPECT_NEAR(learningRateAt(s, 109), 0.1, 1e-12);
 }

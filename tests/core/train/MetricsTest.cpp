@@ -41,7 +41,9 @@ TEST(Metrics, TopKLossAndPredictionRows) {
   // Top-2 misses only sample 4 (c scored 0.4 behind a's 0.5: rank 2 -> hit) ... check each:
   // s1 true a 0.3 rank 2 hit; s4 true c 0.4 rank 2 hit; all others rank 1 -> 6/6.
   EXPECT_DOUBLE_EQ(r.topKAccuracy, 1.0);
-  const double loss = -(std::log(0.7) + std::log(0.3) + std::log(0.8) + std::log(0.5) + std::log(0.4) + std::log(0.7)) / 6;
+  const double loss = -(std::log(0.7) + std::log(0.3) + std::log(0.8) + std::log(0.5) +
+                        std::log(0.4) + std::log(0.7)) /
+                      6;
   EXPECT_NEAR(r.loss, loss, 1e-6);
   ASSERT_EQ(r.predictions.size(), 6u);
   EXPECT_EQ(r.predictions[4].sample, 14u);
@@ -62,7 +64,8 @@ TEST(Metrics, JsonAndCsvExports) {
   const auto j = metricsJson(r);
   EXPECT_EQ(j["classes"], nlohmann::json::array({"a", "b", "c"}));
   EXPECT_EQ(j["confusion_matrix"][2][0], 1);
-  EXPECT_EQ(confusionCsv(r), "true\\predicted,\"a\",\"b\",\"c\"\n\"a\",1,1,0\n\"b\",0,2,0\n\"c\",1,0,1\n");
+  EXPECT_EQ(confusionCsv(r),
+            "true\\predicted,\"a\",\"b\",\"c\"\n\"a\",1,1,0\n\"b\",0,2,0\n\"c\",1,0,1\n");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include "core/data/DataLoader.h"
 #include "core/text/WordPieceTokenizer.h"
 #include "core/train/ModelBundle.h"
-#include "core/train/SupervisedFit.h"
+#include "core/train/ModelInput.h"
 #include "core/train/Trainer.h"
 #include "core/util/Random.h"
 #include "core/zoo/BackboneCatalog.h"
@@ -148,13 +148,13 @@ TEST(TextData, LinearProbeCachesPooledEmbeddings) {
   auto ds = test::topicTexts(10);
   const auto first = run(ds);
   const auto second = run(ds);
-  EXPECT_EQ(first.featureCache, "miss");
-  EXPECT_EQ(second.featureCache, "hit");
+  EXPECT_EQ(first.featureCache, core::FeatureCacheUse::Miss);
+  EXPECT_EQ(second.featureCache, core::FeatureCacheUse::Hit);
   EXPECT_DOUBLE_EQ(first.test->accuracy, second.test->accuracy);
   // Editing one training text changes the key: the cache does not serve stale embeddings.
   auto edited = std::make_shared<Dataset>(*ds);
   edited->samples[0].text = "Kernel bug again.";
-  EXPECT_EQ(run(edited).featureCache, "miss");
+  EXPECT_EQ(run(edited).featureCache, core::FeatureCacheUse::Miss);
   unsetenv("TLAB_CACHE_DIR");
 }
 

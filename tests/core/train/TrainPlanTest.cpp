@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/Errors.h"
 #include "core/zoo/BackboneCatalog.h"
 
@@ -77,6 +79,42 @@ TEST(TrainPlan, AugmentationValidationNamesTheSetting) {
   a.minRatio = 2;
   a.maxRatio = 1;
   EXPECT_THROW(validateAugmentation(a), InvalidArgument);
+}
+
+// Found in review: an unknown "head" value silently became Linear while other enums threw.
+TEST(TrainConfigJson, AnUnknownEnumNameIsRefusedNamingTheFileAndTheKey) {
+  for (const char* key :
+       {"head", "strategy", "optimizer", "schedule", "bn_policy", "early_stopping_metric"}) {
+    try {
+      trainConfigFromJson(nlohmann::json{{key, "mpl"}}, "runs/run-1/config.json");
+      ADD_FAILURE() << key << " accepted 'mpl'";
+    } catch (const FormatError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("runs/run-1/config.json"), std::string::npos) << m;
+      EXPECT_NE(m.find(key), std::string::npos) << m;
+      EXPECT_NE(m.find("'mpl'"), std::string::npos) << m;
+    }
+  }
+  EXPECT_EQ(trainConfigFromJson(nlohmann::json{{"head", "mlp"}}, "x").head, HeadSpec::Kind::Mlp);
+}
+
+TEST(TrainConfigJson, EveryFieldSurvivesARoundTrip) {
+  TrainConfig c = defaultTrainConfig();
+  c.strategy = Strategy::LpFt;
+  c.optimizer = OptimizerKind::Sgd;
+  c.schedule = ScheduleKind::OneCycle;
+  c.earlyStoppingMetric = EarlyStopMetric::ValLoss;
+  c.head = HeadSpec::Kind::Mlp;
+  c.batchNorm = BatchNormPolicy::AlwaysFrozen;
+  c.lrRules = {{"layer4", 0.5}};
+  c.freezeRules = {{"layer1", true}};
+  c.seed = 1234567890123ULL;
+  c.augmentation.rotationDegrees = 12;
+  const nlohmann::json j = toJson(c);
+  EXPECT_EQ(j.at("strategy"), "lp-ft");
+  EXPECT_EQ(j.at("head"), "mlp");
+  EXPECT_EQ(j.at("early_stopping_metric"), "val_loss");
+  EXPECT_EQ(toJson(trainConfigFromJson(j, "x")), j);
 }
 
 TEST(TrainPlan, RunPreprocessFollowsTheBackboneAndTheSizeOverride) {

@@ -108,6 +108,11 @@ struct Recorder : TrainerObserver {
     }
     if (epochHook) epochHook(e);
   }
+  std::vector<TaskProgress> tasks;
+  void onTask(const TaskProgress& t) override {
+    std::lock_guard<std::mutex> l(m);
+    tasks.push_back(t);
+  }
   void onLog(const std::string& s) override {
     std::lock_guard<std::mutex> l(m);
     logs.push_back(s);
@@ -277,22 +282,59 @@ TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
   };
   const auto ds = squares();
   const auto [first, l1] = run(ds);
-  EXPECT_EQ(first.featureCache, "miss");
+  EXPECT_EQ(first.featureCache, core::FeatureCacheUse::Miss);
   const auto [second, l2] = run(ds);
-  EXPECT_EQ(second.featureCache, "hit");
+  EXPECT_EQ(second.featureCache, core::FeatureCacheUse::Hit);
   EXPECT_DOUBLE_EQ(first.test->accuracy, second.test->accuracy);  // same features, same seed
   // Different data (one more training sample): a different key, so a miss.
   const auto [third, l3] = run(squares(31));
-  EXPECT_EQ(third.featureCache, "miss");
+  EXPECT_EQ(third.featureCache, core::FeatureCacheUse::Miss);
   // Corrupt every cache file: the run recomputes instead of failing.
   for (const auto& e : std::filesystem::recursive_directory_iterator(featureCacheDirectory())) {
     if (e.path().extension() == ".h5") test::writeText(e.path(), "corrupt");
   }
   const auto [fourth, l4] = run(ds);
-  EXPECT_EQ(fourth.featureCache, "miss");
+  EXPECT_EQ(fourth.featureCache, core::FeatureCacheUse::Miss);
   EXPECT_TRUE(std::any_of(l4.begin(), l4.end(), [](const std::string& s) {
     return s.find("corrupt") != std::string::npos;
   }));
+}
+
+// Found by a new user: a linear probe showed no progress for the ~30 s of feature extraction.
+TEST(Trainer, FeatureExtractionAndEvaluationReportTheirProgress) {
+  ScopedCache cache;
+  TrainConfig c = smallConfig(Strategy::LinearProbe, 1);
+  c.featureCache = true;
+  Recorder rec;
+  Trainer t(c, squares(), {}, &rec);
+  t.start();
+  t.join();
+  ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
+  auto reportsOf = [&](const std::string& task) {
+    std::vector<TaskProgress> out;
+    for (const auto& r : rec.tasks)
+      if (r.task == task) out.push_back(r);
+    return out;
+  };
+  const auto train = reportsOf("extracting features (train split)");
+  ASSERT_GE(train.size(), 2u) << "a start and an end";
+  EXPECT_EQ(train.front().done, 0);
+  EXPECT_EQ(train.back().done, train.back().total);
+  EXPECT_GT(train.back().total, 0);
+  EXPECT_GE(train.back().etaSeconds(), 0.0);
+  EXPECT_FALSE(reportsOf("extracting features (test split)").empty());
+
+  // Without the cache the final evaluation reports instead.
+  c.featureCache = false;
+  c.strategy = Strategy::FinetuneLast;
+  Recorder rec2;
+  Trainer t2(c, squares(), {}, &rec2);
+  t2.start();
+  t2.join();
+  bool testEval = false;
+  for (const auto& r : rec2.tasks)
+    testEval |= r.task == "evaluating the test split" && r.done == r.total;
+  EXPECT_TRUE(testEval);
 }
 
 TEST(Trainer, ExportedBundlePredictsLikeTheTrainedModel) {

@@ -26,9 +26,11 @@ torch::Tensor get(const StateDict& sd, const std::string& key) {
 void expectTinyValues(const StateDict& sd) {
   ASSERT_EQ(sd.size(), 5u);
   EXPECT_EQ(sd[0].first, "conv.weight");
-  EXPECT_TRUE(torch::equal(get(sd, "conv.weight"), torch::arange(24, torch::kFloat).reshape({2, 3, 2, 2}) / 8));
+  EXPECT_TRUE(torch::equal(get(sd, "conv.weight"),
+                           torch::arange(24, torch::kFloat).reshape({2, 3, 2, 2}) / 8));
   // Saved as a transposed (non-contiguous) view: strides must be honoured.
-  EXPECT_TRUE(torch::equal(get(sd, "fc.weight"), torch::arange(6, torch::kFloat).reshape({2, 3}).t()));
+  EXPECT_TRUE(
+      torch::equal(get(sd, "fc.weight"), torch::arange(6, torch::kFloat).reshape({2, 3}).t()));
   EXPECT_TRUE(torch::equal(get(sd, "fc.bias"), torch::tensor({0.5f, -1.5f})));
   EXPECT_EQ(get(sd, "bn.num_batches_tracked").item<int64_t>(), 7);
   EXPECT_EQ(get(sd, "bn.num_batches_tracked").dim(), 0);
@@ -103,8 +105,8 @@ TEST(LoadStateDict, ReportsMissingUnexpectedAndMismatchedByName) {
   StateDict sd = stateDictOf(*net);
   StateDict edited;
   for (auto& [k, v] : sd) {
-    if (k == "block1.1.running_mean") continue;                          // missing
-    if (k == "fc.weight") v = torch::zeros({4, 128});                     // wrong shape
+    if (k == "block1.1.running_mean") continue;        // missing
+    if (k == "fc.weight") v = torch::zeros({4, 128});  // wrong shape
     edited.emplace_back(k, v.clone());
   }
   edited.emplace_back("extra.weight", torch::zeros({2}));  // unexpected
@@ -112,7 +114,8 @@ TEST(LoadStateDict, ReportsMissingUnexpectedAndMismatchedByName) {
   EXPECT_EQ(r.missing, (std::vector<std::string>{"block1.1.running_mean"}));
   EXPECT_EQ(r.unexpected, (std::vector<std::string>{"extra.weight"}));
   ASSERT_EQ(r.mismatched.size(), 1u);
-  EXPECT_NE(r.mismatched[0].find("fc.weight: file [4, 128] vs model [10, 128]"), std::string::npos) << r.mismatched[0];
+  EXPECT_NE(r.mismatched[0].find("fc.weight: file [4, 128] vs model [10, 128]"), std::string::npos)
+      << r.mismatched[0];
   EXPECT_FALSE(r.complete());
   // The new head is excluded on purpose: nothing reported about it.
   const LoadReport skip = loadStateDict(*net, edited, {"fc."});
@@ -125,7 +128,8 @@ TEST(LoadStateDict, CopiesValues) {
   auto b = createArchitecture("small_cnn", 10, 1);
   const LoadReport r = loadStateDict(*b, stateDictOf(*a));
   EXPECT_TRUE(r.complete());
-  EXPECT_TRUE(torch::equal(a->named_parameters()["block2.0.weight"], b->named_parameters()["block2.0.weight"]));
+  EXPECT_TRUE(torch::equal(a->named_parameters()["block2.0.weight"],
+                           b->named_parameters()["block2.0.weight"]));
 }
 
 }  // namespace

@@ -54,8 +54,8 @@ TEST(Safetensors, MalformedFilesAreClearErrors) {
   TempDir dir;
   const std::string data(16, '\x01');
   auto t = [](const char* dtype, const char* shape, int b, int e) {
-    return std::string("\"") + "t\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":[" +
-           std::to_string(b) + "," + std::to_string(e) + "]}";
+    return std::string("\"") + "t\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape +
+           ",\"data_offsets\":[" + std::to_string(b) + "," + std::to_string(e) + "]}";
   };
   writeRaw(dir / "huge.st", "{}", "", uint64_t(1) << 40);
   expectError(dir / "huge.st", "limit");

@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "core/Errors.h"
-#include "core/util/Trust.h"
 #include "core/TestImages.h"
 #include "core/model/ImageClassifier.h"
 #include "core/model/LayerTree.h"
+#include "core/util/Trust.h"
 #include "core/weights/StateDict.h"
 #include "core/zoo/BackboneLoader.h"
 #include "core/zoo/LocalHttpServer.h"

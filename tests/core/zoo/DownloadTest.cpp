@@ -63,7 +63,8 @@ TEST(Download, FileLargerThanItsCapIsAbortedAndDiscarded) {
     downloadFile(server.url(), dir / "w.bin", o);
     ADD_FAILURE() << "no error";
   } catch (const FormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("larger than the 100000-byte limit"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("larger than the 100000-byte limit"), std::string::npos)
+        << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "w.bin"));
   EXPECT_FALSE(std::filesystem::exists(dir / "w.bin.part"));
@@ -169,7 +170,8 @@ TEST(Download, ChecksumHelpers) {
   EXPECT_TRUE(sha256Matches("abcdef", ""));
   TempDir dir;
   test::writeText(dir / "abc", "abc");
-  EXPECT_EQ(sha256File(dir / "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256File(dir / "abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ LocalHttpServer::LocalHttpServer(std::string payload, Mode mode, int maxRequests
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listenFd_, 4) != 0) {
+  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listenFd_, 4) != 0) {
     throw std::runtime_error("cannot listen on 127.0.0.1");
   }
   socklen_t len = sizeof addr;
@@ -56,11 +57,13 @@ void LocalHttpServer::serve() {
       request.append(buf, size_t(n));
     }
     long start = -1;
-    if (const auto r = request.find("Range: bytes="); r != std::string::npos) start = std::stol(request.substr(r + 13));
+    if (const auto r = request.find("Range: bytes="); r != std::string::npos)
+      start = std::stol(request.substr(r + 13));
     ranges_.push_back(start);
     std::string head, body;
     if (mode_ == Mode::RedirectLoop) {  // always sends the client back to itself
-      head = "HTTP/1.1 302 Found\r\nLocation: " + url() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      head = "HTTP/1.1 302 Found\r\nLocation: " + url() +
+             "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     } else if (mode_ == Mode::NotFound) {
       head = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     } else if (start > 0 && mode_ != Mode::IgnoreRange && size_t(start) <= payload_.size()) {
@@ -70,7 +73,8 @@ void LocalHttpServer::serve() {
              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
     } else {
       body = payload_;
-      head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+      head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\nConnection: close\r\n\r\n";
     }
     if (mode_ == Mode::Truncate) body.resize(body.size() / 2);  // promise everything, send half
     const std::string out = head + body;

@@ -1,0 +1,196 @@
+#include "ui/controllers/PredictController.h"
+
+#include <torch/torch.h>
+
+#include <QDirIterator>
+#include <QMetaType>
+#include <QTimer>
+#include <mutex>
+#include <utility>
+
+#include "core/Errors.h"
+#include "core/image/ImageDecoder.h"
+#include "core/train/ModelInput.h"
+#include "core/util/FileUtil.h"
+#include "ui/workers/Async.h"
+
+namespace tlab::ui {
+namespace {
+
+std::mutex& inferenceMutex() {  // one forward pass at a time per process for a shared model
+  static std::mutex m;
+  return m;
+}
+
+torch::Tensor inputOf(const core::Preprocess& pre, const QString& input, bool text) {
+  if (text) return core::textInput(input.toStdString(), pre);
+  const auto img = core::decodeImageFile(input.toStdString());
+  if (!img.ok()) throw core::FormatError(input.toStdString(), img.error);
+  return core::imageInput(img.pixels, pre);
+}
+
+Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,
+                      const QString& input, bool text, int topK) {
+  Prediction p;
+  p.input = input;
+  try {
+    const torch::Tensor x = inputOf(info.preprocess, input, text);
+    torch::NoGradGuard g;
+    std::lock_guard<std::mutex> lock(inferenceMutex());
+    const auto probs = torch::softmax(net.forward(x.to(core::deviceOf(net))).to(torch::kCPU), 1)[0];
+    const auto [values, indices] = probs.topk(std::min<int64_t>(topK, probs.size(0)));
+    for (int64_t i = 0; i < values.size(0); ++i) {
+      const auto c = size_t(indices[i].item<int64_t>());
+      p.labels << (c < info.classNames.size() ? QString::fromStdString(info.classNames[c])
+                                              : QString::number(c));
+      p.probabilities << values[i].item<double>();
+    }
+  } catch (const std::exception& e) {
+    p.error = QString::fromStdString(e.what());
+  }
+  return p;
+}
+
+}  // namespace
+
+PredictController::PredictController(QObject* parent)
+    : QObject(parent),
+      cancel_(std::make_shared<std::atomic<bool>>(false)),
+      done_(std::make_shared<std::atomic<int>>(0)),
+      total_(std::make_shared<std::atomic<int>>(0)),
+      task_(this) {
+  qRegisterMetaType<Prediction>();
+  auto* poll = new QTimer(this);
+  poll->setInterval(100);
+  connect(poll, &QTimer::timeout, this, [this] {
+    if (task_.isRunning()) emit progress(done_->load(), total_->load());
+  });
+  poll->start();
+}
+
+PredictController::~PredictController() = default;
+
+void PredictController::finished(const QVector<Prediction>& r) {
+  if (pendingCsv_.isEmpty()) {
+    emit predicted(r);
+    return;
+  }
+  const QString csv = std::exchange(pendingCsv_, QString());
+  const bool writeFailed = r.size() == 1 && r[0].input.isEmpty() && !r[0].error.isEmpty();
+  emit folderDone(csv, writeFailed ? 0 : int(r.size()), writeFailed ? r[0].error : QString());
+}
+
+void PredictController::setModel(core::ImageClassifier net, const core::ModelBundleInfo& info,
+                                 const QString& name) {
+  task_.cancel();  // predictions of the previous model are dropped
+  pendingCsv_.clear();
+  net_ = std::move(net);
+  if (net_) net_->eval();
+  info_ = info;
+  name_ = name;
+  emit modelChanged();
+}
+
+bool PredictController::openBundle(const QString& dir, QString* error) {
+  try {
+    core::LoadedModel m = core::loadModelBundle(dir.toStdString());
+    setModel(m.net, m.info, dir);
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+bool PredictController::isBusy() const { return task_.isRunning(); }
+
+void PredictController::cancel() { *cancel_ = true; }
+
+void PredictController::predictFiles(const QStringList& files, int topK) {
+  if (!net_ || isBusy()) return;
+  *cancel_ = false;
+  auto net = net_;
+  auto info = info_;
+  auto cancel = cancel_;
+  task_.start(
+      [net, info, files, topK, cancel](const std::atomic<bool>& dropped) {
+        QVector<Prediction> out;
+        for (const QString& f : files) {
+          if (*cancel || dropped) break;
+          out.push_back(predictOne(*net, info, f, false, topK));
+        }
+        return out;
+      },
+      [this](const QVector<Prediction>& r) { finished(r); });
+}
+
+void PredictController::predictText(const QString& text, int topK) {
+  if (!net_ || isBusy()) return;
+  auto net = net_;
+  auto info = info_;
+  task_.start([net, info, text,
+               topK] { return QVector<Prediction>{predictOne(*net, info, text, true, topK)}; },
+              [this](const QVector<Prediction>& r) { finished(r); });
+}
+
+void PredictController::predictFolderToCsv(const QString& folder, const QString& csvPath) {
+  if (!net_ || isBusy() || isText()) return;
+  *cancel_ = false;
+  *done_ = 0;
+  *total_ = 0;
+  pendingCsv_ = csvPath;
+  auto net = net_;
+  auto info = info_;
+  auto cancel = cancel_;
+  auto done = done_;
+  auto total = total_;
+  auto work = [=](const std::atomic<bool>& dropped) {
+    QStringList files;
+    for (QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+      const QString f = it.next();
+      if (core::hasImageExtension(f.toStdString())) files << f;
+    }
+    files.sort();
+    *total = int(files.size());
+    std::string csv = "path,label,probability,error\n";
+    auto quote = [](QString s) {  // RFC 4180
+      s.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+      return "\"" + s.toStdString() + "\"";
+    };
+    QVector<Prediction> rows;
+    for (const QString& f : files) {
+      if (*cancel || dropped) break;
+      Prediction p = predictOne(*net, info, f, false, 1);
+      csv += quote(f) + "," + (p.labels.isEmpty() ? "" : quote(p.labels[0])) + "," +
+             (p.probabilities.isEmpty() ? "" : std::to_string(p.probabilities[0])) + "," +
+             quote(p.error) + "\n";
+      rows.push_back(std::move(p));
+      ++*done;
+    }
+    try {
+      core::writeFileAtomic(csvPath.toStdString(), csv);
+    } catch (const std::exception& e) {
+      Prediction failure;
+      failure.error = QString::fromStdString(e.what());
+      return QVector<Prediction>{failure};
+    }
+    return rows;
+  };
+  task_.start(std::move(work), [this](const QVector<Prediction>& r) { finished(r); });
+}
+
+bool PredictController::exportBundle(const QString& dir, QString* error) const {
+  if (!net_) {
+    if (error) *error = tr("No model to export: train one or open a bundle.");
+    return false;
+  }
+  try {
+    core::exportModelBundle(dir.toStdString(), *net_, info_);
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+}
+
+}  // namespace tlab::ui

@@ -1,0 +1,67 @@
+#pragma once
+// Predicting with a trained model from the GUI: the last run's model or a model bundle opened
+// from disk. Every inference runs off the GUI thread (one job at a time, cancellable); results
+// come back as signals. Also predicts a whole folder to CSV and exports the model bundle.
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <atomic>
+#include <memory>
+#include "ui/workers/TorchQt.h"  // first: before any Qt header
+
+#include "core/train/ModelBundle.h"
+#include "ui/workers/Async.h"
+
+namespace tlab::ui {
+
+struct Prediction {
+  QString input;  ///< file path or text
+  QStringList labels;
+  QVector<double> probabilities;  ///< top-k, highest first
+  QString error;
+};
+
+class PredictController : public QObject {
+  Q_OBJECT
+ public:
+  explicit PredictController(QObject* parent = nullptr);
+  ~PredictController() override;
+
+  /// Uses a trained network (e.g. the last run's); `info` describes it for export.
+  void setModel(core::ImageClassifier net, const core::ModelBundleInfo& info, const QString& name);
+  bool openBundle(const QString& dir, QString* error);
+  bool hasModel() const { return net_ != nullptr; }
+  bool isText() const { return bool(info_.preprocess.tokenizer); }
+  QString modelName() const { return name_; }
+  const core::ModelBundleInfo& info() const { return info_; }
+
+  void predictFiles(const QStringList& files, int topK = 5);
+  void predictText(const QString& text, int topK = 5);
+  /// Every image below `folder` -> CSV (path,label,probability,error), with progress.
+  void predictFolderToCsv(const QString& folder, const QString& csvPath);
+  void cancel();
+  bool isBusy() const;
+  bool exportBundle(const QString& dir, QString* error) const;
+
+ signals:
+  void predicted(const QVector<tlab::ui::Prediction>& results);
+  void progress(int done, int total);
+  void folderDone(const QString& csvPath, int rows, const QString& error);
+  void modelChanged();
+
+ private:
+  core::ImageClassifier net_;
+  core::ModelBundleInfo info_;
+  QString name_;
+  void finished(const QVector<Prediction>& results);
+
+  std::shared_ptr<std::atomic<bool>> cancel_;  ///< the user's Stop: keep what is done so far
+  std::shared_ptr<std::atomic<int>> done_, total_;
+  QString pendingCsv_;
+  Async<QVector<Prediction>> task_;
+};
+
+}  // namespace tlab::ui
+
+Q_DECLARE_METATYPE(tlab::ui::Prediction)

@@ -1,0 +1,94 @@
+#pragma once
+// The application window: assembles the pages (Data, Model, Train, Evaluate, Predict), the project
+// and training controllers, menus and shortcuts, and wires them; no logic of its own. Closing while
+// training asks, then cancels and joins the run; closing with unsaved changes offers to save.
+#include <QMainWindow>
+#include <QMessageBox>
+#include <functional>
+#include <optional>
+
+#include "core/project/DatasetSettings.h"
+#include "core/runtime/Runtime.h"
+#include "ui/workers/Async.h"
+
+class QTabWidget;
+
+namespace tlab::ui {
+class DatasetController;
+class DatasetPage;
+class EvaluateController;
+class EvaluatePage;
+class ModelController;
+class ModelPage;
+class PredictController;
+class PredictPage;
+class ProjectController;
+class TrainController;
+class TrainPage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(const core::RuntimeReport& runtime, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Makes `path` the project's dataset (format auto-detected, split settings kept) and opens it
+  /// in the background. File > Import Dataset is the same with a preview and every choice.
+  void openDataset(const QString& path);
+  /// Opens a project and its dataset; a failure is shown, the current project stays.
+  bool openProject(const QString& path);
+
+  DatasetController* datasetController() const { return datasetController_; }
+  DatasetPage* datasetPage() const { return datasetPage_; }
+  ProjectController* projectController() const { return project_; }
+  TrainController* trainController() const { return trainer_; }
+  TrainPage* trainPage() const { return trainPage_; }
+  ModelController* modelController() const { return modelController_; }
+  ModelPage* modelPage() const { return modelPage_; }
+  EvaluateController* evaluateController() const { return evaluate_; }
+  EvaluatePage* evaluatePage() const { return evaluatePage_; }
+  PredictController* predictController() const { return predict_; }
+  QTabWidget* pages() const { return pages_; }
+
+  /// Asks the user a question (a message box); tests replace it to answer without a dialog.
+  using Ask = std::function<QMessageBox::StandardButton(const QString& title, const QString& text,
+                                                        QMessageBox::StandardButtons buttons)>;
+  void setAsk(Ask ask) { ask_ = std::move(ask); }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void setUpAskers();
+  void connectControllers();
+  void restoreWindowState();
+  void createMenus();
+  void showRuntime(const core::RuntimeReport& runtime);
+  void updateTitle();
+  bool saveProject();
+  bool saveProjectAs();
+  bool maybeSave();
+  void rebuildRecentMenu();
+  enum class ReloadPolicy { Always, IfSourceChanged };
+  /// Opens the project's dataset (path, format, path policy) in the background.
+  void reloadDataset(ReloadPolicy policy);
+
+  FutureSynchronizer synchronizer_;  // first: outlives nothing it waits for
+  DatasetController* datasetController_;
+  ProjectController* project_;
+  TrainController* trainer_;
+  ModelController* modelController_;
+  EvaluateController* evaluate_;
+  PredictController* predict_;
+  QTabWidget* pages_;
+  DatasetPage* datasetPage_;
+  ModelPage* modelPage_;
+  TrainPage* trainPage_;
+  EvaluatePage* evaluatePage_;
+  PredictPage* predictPage_;
+  QMenu* recentMenu_ = nullptr;
+  Ask ask_;
+  std::optional<core::DatasetSettings> loadedSource_;  // the dataset source last opened
+};
+
+}  // namespace tlab::ui

@@ -1,0 +1,47 @@
+#pragma once
+// The Predict page: drop images (or type a text) and see top-k bars; predict a whole folder to
+// CSV with progress; export the model bundle. The model is the last run's or an opened bundle.
+#include <QWidget>
+
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+
+namespace tlab::ui {
+class PredictController;
+struct Prediction;
+
+class PredictPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PredictPage(PredictController* controller, QWidget* parent = nullptr);
+  QCustomPlot* barsPlot() const { return bars_; }
+  QListWidget* resultList() const { return results_; }
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildLayout();
+  void connectController();
+  void connectActions();
+  void openBundle();
+  void exportBundle();
+  void showModel();
+  void showResults(const QVector<Prediction>& results);
+  void showBars(const Prediction& p);
+
+  PredictController* controller_;
+  QLabel *model_, *hint_;
+  QLineEdit* text_;
+  QPushButton *predictText_, *chooseImages_, *folder_, *exportBundle_, *openBundle_;
+  QProgressBar* progress_;
+  QCustomPlot* bars_;
+  QListWidget* results_;
+};
+
+}  // namespace tlab::ui

@@ -1,0 +1,64 @@
+#pragma once
+// The Train page: hyper-parameter form, Start / Pause / Stop, "compare with from scratch" and
+// "compare strategies" (twin runs queued), live charts, progress with ETA and throughput, a log,
+// and the list of runs (check runs to overlay their validation curves). It turns user actions
+// into project edits (ProjectController) and queued runs (TrainController); no training logic.
+#include <QWidget>
+#include <memory>
+#include "ui/workers/TorchQt.h"  // first: before any Qt header
+
+#include "core/dataset/Dataset.h"
+#include "core/project/Project.h"
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTreeWidget;
+
+namespace tlab::ui {
+class DatasetController;
+class ProjectController;
+class TrainController;
+class TrainCharts;
+class TrainSettingsForm;
+
+class TrainPage : public QWidget {
+  Q_OBJECT
+ public:
+  TrainPage(ProjectController* project, DatasetController* datasets, TrainController* trainer,
+            QWidget* parent = nullptr);
+
+  /// Queues a run of the project's current set-up (strategy overridden when given); returns
+  /// false with a reason shown on the page when no dataset is loaded.
+  bool startRun();
+  bool compareWithScratch();
+  bool compareStrategies();
+  /// The LR-finder dialog on the project's set-up and dataset (modal; Apply sets the rate).
+  void findLearningRate();
+  TrainCharts* charts() const { return charts_; }
+  QTreeWidget* runList() const { return runs_; }
+
+ private:
+  void buildLayout();
+  void connectControls();
+  void connectTrainer();
+  void connectProgress();
+  bool queue(std::vector<std::pair<core::TrainConfig, std::string>> runs);
+  void refreshRuns();
+  void refreshButtons();
+  void appendLog(const QStringList& lines);
+
+  ProjectController* project_;
+  DatasetController* datasets_;
+  TrainController* trainer_;
+  TrainSettingsForm* form_;
+  TrainCharts* charts_;
+  QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_;
+  QProgressBar* progress_;
+  QLabel* status_;
+  QPlainTextEdit* log_;
+  QTreeWidget* runs_;
+};
+
+}  // namespace tlab::ui
