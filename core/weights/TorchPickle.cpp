@@ -293,6 +293,9 @@ class Machine {
     if (marks_.empty()) fail(at, "no MARK on the stack");
     const size_t m = marks_.back();
     marks_.pop_back();
+    // TUPLE1..3, POP and friends may have taken values from below the mark (found by fuzzing:
+    // the range below was then negative).
+    if (m > stack_.size()) fail(at, "MARK lies above the top of the stack");
     std::vector<PicklePtr> items(stack_.begin() + m, stack_.end());
     stack_.resize(m);
     return items;

@@ -332,6 +332,9 @@ for target in sorted(os.listdir(FINDINGS)):
                 write(name + "/model.json", data[1:])
                 write(name + "/model.safetensors", safetensors('{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', b"\0" * 16))
                 case(name, "inspect --as bundle {F}", "refuse")
+        elif target == "weights":  # FuzzWeights.cpp reads the bytes as a weights file
+            write(name, data)
+            case(name, "inspect --as weights {F}", "refuse")
         else:
             raise SystemExit("make_corpus: no CLI command for fuzz findings of " + target)
 
