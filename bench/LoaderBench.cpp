@@ -1,7 +1,10 @@
 // Loader throughput: JPEG decode + training augmentation (random resized crop, flip, colour
 // jitter) + normalisation + batching at 224x224, with 1 and 2 worker threads.
-//   tlab_bench_loader [--images N] [--folder DIR] [--epochs E]
-// Without --folder it writes N synthetic 500x375 JPEGs (ImageNet's typical size) to a temp dir.
+//   tlab_bench_loader [--images N] [--folder DIR | --dataset PATH] [--epochs E] [--size S]
+//                     [--inference]
+// Without --folder or --dataset it writes N synthetic 500x375 JPEGs (ImageNet's typical size)
+// to a temp dir. --dataset reads any supported dataset; --inference drops the augmentation
+// (what feature extraction and evaluation load).
 #include <unistd.h>
 
 #include <chrono>
@@ -35,14 +38,16 @@ fs::path makeJpegs(int count) {
   return dir;
 }
 
-double run(const std::shared_ptr<const Dataset>& ds, int workers, int epochs) {
+double run(const std::shared_ptr<const Dataset>& ds, int workers, int epochs, int size,
+           bool augment) {
   LoaderOptions o;
   o.batchSize = 32;
   o.workers = workers;
   o.prefetchBatches = 4;
   o.seed = 1;
-  o.preprocess.inputSize = 224;
-  o.augmentation.enabled = true;
+  o.preprocess.inputSize = size;
+  o.preprocess.channels = 3;
+  o.augmentation.enabled = augment;
   o.augmentation.brightness = o.augmentation.contrast = o.augmentation.saturation = 0.2;
   std::vector<size_t> all(ds->size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -63,24 +68,31 @@ double run(const std::shared_ptr<const Dataset>& ds, int workers, int epochs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int count = 512, epochs = 2;
-  std::string folder;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int count = 512, epochs = 2, size = 224;
+  bool augment = true;
+  std::string folder, dataset;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--inference")) augment = false;
+    if (i + 1 >= argc) break;
     if (!std::strcmp(argv[i], "--images")) count = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--folder")) folder = argv[i + 1];
+    if (!std::strcmp(argv[i], "--dataset")) dataset = argv[i + 1];
     if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
   }
   const RuntimeReport rt = configureRuntime();
   std::printf("runtime: %s, %d threads, GEMM %.0f GFLOP/s\n", blasKindName(rt.blasKind),
               rt.intraOpThreads, rt.gemmGflops);
-  const bool generated = folder.empty();
+  const bool generated = folder.empty() && dataset.empty();
   const fs::path dir = generated ? makeJpegs(count) : fs::path(folder);
-  auto ds = std::make_shared<const Dataset>(readImageFolder(dir));
-  std::printf("dataset: %zu JPEG files in %s\n", ds->size(), dir.c_str());
+  auto ds = std::make_shared<const Dataset>(dataset.empty() ? readImageFolder(dir)
+                                                            : openDataset(dataset));
+  std::printf("dataset: %zu images in %s\n", ds->size(),
+              dataset.empty() ? dir.c_str() : dataset.c_str());
   for (int workers : {1, 2}) {
-    const double ips = run(ds, workers, epochs);
-    std::printf("loader 224x224 train-augment batch 32, %d worker(s): %.0f images/s\n", workers,
-                ips);
+    const double ips = run(ds, workers, epochs, size, augment);
+    std::printf("loader %dx%d %s batch 32, %d worker(s): %.0f images/s\n", size, size,
+                augment ? "train-augment" : "inference", workers, ips);
   }
   if (generated) fs::remove_all(dir);
   return 0;

@@ -6,19 +6,25 @@
 //   tlab_bench_model --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96|224
 //                    [--batch 32] [--freeze none|backbone] [--steps 5] [--warmup 2]
 //                    [--phases train,infer] [--channels-last auto|on|off]
-// Prints one JSON line per phase: img_per_s_median, gflops_achieved (FLOP = 2 x MAC).
+//                    [--precision fp32|bf16|auto] [--trace FILE]
+// Prints one JSON line per phase: img_per_s_median, gflops_achieved (FLOP = 2 x MAC), and the
+// precision used (auto: as a training run on this CPU would choose). --trace writes libtorch's
+// profiler trace of the inference steps (chrome://tracing JSON).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/model/BatchNormFolding.h"
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
 #include "core/runtime/Runtime.h"
+#include "core/train/Precision.h"
 
 using namespace tlab::core;
 
@@ -90,6 +96,7 @@ struct BenchInfo {
   int64_t size = 0, batch = 0;
   int threads = 0;
   bool channelsLast = false;
+  Precision precision = Precision::Fp32;
 };
 
 // One JSON line: images per second (median and best step) and, when known, GFLOP/s achieved.
@@ -104,6 +111,7 @@ void printPhase(const BenchInfo& b, const char* phase, const std::vector<double>
                    {"phase", phase},
                    {"threads", b.threads},
                    {"channels_last", b.channelsLast},
+                   {"precision", kPrecisionNames.name(b.precision)},
                    {"img_per_s_median", double(b.batch) / med},
                    {"img_per_s_best", double(b.batch) / best}};
   if (gflopPerImage > 0) j["gflops_achieved"] = gflopPerImage * double(b.batch) / med;
@@ -114,19 +122,31 @@ void printPhase(const BenchInfo& b, const char* phase, const std::vector<double>
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a = {
-      {"--model", "resnet18"},     {"--size", "224"},          {"--batch", "32"},
-      {"--freeze", "none"},        {"--steps", "5"},           {"--warmup", "2"},
-      {"--phases", "train,infer"}, {"--channels-last", "auto"}};
+  std::map<std::string, std::string> a = {{"--model", "resnet18"},
+                                          {"--size", "224"},
+                                          {"--batch", "32"},
+                                          {"--freeze", "none"},
+                                          {"--steps", "5"},
+                                          {"--warmup", "2"},
+                                          {"--phases", "train,infer"},
+                                          {"--channels-last", "auto"},
+                                          {"--trace", ""},
+                                          {"--precision", "fp32"}};
   for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   const RuntimeReport rt = configureRuntime({0, false});
   const std::string model = a["--model"];
   const int64_t size = std::stoll(a["--size"]), batch = std::stoll(a["--batch"]), classes = 10;
   const int steps = std::stoi(a["--steps"]), warmup = std::stoi(a["--warmup"]);
   // auto: the layout the training engine itself picks for this architecture.
+  const Precision precision =
+      choosePrecision(kPrecisionNames.parse(a["--precision"], "--precision"), false,
+                      nativeBf16Feature())
+          .used;
+  // auto: as the training engine chooses (channels_last for depthwise networks and for bf16).
   const bool channelsLast = a["--channels-last"] == "on" ||
                             (a["--channels-last"] == "auto" &&
-                             preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast);
+                             (precision == Precision::Bf16 ||
+                              preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast));
   torch::manual_seed(0);
   auto net = createArchitecture(model, classes, 3);
   const FreezeSpec spec =
@@ -145,7 +165,8 @@ int main(int argc, char** argv) {
   // Backward: dX everywhere it must flow and dW for trainable layers (as py_finetune.py counts).
   const double trainGflop =
       a["--freeze"] == "backbone" ? 2 * gmac + 4 * (1280.0 * classes / 1e9) : 3 * 2 * gmac;
-  const BenchInfo info{model, a["--freeze"], size, batch, rt.intraOpThreads, channelsLast};
+  const BenchInfo info{model,        a["--freeze"], size, batch, rt.intraOpThreads,
+                       channelsLast, precision};
   auto report = [&](const char* phase, const std::vector<double>& ts, double gflopPerImage) {
     printPhase(info, phase, ts, gflopPerImage);
   };
@@ -154,8 +175,12 @@ int main(int argc, char** argv) {
     setTrainingMode(*net, spec);
     const auto ts = timeSteps(warmup, steps, [&](int i) {
       opt.zero_grad();
-      torch::nn::functional::cross_entropy(net->forward(xs[size_t(i) % 4]), ys[size_t(i) % 4])
-          .backward();
+      torch::Tensor logits;
+      {
+        AutocastScope autocast(precision, false);
+        logits = net->forward(xs[size_t(i) % 4]);
+      }
+      torch::nn::functional::cross_entropy(logits.to(torch::kFloat), ys[size_t(i) % 4]).backward();
       opt.step();
     });
     report("train", ts, a["--freeze"] == "backbone" ? 0 : trainGflop);
@@ -163,6 +188,10 @@ int main(int argc, char** argv) {
   if (phases.find("infer") != std::string::npos) {
     net->eval();
     torch::NoGradGuard noGrad;
+    BatchNormFolding folding(*net);  // as the engine's inference paths run
+    std::optional<torch::autograd::profiler::RecordProfile> trace;
+    if (!a["--trace"].empty()) trace.emplace(a["--trace"]);
+    AutocastScope autocast(precision, false);
     report("infer", timeSteps(warmup, steps, [&](int i) { net->forward(xs[size_t(i) % 4]); }),
            2 * gmac);
   }

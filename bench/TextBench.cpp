@@ -16,6 +16,7 @@
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
 #include "core/runtime/Runtime.h"
+#include "core/train/Precision.h"
 
 using namespace tlab::core;
 using Clock = std::chrono::steady_clock;
@@ -45,9 +46,11 @@ struct Options {
   int64_t seq = 128, batch = 32;
   int steps = 5, warmup = 2;
   std::string train = "all";
+  std::string precision = "fp32";
 };
 
-// --seq N --batch N --steps N --warmup N --train all|top2; false on an unknown option.
+// --seq N --batch N --steps N --warmup N --train all|top2 --precision fp32|bf16|auto; false on
+// an unknown option.
 bool parseOptions(int argc, char** argv, Options& o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -61,6 +64,8 @@ bool parseOptions(int argc, char** argv, Options& o) {
       o.warmup = std::stoi(v);
     else if (k == "--train")
       o.train = v;
+    else if (k == "--precision")
+      o.precision = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return false;
@@ -76,6 +81,9 @@ int main(int argc, char** argv) {
   const int steps = o.steps, warmup = o.warmup;
   const std::string train = o.train;
   const RuntimeReport rt = configureRuntime({0, false});
+  const Precision precision =
+      choosePrecision(kPrecisionNames.parse(o.precision, "--precision"), false, nativeBf16Feature())
+          .used;
   torch::manual_seed(0);
   auto net = createArchitecture("bert_l6_h384_a12", 4);
   const auto ids = torch::randint(1000, 30000, {batch, 1, seq}, torch::kLong);
@@ -89,6 +97,7 @@ int main(int argc, char** argv) {
                      {"seq", seq},
                      {"batch", batch},
                      {"train", train},
+                     {"precision", kPrecisionNames.name(precision)},
                      {"threads", rt.intraOpThreads},
                      {"sentences_per_s_median", m > 0 ? double(batch) / m : 0}};
     std::printf("%s\n", j.dump().c_str());
@@ -98,6 +107,7 @@ int main(int argc, char** argv) {
   net->eval();
   report("embed", timeSteps(warmup, steps, [&] {
            torch::NoGradGuard g;
+           AutocastScope autocast(precision, false);
            net->features(tokens);
          }));
 
@@ -111,7 +121,12 @@ int main(int argc, char** argv) {
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-5));
   report("train", timeSteps(warmup, steps, [&] {
            opt.zero_grad();
-           torch::nn::functional::cross_entropy(net->forward(tokens), labels).backward();
+           torch::Tensor logits;
+           {
+             AutocastScope autocast(precision, false);
+             logits = net->forward(tokens);
+           }
+           torch::nn::functional::cross_entropy(logits.to(torch::kFloat), labels).backward();
            opt.step();
          }));
   return 0;

@@ -19,6 +19,7 @@ ap.add_argument("--train", default="all")
 ap.add_argument("--steps", type=int, default=5)
 ap.add_argument("--warmup", type=int, default=2)
 ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (as the engine)")
+ap.add_argument("--bf16", action="store_true", help="torch.autocast('cpu', bfloat16) around the forward")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -32,7 +33,8 @@ labels = torch.randint(0, 4, (a.batch,))
 
 
 def embed():
-    h = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        h = bert(input_ids=ids, attention_mask=mask).last_hidden_state.float()
     m = mask.unsqueeze(-1).float()
     return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
@@ -50,6 +52,7 @@ def timed(step):
 
 def report(phase, rate):
     print(json.dumps({"impl": "python", "model": "minilm_l6", "phase": phase, "seq": a.seq,
+                      "precision": "bf16" if a.bf16 else "fp32",
                       "batch": a.batch, "train": a.train, "threads": torch.get_num_threads(),
                       "sentences_per_s_median": rate}), flush=True)
 

@@ -12,6 +12,7 @@
 
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
+#include "core/model/BatchNormFolding.h"
 #include "core/runtime/Runtime.h"
 #include "core/train/ModelBundle.h"
 #include "core/train/ModelInput.h"
@@ -172,6 +173,8 @@ struct Predictor {
   std::function<torch::Tensor(torch::Tensor)> forward;
   core::Preprocess pre;
   std::vector<std::string> names;
+  /// Built-in networks predict with their BatchNorms folded for the whole command.
+  std::shared_ptr<core::BatchNormFolding> folding;
 };
 
 Predictor bundlePredictor(const std::string& dir) {
@@ -179,7 +182,8 @@ Predictor bundlePredictor(const std::string& dir) {
   core::ImageClassifier net = bundle.net;
   net->to(core::preferredDevice());
   return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
-          bundle.info.preprocess, bundle.info.classNames};
+          bundle.info.preprocess, bundle.info.classNames,
+          std::make_shared<core::BatchNormFolding>(*net)};
 }
 
 Predictor scriptPredictor(const PredictArgs& a) {
@@ -207,7 +211,8 @@ Predictor catalogPredictor(const PredictArgs& a) {
   net->eval();
   net->to(core::preferredDevice());
   return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
-          loaded.entry.preprocess(), loaded.entry.classNames};
+          loaded.entry.preprocess(), loaded.entry.classNames,
+          std::make_shared<core::BatchNormFolding>(*net)};
 }
 
 Predictor loadPredictor(const PredictArgs& a) {

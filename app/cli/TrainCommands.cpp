@@ -25,7 +25,7 @@ using nlohmann::json;
 namespace {
 
 struct TrainArgs {
-  std::string dataset, out, config, backbone, strategy, optimizer, schedule;
+  std::string dataset, out, config, backbone, strategy, optimizer, schedule, precision;
   int epochs = 0, imageSize = -1;
   int64_t batchSize = 0;
   double lr = 0, backboneLr = 0;
@@ -86,6 +86,7 @@ core::TrainConfig resolveConfig(const TrainArgs& a) {
   if (!a.backbone.empty()) cfg.backbone = a.backbone;
   if (!a.optimizer.empty()) cfg.optimizer = core::parseOptimizer(a.optimizer);
   if (!a.schedule.empty()) cfg.schedule = core::parseSchedule(a.schedule);
+  if (!a.precision.empty()) cfg.precision = core::kPrecisionNames.parse(a.precision, "precision");
   if (a.epochs > 0) cfg.epochs = a.epochs;
   if (a.batchSize > 0) cfg.batchSize = a.batchSize;
   if (a.imageSize >= 0) cfg.imageSize = a.imageSize;
@@ -210,6 +211,9 @@ void addTrain(CLI::App& app, int& exitCode) {
       ->check(CLI::IsMember(core::kOptimizerNames.names()));
   t->add_option("--schedule", a->schedule, "constant|step|cosine|onecycle")
       ->check(CLI::IsMember(core::kScheduleNames.names()));
+  t->add_option("--precision", a->precision,
+                "fp32|bf16|auto (auto: bf16 autocast only on CPUs with native bf16)")
+      ->check(CLI::IsMember(core::kPrecisionNames.names()));
   t->add_option("--seed", a->seed, "Seed");
   t->add_option("--config", a->config, "Run config JSON (flags override it)");
   t->add_flag("--resume", a->resume, "Continue from the last checkpoint in --out");

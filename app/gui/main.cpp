@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QTimer>
 
 #include "core/runtime/Runtime.h"
 #include "core/zoo/BackboneCatalog.h"
@@ -42,9 +43,13 @@ int main(int argc, char** argv) {
                                QStringLiteral("Project (.tlproj), or a dataset folder or file"));
   parser.process(app);
 
-  const tlab::core::RuntimeReport runtime = tlab::core::configureRuntime();
+  // The BLAS probe runs after the window is up (MainWindow starts it in the background).
+  const tlab::core::RuntimeReport runtime = tlab::core::configureRuntime({0, false});
   tlab::ui::MainWindow window(runtime);
   window.show();
+  // For bench/startup: the time to the first window, then quit.
+  if (qEnvironmentVariableIsSet("TLAB_QUIT_AFTER_FIRST_WINDOW"))
+    QTimer::singleShot(0, &app, &QApplication::quit);
   QString target = parser.positionalArguments().value(0);
   if (target.isEmpty()) {
     const QStringList recent = window.projectController()->recentProjects();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "core/model/BatchNormFolding.h"
 #include "core/model/ImageClassifier.h"
 #include "core/model/LayerTree.h"
 
@@ -23,8 +24,8 @@ bool underHead(const std::string& path, const std::string& head) {
 }
 
 bool isBatchNorm(const torch::nn::Module& m) {
-  return m.as<torch::nn::BatchNorm2d>() || m.as<torch::nn::BatchNorm1d>() ||
-         m.as<torch::nn::BatchNorm3d>();
+  return m.as<foldable::BatchNorm2d>() || m.as<torch::nn::BatchNorm2d>() ||
+         m.as<torch::nn::BatchNorm1d>() || m.as<torch::nn::BatchNorm3d>();
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "core/model/MobileNetV2.h"
 
+#include "core/model/Activations.h"
+#include "core/model/BatchNormFolding.h"
+
 namespace tlab::core {
 namespace {
 namespace nn = torch::nn;
@@ -9,13 +12,14 @@ namespace nn = torch::nn;
 class ConvBnReluImpl : public nn::SequentialImpl {
  public:
   ConvBnReluImpl(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups) {
-    push_back(nn::Conv2d(nn::Conv2dOptions(in, out, k)
-                             .stride(stride)
-                             .padding((k - 1) / 2)
-                             .groups(groups)
-                             .bias(false)));
-    push_back(nn::BatchNorm2d(out));
-    push_back(nn::ReLU6());
+    const nn::Conv2d conv(nn::Conv2dOptions(in, out, k)
+                              .stride(stride)
+                              .padding((k - 1) / 2)
+                              .groups(groups)
+                              .bias(false));
+    push_back(conv);
+    push_back(foldable::BatchNorm2d(conv, nn::BatchNormOptions(out)));
+    push_back(nn::Functional(applyRelu6));
   }
   torch::Tensor forward(torch::Tensor x) { return nn::SequentialImpl::forward(x); }
 };
@@ -28,12 +32,13 @@ class InvertedResidualImpl : public nn::Module {
     const int64_t hidden = in * expand;
     if (expand != 1) conv->push_back(ConvBnRelu(in, hidden, 1, 1, 1));
     conv->push_back(ConvBnRelu(hidden, hidden, 3, stride, hidden));
-    conv->push_back(nn::Conv2d(nn::Conv2dOptions(hidden, out, 1).bias(false)));
-    conv->push_back(nn::BatchNorm2d(out));
+    const nn::Conv2d project(nn::Conv2dOptions(hidden, out, 1).bias(false));
+    conv->push_back(project);
+    conv->push_back(foldable::BatchNorm2d(project, nn::BatchNormOptions(out)));
     register_module("conv", conv);
   }
   torch::Tensor forward(torch::Tensor x) {
-    return residual_ ? x + conv->forward(x) : conv->forward(x);
+    return residual_ ? conv->forward(x).add_(x) : conv->forward(x);
   }
 
  private:

@@ -1,11 +1,17 @@
 #include "core/model/ResNet.h"
 
+#include "core/model/BatchNormFolding.h"
+
 namespace tlab::core {
 namespace {
 namespace nn = torch::nn;
 
 nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+foldable::BatchNorm2d bnAfter(const nn::Conv2d& conv) {
+  return foldable::BatchNorm2d(conv, nn::BatchNormOptions(conv->options.out_channels()));
 }
 
 // torchvision BasicBlock (expansion 1) and Bottleneck (expansion 4, stride on the 3x3 conv).
@@ -16,34 +22,34 @@ class BlockImpl : public nn::Module {
     const int64_t out = bottleneck ? planes * 4 : planes;
     if (bottleneck) {
       conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
-      bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+      bn1 = register_module("bn1", bnAfter(conv1));
       conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
-      bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+      bn2 = register_module("bn2", bnAfter(conv2));
       conv3 = register_module("conv3", conv(planes, out, 1, 1, 0));
-      bn3 = register_module("bn3", nn::BatchNorm2d(out));
+      bn3 = register_module("bn3", bnAfter(conv3));
     } else {
       conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
-      bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+      bn1 = register_module("bn1", bnAfter(conv1));
       conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
-      bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+      bn2 = register_module("bn2", bnAfter(conv2));
     }
     if (stride != 1 || in != out) {
-      downsample = register_module(
-          "downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+      const auto down = conv(in, out, 1, stride, 0);
+      downsample = register_module("downsample", nn::Sequential(down, bnAfter(down)));
     }
   }
   torch::Tensor forward(torch::Tensor x) {
     torch::Tensor identity = downsample ? downsample->forward(x) : x;
-    torch::Tensor y = torch::relu(bn1(conv1(x)));
+    torch::Tensor y = bn1(conv1(x)).relu_();
     y = bn2(conv2(y));
-    if (bottleneck_) y = bn3(conv3(torch::relu(y)));
-    return torch::relu(y + identity);
+    if (bottleneck_) y = bn3(conv3(torch::relu_(y)));
+    return y.add_(identity).relu_();
   }
 
  private:
   bool bottleneck_;
   nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  foldable::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Block);
@@ -55,7 +61,7 @@ ResNetImpl::ResNetImpl(ResNetDepth depth, int64_t numClasses) {
   const int64_t counts[3][4] = {{2, 2, 2, 2}, {3, 4, 6, 3}, {3, 4, 6, 3}};
   const auto& n = counts[int(depth)];
   conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
-  bn1 = register_module("bn1", nn::BatchNorm2d(64));
+  bn1 = register_module("bn1", bnAfter(conv1));
   int64_t in = 64;
   for (int s = 0; s < 4; ++s) {
     const int64_t planes = 64 << s;
@@ -78,7 +84,7 @@ ResNetImpl::ResNetImpl(ResNetDepth depth, int64_t numClasses) {
 
 torch::Tensor ResNetImpl::features(torch::Tensor x) {
   x = record("conv1", conv1(x));
-  x = record("bn1", torch::relu(bn1(x)));
+  x = record("bn1", bn1(x).relu_());
   x = record("maxpool", torch::max_pool2d(x, 3, 2, 1));
   for (int s = 0; s < 4; ++s) {
     const std::string name = "layer" + std::to_string(s + 1);

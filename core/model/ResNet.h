@@ -1,6 +1,7 @@
 #pragma once
 // ResNet-18/34/50 with torchvision's module names and parameter counts (11,689,512 /
 // 21,797,672 / 25,557,032 with the 1000-class head).
+#include "core/model/BatchNormFolding.h"
 #include "core/model/ImageClassifier.h"
 
 namespace tlab::core {
@@ -16,7 +17,7 @@ class ResNetImpl : public ImageClassifierImpl {
 
  private:
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  foldable::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layers_[4];
   int64_t featureDim_ = 0;
 };

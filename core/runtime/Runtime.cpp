@@ -87,7 +87,13 @@ RuntimeReport configureRuntime(const RuntimeOptions& options) {
 
   r.blasLibrary = resolvedBlas();
   r.blasKind = classifyBlasLibrary(r.blasLibrary);
-  if (options.measureGemm) r.gemmGflops = measureGemmGflops();
+  if (options.measureGemm) return withMeasuredBlas(std::move(r));
+  r.warnings = runtimeWarnings(r);
+  return r;
+}
+
+RuntimeReport withMeasuredBlas(RuntimeReport r) {
+  r.gemmGflops = measureGemmGflops();
   r.warnings = runtimeWarnings(r);
   return r;
 }

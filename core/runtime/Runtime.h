@@ -26,6 +26,9 @@ struct RuntimeOptions {
 
 /// Applies thread count, allocator and OpenCV settings and inspects the BLAS. Idempotent.
 RuntimeReport configureRuntime(const RuntimeOptions& options = {});
+/// `report` with gemmGflops measured (a few 512^3 products: ~10 ms with OpenBLAS, up to ~150 ms
+/// with the reference BLAS) and its warnings updated. The GUI runs it after its window is up.
+RuntimeReport withMeasuredBlas(RuntimeReport report);
 
 const char* blasKindName(BlasKind kind);
 /// Classifies a BLAS shared-library path (e.g. .../openblas-openmp/libblas.so.3).

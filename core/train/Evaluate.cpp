@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "core/data/DataLoader.h"
+#include "core/model/BatchNormFolding.h"
 #include "core/train/ModelInput.h"
 
 namespace tlab::core {
@@ -55,15 +57,23 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
   torch::NoGradGuard noGrad;
   const bool wasTraining = net.is_training();
   net.eval();
+  std::optional<BatchNormFolding> folding(net);
   std::vector<torch::Tensor> parts;
   kept.clear();
   const torch::Device device = deviceOf(net);
   const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(
-        net.features(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU).clone());
+    torch::Tensor f;
+    {
+      c10::InferenceMode inference;
+      AutocastScope autocast(o.precision, device.is_cuda());
+      f = net.features(inputTensor(b).to(device).contiguous(format));
+    }
+    // A normal float tensor: the head trains on it and the cache stores fp32.
+    parts.push_back(f.to(torch::kCPU, torch::kFloat).clone());
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
+  folding.reset();
   net.train(wasTraining);
   if (parts.empty()) return torch::zeros({0, net.featureDim()});
   return restoreOrder(torch::cat(parts), kept, indices);
@@ -84,14 +94,18 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
   torch::NoGradGuard noGrad;
   const bool wasTraining = net.is_training();
   net.eval();
+  std::optional<BatchNormFolding> folding(net);
   std::vector<torch::Tensor> parts;
   std::vector<size_t> kept;
   const torch::Device device = deviceOf(net);
   const torch::MemoryFormat format = memoryFormatOf(net);
   forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-    parts.push_back(net.forward(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU));
+    AutocastScope autocast(o.precision, device.is_cuda());
+    parts.push_back(
+        net.forward(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU, torch::kFloat));
     kept.insert(kept.end(), b.indices.begin(), b.indices.end());
   });
+  folding.reset();
   net.train(wasTraining);
   const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
                                     : restoreOrder(torch::cat(parts), kept, indices);

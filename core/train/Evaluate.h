@@ -10,12 +10,14 @@
 #include "core/dataset/Dataset.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/Metrics.h"
+#include "core/train/Precision.h"
 
 namespace tlab::core {
 
 struct InferenceOptions {
   int64_t batchSize = 64;
   int workers = 2;
+  Precision precision = Precision::Fp32;  ///< Fp32 or Bf16 (resolved); results are float
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(size_t done, size_t total)> progress;
 };

@@ -121,6 +121,7 @@ void forEachField(Config& c, Visit&& v) {
   v("aug_saturation", c.augmentation.saturation);
   v("feature_cache", c.featureCache);
   v("workers", c.workers);
+  v("precision", c.precision);
   v("val_fraction", c.valFraction);
   v("test_fraction", c.testFraction);
   v("checkpoint_every", c.checkpointEvery);
@@ -133,6 +134,7 @@ const auto& names(ScheduleKind) { return kScheduleNames; }
 const auto& names(EarlyStopMetric) { return kEarlyStopMetricNames; }
 const auto& names(HeadSpec::Kind) { return kHeadKindNames; }
 const auto& names(BatchNormPolicy) { return kBatchNormPolicyNames; }
+const auto& names(Precision) { return kPrecisionNames; }
 
 template <typename T>
 json encode(const T& v) {

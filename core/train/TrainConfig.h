@@ -11,6 +11,7 @@
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/LrSchedule.h"
+#include "core/train/Precision.h"
 #include "core/util/EnumNames.h"
 
 namespace tlab::core {
@@ -77,6 +78,8 @@ struct TrainConfig {
   Augmentation augmentation{true, 0.0};
   bool featureCache = true;  ///< cache frozen-backbone features when nothing else needs pixels
   int workers = 2;
+  /// fp32, bf16 (autocast) or auto: bf16 only on CPUs with native bf16 (see Precision.h).
+  Precision precision = Precision::Auto;
   double valFraction = 0.1, testFraction = 0.1;  ///< used where the dataset has no such split
   int checkpointEvery = 1;                       ///< epochs; 0: no checkpoints
 };

@@ -157,10 +157,18 @@ class Session {
     net_->replaceHead(headSpec(cfg_, int64_t(dataset_->numClasses())));
     device_ = preferredDevice();
     net_->to(device_);
-    memoryFormat_ = preferredMemoryFormat(architecture);
+    const PrecisionChoice precision =
+        choosePrecision(cfg_.precision, device_.is_cuda(), nativeBf16Feature());
+    precision_ = precision.used;
+    // bf16 kernels of oneDNN want channels_last for every network (PyTorch on a Zen 4: ResNet-18
+    // training 50.9 img/s in bf16, 65.4 with channels_last); in fp32 it pays only for the
+    // depthwise ones.
+    memoryFormat_ = precision_ == Precision::Bf16 ? torch::MemoryFormat::ChannelsLast
+                                                  : preferredMemoryFormat(architecture);
     setMemoryFormat(*net_, memoryFormat_);
     log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU") +
         (memoryFormat_ == torch::MemoryFormat::ChannelsLast ? " (channels_last)" : ""));
+    log(precision.reason);
     out_.result.classNames = dataset_->classNames;
     out_.result.preprocess = preprocess_;
     out_.result.architecture = architecture;
@@ -237,7 +245,7 @@ class Session {
   torch::Tensor lossOf(const torch::Tensor& logits, const torch::Tensor& y) const {
     auto o = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg_.labelSmoothing);
     if (classWeights_.defined()) o.weight(classWeights_);
-    return torch::nn::functional::cross_entropy(logits, y, o);
+    return torch::nn::functional::cross_entropy(logits.to(torch::kFloat), y, o);  // fp32 loss
   }
 
   void prepareCache() {
@@ -247,8 +255,10 @@ class Session {
     bool allHit = true;
     auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out, const char* split) {
       if (idx.empty()) return;
-      const std::string key =
-          featureCacheKey(*dataset_, idx, cfg_.backbone, weightsDigest, preprocess_);
+      // bf16 features are not fp32 features: their own cache entries (fp32 keys unchanged).
+      const std::string key = featureCacheKey(
+          *dataset_, idx, cfg_.backbone + (precision_ == Precision::Bf16 ? "@bf16" : ""),
+          weightsDigest, preprocess_);
       std::string note;
       if (auto hit = cache.load(key, idx, &note)) {
         out = std::move(*hit);
@@ -258,6 +268,7 @@ class Session {
       allHit = false;
       InferenceOptions io;
       io.workers = cfg_.workers;
+      io.precision = precision_;
       io.cancel = &control_.cancel;
       io.progress =
           taskReporter(std::string("extracting features (") + split + " split)", idx.size());
@@ -291,6 +302,7 @@ class Session {
     if (useCache_) return evalCached(cached);
     InferenceOptions io;
     io.workers = cfg_.workers;
+    io.precision = precision_;
     io.progress = taskReporter(std::string("evaluating the ") + split + " split", idx.size());
     return evaluateModel(*net_, dataset_, idx, preprocess_, io);
   }
@@ -336,7 +348,11 @@ class Session {
       optimizer_->param_groups()[g].options().set_lr(lr * multipliers_[g]);
     }
     optimizer_->zero_grad();
-    const auto logits = features ? net_->classify(x) : net_->forward(x);
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(precision_, device_.is_cuda());  // backward runs outside, as usual
+      logits = features ? net_->classify(x) : net_->forward(x);
+    }
     const auto loss = lossOf(logits, y);
     loss.backward();
     if (cfg_.gradClipNorm > 0) {
@@ -495,6 +511,7 @@ class Session {
   torch::Tensor classWeights_;
   torch::Device device_ = torch::kCPU;
   torch::MemoryFormat memoryFormat_ = torch::MemoryFormat::Contiguous;
+  Precision precision_ = Precision::Fp32;  // resolved from cfg_.precision: Fp32 or Bf16
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> multipliers_;
   FreezeSpec spec_;

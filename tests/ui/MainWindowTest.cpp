@@ -4,6 +4,7 @@
 
 #include <qcustomplot.h>
 #include <QComboBox>
+#include <QLabel>
 #include <QListView>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -225,6 +226,34 @@ TEST(MainWindow, ClosingDuringTrainingAsksThenCancelsAndRecordsTheRun) {
   EXPECT_EQ(asked.first(), "Training is running");
   ASSERT_EQ(w.projectController()->project().runs.size(), 1u);
   EXPECT_EQ(w.projectController()->project().runs[0].status, core::RunStatus::Cancelled);
+}
+
+}  // namespace
+}  // namespace tlab::ui
+
+namespace tlab::ui {
+namespace {
+
+// Start-up: the window comes up before the BLAS is measured; the measurement arrives from the
+// background and replaces the placeholder in the status bar.
+TEST(MainWindow, BlasIsMeasuredAfterTheWindowIsUp) {
+  core::RuntimeReport runtime;  // as configureRuntime({0, false}) leaves it: not measured
+  runtime.intraOpThreads = 2;
+  MainWindow window(runtime);
+  window.show();
+  auto statusText = [&] {
+    QString all;
+    for (auto* label : window.statusBar()->findChildren<QLabel*>()) all += label->text() + "|";
+    return all;
+  };
+  EXPECT_TRUE(statusText().contains(QStringLiteral("measuring"))) << statusText().toStdString();
+  ASSERT_TRUE(QTest::qWaitFor(
+      [&] {
+        return statusText().contains(QStringLiteral("GFLOP/s")) &&
+               !statusText().contains(QStringLiteral("measuring"));
+      },
+      10000))
+      << statusText().toStdString();
 }
 
 }  // namespace

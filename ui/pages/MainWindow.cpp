@@ -57,7 +57,8 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
       modelPage_(new ModelPage(project_, modelController_, this)),
       trainPage_(new TrainPage(project_, datasetController_, trainer_, this)),
       evaluatePage_(new EvaluatePage(evaluate_, this)),
-      predictPage_(new PredictPage(predict_, this)) {
+      predictPage_(new PredictPage(predict_, this)),
+      blasProbe_(this) {
   FutureSynchronizer::setCurrent(&synchronizer_);
   setUpAskers();
   pages_->addTab(datasetPage_, tr("&Data"));
@@ -69,6 +70,10 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
   connectControllers();
   createMenus();
   showRuntime(runtime);
+  if (runtime.gemmGflops <= 0) {  // measured off the GUI thread, so it never delays the window
+    blasProbe_.start([runtime] { return core::withMeasuredBlas(runtime); },
+                     [this](const core::RuntimeReport& measured) { showRuntime(measured); });
+  }
   restoreWindowState();
   updateTitle();
 }
@@ -210,20 +215,29 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 void MainWindow::showRuntime(const core::RuntimeReport& r) {
-  auto* info = new QLabel(tr("%1 \u00b7 %2 threads \u00b7 %3 GFLOP/s")
-                              .arg(QString::fromUtf8(core::blasKindName(r.blasKind)))
-                              .arg(r.intraOpThreads)
-                              .arg(int(r.gemmGflops)),
-                          this);
-  info->setToolTip(QString::fromStdString(r.blasLibrary));
-  statusBar()->addPermanentWidget(info);
-  if (!r.warnings.empty()) {
-    const QString text = QString::fromStdString(r.warnings.front());
-    auto* warning = new QLabel(QStringLiteral("\u26a0 ") + text, this);
-    warning->setStyleSheet(QStringLiteral("color: #a40000;"));
-    warning->setToolTip(text);
-    statusBar()->addWidget(warning, 1);
+  if (!runtimeInfo_) {
+    runtimeInfo_ = new QLabel(this);
+    statusBar()->addPermanentWidget(runtimeInfo_);
   }
+  runtimeInfo_->setText(tr("%1 \u00b7 %2 threads \u00b7 %3")
+                            .arg(QString::fromUtf8(core::blasKindName(r.blasKind)))
+                            .arg(r.intraOpThreads)
+                            .arg(r.gemmGflops > 0 ? tr("%1 GFLOP/s").arg(int(r.gemmGflops))
+                                                  : tr("measuring GFLOP/s\u2026")));
+  runtimeInfo_->setToolTip(QString::fromStdString(r.blasLibrary));
+  if (r.warnings.empty()) {
+    if (runtimeWarning_) runtimeWarning_->hide();
+    return;
+  }
+  if (!runtimeWarning_) {
+    runtimeWarning_ = new QLabel(this);
+    runtimeWarning_->setStyleSheet(QStringLiteral("color: #a40000;"));
+    statusBar()->addWidget(runtimeWarning_, 1);
+  }
+  const QString text = QString::fromStdString(r.warnings.front());
+  runtimeWarning_->setText(QStringLiteral("\u26a0 ") + text);
+  runtimeWarning_->setToolTip(text);
+  runtimeWarning_->show();
 }
 
 void MainWindow::updateTitle() {

@@ -11,6 +11,7 @@
 #include "core/runtime/Runtime.h"
 #include "ui/workers/Async.h"
 
+class QLabel;
 class QTabWidget;
 
 namespace tlab::ui {
@@ -87,6 +88,9 @@ class MainWindow : public QMainWindow {
   EvaluatePage* evaluatePage_;
   PredictPage* predictPage_;
   QMenu* recentMenu_ = nullptr;
+  QLabel* runtimeInfo_ = nullptr;
+  QLabel* runtimeWarning_ = nullptr;
+  Async<core::RuntimeReport> blasProbe_;
   Ask ask_;
   std::optional<core::DatasetSettings> loadedSource_;  // the dataset source last opened
 };

@@ -48,6 +48,7 @@ TrainSettingsForm::TrainSettingsForm(QWidget* parent)
       strategy_(new QComboBox(this)),
       optimizer_(new QComboBox(this)),
       schedule_(new QComboBox(this)),
+      precision_(new QComboBox(this)),
       epochs_(new QSpinBox(this)),
       batch_(new QSpinBox(this)),
       inputSize_(new QSpinBox(this)),
@@ -74,6 +75,8 @@ void TrainSettingsForm::fillChoices() {
     optimizer_->addItem(QString::fromLatin1(name));
   for (const auto& [kind, name] : core::kScheduleNames.entries)
     schedule_->addItem(QString::fromLatin1(name));
+  for (const auto& [kind, name] : core::kPrecisionNames.entries)
+    precision_->addItem(QString::fromLatin1(name));
   epochs_->setRange(1, 1000);
   batch_->setRange(1, 4096);
   inputSize_->setRange(0, 1024);
@@ -101,6 +104,13 @@ void TrainSettingsForm::setToolTips() {
   labelSmoothing_->setToolTip(
       tr("Spreads this much target probability over the other classes; "
          "0.1 often helps with noisy labels."));
+  const std::string bf16 = core::nativeBf16Feature();
+  precision_->setToolTip(
+      tr("bf16: convolutions and matrix products in bfloat16 (autocast); weights, optimizer, "
+         "checkpoints and the feature cache stay fp32. auto: bf16 only on CPUs that compute "
+         "it natively. This CPU: %1.")
+          .arg(bf16.empty() ? tr("no native bf16 (auto uses fp32)")
+                            : tr("%1 (auto uses bf16)").arg(QString::fromStdString(bf16))));
   featureCache_->setToolTip(
       tr("With a frozen backbone, compute its features once, store them on "
          "disk and train the head on them: epochs take milliseconds."));
@@ -123,6 +133,7 @@ void TrainSettingsForm::buildLayout() {
   form->addRow(tr("Weight decay"), weightDecay_);
   form->addRow(tr("Label smoothing"), labelSmoothing_);
   form->addRow(tr("Input size"), inputSize_);
+  form->addRow(tr("Precision"), precision_);
   form->addRow(augment_);
   form->addRow(featureCache_);
 }
@@ -154,6 +165,8 @@ void TrainSettingsForm::connectEdits() {
           onEdit(tr("change optimizer")));
   connect(schedule_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           onEdit(tr("change schedule")));
+  connect(precision_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          onEdit(tr("change precision")));
   connect(augment_, &QCheckBox::toggled, this, onEdit(tr("toggle augmentation")));
   connect(featureCache_, &QCheckBox::toggled, this, onEdit(tr("toggle feature cache")));
 }
@@ -172,6 +185,7 @@ void TrainSettingsForm::setConfig(const core::TrainConfig& c) {
   labelSmoothing_->setValue(c.labelSmoothing);
   optimizer_->setCurrentText(QString::fromLatin1(core::optimizerName(c.optimizer)));
   schedule_->setCurrentText(QString::fromLatin1(core::scheduleName(c.schedule)));
+  precision_->setCurrentText(QString::fromLatin1(core::kPrecisionNames.name(c.precision)));
   augment_->setChecked(c.augmentation.enabled);
   featureCache_->setChecked(c.featureCache);
   stages_->setEnabled(c.strategy == core::Strategy::FinetuneLast);
@@ -190,6 +204,8 @@ void TrainSettingsForm::commit(const QString& what) {
   config_.labelSmoothing = labelSmoothing_->value();
   config_.optimizer = core::parseOptimizer(optimizer_->currentText().toStdString());
   config_.schedule = core::parseSchedule(schedule_->currentText().toStdString());
+  config_.precision =
+      core::kPrecisionNames.parse(precision_->currentText().toStdString(), "precision");
   config_.augmentation.enabled = augment_->isChecked();
   config_.featureCache = featureCache_->isChecked();
   emit edited(config_, what);

@@ -35,7 +35,7 @@ class TrainSettingsForm : public QWidget {
 
   core::TrainConfig config_;
   bool updating_ = false;
-  QComboBox *strategy_, *optimizer_, *schedule_;
+  QComboBox *strategy_, *optimizer_, *schedule_, *precision_;
   QSpinBox *epochs_, *batch_, *inputSize_, *stages_;
   QDoubleSpinBox *lr_, *backboneLr_, *weightDecay_, *labelSmoothing_;
   QCheckBox *augment_, *featureCache_;

@@ -2,9 +2,11 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "core/Errors.h"
+#include "core/model/EfficientNetLite.h"
 #include "core/model/ImageClassifier.h"
 #include "core/weights/StateDict.h"
 
@@ -116,6 +118,59 @@ TEST(Architecture, ChannelsLastGivesTheSameOutputs) {
   EXPECT_EQ(memoryFormatOf(*net), torch::MemoryFormat::ChannelsLast);
   EXPECT_TRUE(torch::allclose(net->forward(x.contiguous(torch::MemoryFormat::ChannelsLast)), before,
                               1e-4, 1e-5));
+}
+
+}  // namespace
+}  // namespace tlab::core
+
+namespace tlab::core {
+namespace {
+
+// The reference: TensorFlow's SAME padding written out (zeros, the smaller half top/left).
+torch::Tensor tfSamePadded(const torch::Tensor& x, int64_t k, int64_t stride) {
+  auto pad = [&](int64_t in) {
+    return std::max<int64_t>(((in + stride - 1) / stride - 1) * stride + k - in, 0);
+  };
+  const int64_t ph = pad(x.size(2)), pw = pad(x.size(3));
+  return torch::constant_pad_nd(x, {pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}, 0);
+}
+
+TEST(Architecture, SameConvInputEqualsTensorFlowSamePadding) {
+  torch::manual_seed(5);
+  using Format = torch::MemoryFormat;
+  for (int64_t k : {3, 5}) {
+    for (int64_t stride : {1, 2}) {
+      const auto w = torch::randn({4, 3, k, k});
+      for (auto [h, wd] : {std::pair<int64_t, int64_t>{7, 7}, {8, 8}, {96, 95}, {49, 112}}) {
+        for (const auto format : {Format::Contiguous, Format::ChannelsLast}) {
+          for (const bool relu6 : {false, true}) {
+            for (const bool grad : {false, true}) {  // the inference copy and the autograd path
+              const auto x = (3 * torch::randn({2, 3, h, wd})).contiguous(format);
+              const auto expected = torch::conv2d(
+                  tfSamePadded(relu6 ? torch::hardtanh(x, 0, 6) : x, k, stride), w, {}, stride);
+              // Inside a network the input is never a leaf (relu6 may work in place).
+              const auto leaf = x.clone().requires_grad_(grad);
+              const auto input = grad ? leaf * 1 : x.clone();
+              std::optional<torch::NoGradGuard> noGrad;
+              if (!grad) noGrad.emplace();
+              const auto ours = torch::conv2d(sameConvInput(input, k, stride, relu6), w, {}, stride,
+                                              sameConvPadding(k, stride));
+              const std::string what = std::to_string(k) + "/" + std::to_string(stride) + " " +
+                                       std::to_string(h) + "x" + std::to_string(wd) +
+                                       (relu6 ? " relu6" : "") + (grad ? " grad" : "");
+              ASSERT_EQ(ours.sizes(), expected.sizes()) << what;
+              EXPECT_EQ(ours.size(2), (h + stride - 1) / stride) << what;
+              EXPECT_LT((ours - expected).abs().max().item<double>(), 1e-4) << what;
+              if (grad) {
+                ours.sum().backward();
+                EXPECT_TRUE(leaf.grad().defined()) << what;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -389,3 +389,46 @@ TEST(Trainer, FailuresAreReportedNotThrown) {
 
 }  // namespace
 }  // namespace tlab::core
+
+namespace tlab::core {
+namespace {
+
+// bf16 autocast end to end, emulated where the CPU has no native bf16: MobileNetV2 (ReLU6 has no
+// bf16 backward in libtorch 1.13, so training must not use it), weights and results stay fp32.
+TEST(Trainer, Bf16RunTrainsWithFp32MasterWeightsAndSaysWhy) {
+  TrainConfig c = smallConfig(Strategy::Scratch, 1);
+  c.backbone = "mobilenet_v2";
+  c.imageSize = 32;
+  c.precision = Precision::Bf16;
+  Recorder rec;
+  Trainer t(c, squares(10), {}, &rec);
+  t.start();
+  t.join();
+  ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
+  for (const auto& p : t.model()->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat);
+  for (const auto& b : t.model()->buffers())
+    EXPECT_TRUE(b.scalar_type() == torch::kFloat || b.scalar_type() == torch::kLong);
+  ASSERT_FALSE(rec.epochs.empty());
+  EXPECT_TRUE(std::isfinite(rec.epochs.back().trainLoss));
+  EXPECT_TRUE(std::any_of(rec.logs.begin(), rec.logs.end(),
+                          [](const std::string& s) { return s.rfind("precision bf16", 0) == 0; }));
+}
+
+TEST(Trainer, AutoPrecisionFollowsTheCpu) {
+  TrainConfig c = smallConfig(Strategy::Full, 1);
+  c.backbone = "small_cnn";
+  c.precision = Precision::Auto;
+  Recorder rec;
+  Trainer t(c, squares(5), {}, &rec);
+  t.start();
+  t.join();
+  ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
+  const std::string expected =
+      nativeBf16Feature().empty() ? "precision auto -> fp32" : "precision auto -> bf16";
+  EXPECT_TRUE(std::any_of(rec.logs.begin(), rec.logs.end(), [&](const std::string& s) {
+    return s.rfind(expected, 0) == 0;
+  })) << expected;
+}
+
+}  // namespace
+}  // namespace tlab::core
