@@ -49,32 +49,63 @@ torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
   return rows.index_select(0, torch::tensor(perm, torch::kLong));
 }
 
+// One inference pass over a model: no gradients, eval mode, BatchNorms folded, the run's
+// precision. The destructor gives the model back its weights and its mode however the pass ends.
+class InferencePass {
+ public:
+  InferencePass(ImageClassifierImpl& net, Precision precision)
+      : net_(net),
+        wasTraining_(net.is_training()),
+        device_(deviceOf(net)),
+        format_(memoryFormatOf(net)),
+        precision_(precision) {
+    net.eval();
+    folding_.emplace(net);  // after eval(): only eval-mode BatchNorms fold
+  }
+  ~InferencePass() {
+    folding_.reset();
+    net_.train(wasTraining_);
+  }
+  InferencePass(const InferencePass&) = delete;
+  InferencePass& operator=(const InferencePass&) = delete;
+
+  /// `run(input)` on the batch's input tensor, on the model's device and layout, under autocast
+  /// for bf16; the result as float on the CPU.
+  template <typename Run>
+  torch::Tensor operator()(Batch& b, Run run) const {
+    AutocastScope autocast(precision_, device_.is_cuda());
+    return run(inputTensor(b).to(device_).contiguous(format_)).to(torch::kCPU, torch::kFloat);
+  }
+
+ private:
+  torch::NoGradGuard noGrad_;
+  ImageClassifierImpl& net_;
+  const bool wasTraining_;
+  const torch::Device device_;
+  const torch::MemoryFormat format_;
+  const Precision precision_;
+  std::optional<BatchNormFolding> folding_;
+};
+
 }  // namespace
 
 torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
                               const std::vector<size_t>& indices, const Preprocess& preprocess,
                               std::vector<size_t>& kept, const InferenceOptions& o) {
-  torch::NoGradGuard noGrad;
-  const bool wasTraining = net.is_training();
-  net.eval();
-  std::optional<BatchNormFolding> folding(net);
   std::vector<torch::Tensor> parts;
   kept.clear();
-  const torch::Device device = deviceOf(net);
-  const torch::MemoryFormat format = memoryFormatOf(net);
-  forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
-    torch::Tensor f;
-    {
-      c10::InferenceMode inference;
-      AutocastScope autocast(o.precision, device.is_cuda());
-      f = net.features(inputTensor(b).to(device).contiguous(format));
-    }
-    // A normal float tensor: the head trains on it and the cache stores fp32.
-    parts.push_back(f.to(torch::kCPU, torch::kFloat).clone());
-    kept.insert(kept.end(), b.indices.begin(), b.indices.end());
-  });
-  folding.reset();
-  net.train(wasTraining);
+  {
+    const InferencePass pass(net, o.precision);
+    forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
+      torch::Tensor f;
+      {
+        c10::InferenceMode inference;
+        f = pass(b, [&](const torch::Tensor& x) { return net.features(x); });
+      }
+      parts.push_back(f.clone());  // a normal tensor (not an inference one): the head trains on it
+      kept.insert(kept.end(), b.indices.begin(), b.indices.end());
+    });
+  }
   if (parts.empty()) return torch::zeros({0, net.featureDim()});
   return restoreOrder(torch::cat(parts), kept, indices);
 }
@@ -91,22 +122,15 @@ EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vecto
 EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
                                const std::vector<size_t>& indices, const Preprocess& preprocess,
                                const InferenceOptions& o) {
-  torch::NoGradGuard noGrad;
-  const bool wasTraining = net.is_training();
-  net.eval();
-  std::optional<BatchNormFolding> folding(net);
   std::vector<torch::Tensor> parts;
   std::vector<size_t> kept;
-  const torch::Device device = deviceOf(net);
-  const torch::MemoryFormat format = memoryFormatOf(net);
-  forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-    AutocastScope autocast(o.precision, device.is_cuda());
-    parts.push_back(
-        net.forward(inputTensor(b).to(device).contiguous(format)).to(torch::kCPU, torch::kFloat));
-    kept.insert(kept.end(), b.indices.begin(), b.indices.end());
-  });
-  folding.reset();
-  net.train(wasTraining);
+  {
+    const InferencePass pass(net, o.precision);
+    forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
+      parts.push_back(pass(b, [&](const torch::Tensor& x) { return net.forward(x); }));
+      kept.insert(kept.end(), b.indices.begin(), b.indices.end());
+    });
+  }
   const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
                                     : restoreOrder(torch::cat(parts), kept, indices);
   return metricsFromLogits(logits, kept, *dataset);
