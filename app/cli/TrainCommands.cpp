@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "CliObserver.h"
+#include "app/cli/DistributedLaunch.h"
 #include "core/Errors.h"
 #include "core/dataset/Readers.h"
+#include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/Evaluate.h"
@@ -25,12 +27,65 @@ using nlohmann::json;
 namespace {
 
 struct TrainArgs {
-  std::string dataset, out, config, backbone, strategy, optimizer, schedule, precision;
+  std::string dataset, project, out, config, backbone, strategy, optimizer, schedule, precision;
   int epochs = 0, imageSize = -1;
   int64_t batchSize = 0;
   double lr = 0, backboneLr = 0;
   int64_t seed = -1;
   bool resume = false, json = false, printConfig = false;
+  // Data-parallel: a local launcher (--nproc), or one rank of a group.
+  int nproc = 0, threadsPerProc = 0, maxRestarts = 0, worldSize = 0, rank = -1;
+  std::string master, distStore;
+  double distTimeout = 600;
+};
+
+// The rendezvous from the flags, else from torchrun's or SLURM's environment.
+core::DistributedSpec distributedSpec(const TrainArgs& a) {
+  core::DistributedSpec s;
+  if (a.worldSize > 0) {
+    s.worldSize = a.worldSize;
+    if (a.rank < 0) throw core::InvalidArgument("--world-size needs --rank");
+    s.rank = a.rank;
+    s.storeFile = a.distStore;
+    if (!s.storeFile.empty()) s.localRank = s.rank;  // a local group: every rank on this machine
+    if (s.worldSize > 1 && s.storeFile.empty()) {
+      const auto colon = a.master.rfind(':');
+      if (colon == std::string::npos || colon == 0)
+        throw core::InvalidArgument("--world-size " + std::to_string(a.worldSize) +
+                                    " needs --master HOST:PORT (rank 0's address)");
+      s.masterAddr = a.master.substr(0, colon);
+      try {
+        s.masterPort = std::stoi(a.master.substr(colon + 1));
+      } catch (const std::exception&) {
+        throw core::InvalidArgument("--master '" + a.master + "': the port is not a number");
+      }
+    }
+  } else {
+    s = core::distributedSpecFromEnvironment();
+  }
+  if (s.rank >= s.worldSize)
+    throw core::InvalidArgument("--rank " + std::to_string(s.rank) + " is outside a world of " +
+                                std::to_string(s.worldSize));
+  s.timeoutSeconds = a.distTimeout;
+  if (s.enabled() && !core::distributedBuilt())
+    throw core::Error("distributed training is not in this build (built without libgloo-dev)");
+  return s;
+}
+
+// What the other ranks print: their own problems only (rank 0 reports the run).
+class RankObserver : public core::TrainerObserver {
+ public:
+  explicit RankObserver(int rank) : rank_(rank) {}
+  void onStatus(const core::StatusEvent& s) override {
+    if (s.state == core::RunState::Failed)
+      std::cerr << "[rank " << rank_ << "] failed: " << s.message << "\n";
+  }
+  void onLog(const std::string& text) override {
+    if (text.rfind("skipped ", 0) == 0) std::cerr << "[rank " << rank_ << "] " << text << "\n";
+  }
+
+ private:
+  int rank_;
 };
 
 void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core::Dataset& ds) {
@@ -57,6 +112,11 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
                {"feature_cache", core::kFeatureCacheUseNames.name(r.featureCache)}};
   if (r.val) metrics["val"] = core::metricsJson(*r.val);
   if (r.test) metrics["test"] = core::metricsJson(*r.test);
+  if (r.worldSize > 1) {  // data-parallel: rank 0's own share of the communication
+    metrics["world_size"] = r.worldSize;
+    metrics["allreduce_seconds"] = r.allReduceSeconds;
+    metrics["allreduce_mb_per_step"] = r.steps ? r.allReduceBytes / 1e6 / double(r.steps) : 0;
+  }
   core::writeFileAtomic(dir / "metrics.json", metrics.dump(1));
   const auto* final = r.test ? &*r.test : (r.val ? &*r.val : nullptr);
   if (final) {
@@ -77,6 +137,9 @@ core::TrainConfig resolveConfig(const TrainArgs& a) {
   } else if (a.resume && fs::exists(out / "config.json")) {
     configSource = (out / "config.json").string();
     configJson = core::readJsonFile(configSource, "run config", 16 << 20);
+  } else if (!a.project.empty()) {  // the set-up the project's next run starts from
+    configJson = core::toJson(core::loadProject(a.project).config);
+    configSource = a.project;
   }
   if (!a.strategy.empty()) {
     (void)core::parseStrategy(a.strategy);  // an unknown name is an error naming the flag's value
@@ -121,7 +184,17 @@ void printSummary(const core::TrainResult& r, const fs::path& out, bool asJson) 
 }
 
 void train(const TrainArgs& a, int& exitCode) {
-  core::configureRuntime({0, false});
+  if (a.nproc > 1) {
+    if (a.worldSize > 0 || !a.master.empty())
+      throw core::InvalidArgument("--nproc starts its own ranks: leave out --world-size/--master");
+    if (!core::distributedBuilt())
+      throw core::Error("distributed training is not in this build (built without libgloo-dev)");
+    if (a.out.empty()) throw CLI::RequiredError("--out");
+    exitCode = launchLocalRanks({a.nproc, a.threadsPerProc, a.maxRestarts, a.resume});
+    return;
+  }
+  const core::DistributedSpec dist = distributedSpec(a);
+  core::configureRuntime({dist.enabled() ? a.threadsPerProc : 0, false});
   const core::TrainConfig cfg = resolveConfig(a);
   const fs::path out = a.out;
   if (a.printConfig) {
@@ -129,19 +202,34 @@ void train(const TrainArgs& a, int& exitCode) {
     exitCode = 0;
     return;
   }
-  if (a.dataset.empty()) throw CLI::RequiredError("--dataset");  // as if marked required
+  if (a.dataset.empty() == a.project.empty())
+    throw core::InvalidArgument("train needs either --dataset or --project");
   if (out.empty()) throw CLI::RequiredError("--out");
-  fs::create_directories(out);
-  core::writeFileAtomic(out / "config.json", core::toJson(cfg).dump(2));
-  auto ds = std::make_shared<core::Dataset>(core::openDataset(a.dataset));
-  for (const auto& s : ds->skipped) std::cerr << "skipped " << s.path << ": " << s.reason << "\n";
+  const bool writer = dist.rank == 0;  // only rank 0 writes the run folder
+  if (writer) {
+    fs::create_directories(out);
+    core::writeFileAtomic(out / "config.json", core::toJson(cfg).dump(2));
+  }
+  // A project: its dataset as the workbench trains on it (label edits, split, broken images out).
+  auto ds = std::make_shared<core::Dataset>(
+      a.project.empty() ? core::openDataset(a.dataset)
+                        : core::openProjectDataset(core::loadProject(a.project)));
+  if (writer)
+    for (const auto& s : ds->skipped) std::cerr << "skipped " << s.path << ": " << s.reason << "\n";
   CliObserver observer(a.json, cfg.epochs);
   observer.setBatchSize(cfg.batchSize);
-  core::Trainer trainer(cfg, ds, out, &observer);
+  RankObserver quiet(dist.rank);
+  core::Trainer trainer(cfg, ds, out,
+                        writer ? static_cast<core::TrainerObserver*>(&observer) : &quiet);
+  trainer.setDistributed(dist);
   trainer.start(a.resume);
   trainer.join();
   const auto& r = trainer.result();
   if (r.state == core::RunState::Failed) throw core::Error(r.error);
+  if (!writer) {
+    exitCode = r.state == core::RunState::Finished ? 0 : 4;
+    return;
+  }
   writeRunOutputs(out, r, *ds);
   core::exportModelBundle(out / "model", *trainer.model(), core::bundleInfo(r, cfg));
   printSummary(r, out, a.json);
@@ -196,7 +284,10 @@ void addTrain(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<TrainArgs>();
   auto* t = app.add_subcommand("train",
                                "Fine-tune a backbone on a dataset (runs in the background thread)");
-  t->add_option("--dataset", a->dataset, "Dataset path (required unless --print-config)");
+  t->add_option("--dataset", a->dataset, "Dataset path (or --project)");
+  t->add_option("--project", a->project,
+                "Train on a .tlproj project's dataset (its label edits and split), starting from "
+                "its set-up unless --config is given");
   t->add_option("--backbone", a->backbone, "Catalog id");
   t->add_option("--strategy", a->strategy, "linear-probe|finetune-last|full|lp-ft|scratch")
       ->check(CLI::IsMember(core::kStrategyNames.names()));
@@ -221,6 +312,36 @@ void addTrain(CLI::App& app, int& exitCode) {
   t->add_flag("--print-config", a->printConfig,
               "Print the resolved run config (defaults, --config, flags) as JSON and exit");
   t->add_flag("--json", a->json, "Stream one JSON event per line");
+  const char* dist = "Data-parallel (c10d + Gloo; no authentication: trusted networks only)";
+  t->add_option("--nproc", a->nproc, "Train with N local processes (ranks)")
+      ->check(CLI::Range(1, 256))
+      ->group(dist);
+  t->add_option("--threads-per-proc", a->threadsPerProc,
+                "Compute threads per process (default: the cores shared evenly)")
+      ->check(CLI::Range(0, 1024))
+      ->group(dist);
+  t->add_option("--max-restarts", a->maxRestarts,
+                "With --nproc: when a rank fails, restart every rank from the last checkpoint, "
+                "up to K times")
+      ->check(CLI::Range(0, 100))
+      ->group(dist);
+  t->add_option("--world-size", a->worldSize,
+                "One rank of a group of W processes (one per machine); also read from torchrun's "
+                "WORLD_SIZE/RANK/MASTER_ADDR/MASTER_PORT or SLURM's variables")
+      ->check(CLI::Range(1, 65536))
+      ->group(dist);
+  t->add_option("--rank", a->rank, "This process's rank, 0 to W-1 (rank 0 writes the run)")
+      ->check(CLI::Range(0, 65535))
+      ->group(dist);
+  t->add_option("--master", a->master,
+                "HOST:PORT of rank 0, where the group meets (rank 0 listens on PORT)")
+      ->group(dist);
+  t->add_option("--dist-timeout", a->distTimeout,
+                "Seconds a collective may wait before a silent rank counts as hung (default 600)")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->group(dist);
+  t->add_option("--dist-store", a->distStore, "Rendezvous file of a local group (set by --nproc)")
+      ->group("");
   t->callback([a, &exitCode] { train(*a, exitCode); });
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/cli/DatasetCommands.h"
+#include "app/cli/DistributedLaunch.h"
 #include "app/cli/InspectCommand.h"
 #include "app/cli/JsonReport.h"
 #include "app/cli/ModelCommands.h"
@@ -13,6 +14,7 @@
 #include "core/util/Trust.h"
 
 int main(int argc, char** argv) {
+  tlab::cli::setCommandLine(argc, argv);
   CLI::App app{"TransferLab: transfer learning workbench (headless)", "transferlab-cli"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "transferlab-cli 0.1.0");

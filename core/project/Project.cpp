@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "core/Errors.h"
+#include "core/dataset/ImageVerifier.h"
+#include "core/dataset/Readers.h"
 #include "core/dataset/Split.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Json.h"
@@ -268,6 +270,18 @@ Dataset projectDataset(const Dataset& source, const Project& project,
   if (stale) *stale = std::move(unmatched);
   assignSplits(ds, splitSpec(project.dataset));
   return ds;
+}
+
+Dataset openProjectDataset(const Project& project, const std::atomic<bool>* cancel) {
+  if (project.dataset.path.empty()) throw InvalidArgument("the project has no dataset");
+  ReadOptions options = readOptions(project.dataset);
+  options.cancel = cancel;
+  Dataset source = openDataset(project.dataset.path, options);
+  VerifyOptions verify;
+  verify.cancel = cancel;
+  verifyImages(source, verify);
+  throwIfCancelled(cancel);
+  return projectDataset(source, project);
 }
 
 }  // namespace tlab::core

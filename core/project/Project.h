@@ -5,6 +5,7 @@
 //
 // Paths inside the file are stored relative to the project file's folder when they lie below
 // it, so a project folder can be moved or shared as a whole.
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -94,6 +95,11 @@ std::string sampleKey(const Dataset& dataset, size_t i);
 /// seeded, stratified split assigned. Edits whose sample is gone are returned in `stale`.
 Dataset projectDataset(const Dataset& source, const Project& project,
                        std::vector<LabelEdit>* stale = nullptr);
+
+/// The dataset a project's runs train on, read from its files as the workbench reads it (the
+/// project's reader settings, broken images left out, label edits and split applied): what a
+/// training process started for the project (another rank, `train --project`) sees.
+Dataset openProjectDataset(const Project& project, const std::atomic<bool>* cancel = nullptr);
 
 /// For each sample of `source`, its split in `training` (projectDataset() of that source),
 /// matched by sampleKey(); Split::None for samples training leaves out (excluded ones).

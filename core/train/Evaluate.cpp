@@ -33,22 +33,6 @@ void forEachBatch(std::shared_ptr<const Dataset> dataset, const std::vector<size
   }
 }
 
-// Rows and `kept` back in the order of `indices` (length grouping reorders text batches).
-torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
-                           const std::vector<size_t>& indices) {
-  std::unordered_map<size_t, size_t> position;
-  for (size_t i = 0; i < indices.size(); ++i) position.emplace(indices[i], i);
-  std::vector<int64_t> perm(kept.size());
-  std::iota(perm.begin(), perm.end(), int64_t(0));
-  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
-    return position.at(kept[size_t(a)]) < position.at(kept[size_t(b)]);
-  });
-  std::vector<size_t> sorted;
-  for (int64_t p : perm) sorted.push_back(kept[size_t(p)]);
-  kept = std::move(sorted);
-  return rows.index_select(0, torch::tensor(perm, torch::kLong));
-}
-
 // One inference pass over a model: no gradients, eval mode, BatchNorms folded, the run's
 // precision. The destructor gives the model back its weights and its mode however the pass ends.
 class InferencePass {
@@ -89,6 +73,21 @@ class InferencePass {
 
 }  // namespace
 
+torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
+                           const std::vector<size_t>& indices) {
+  std::unordered_map<size_t, size_t> position;
+  for (size_t i = 0; i < indices.size(); ++i) position.emplace(indices[i], i);
+  std::vector<int64_t> perm(kept.size());
+  std::iota(perm.begin(), perm.end(), int64_t(0));
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
+    return position.at(kept[size_t(a)]) < position.at(kept[size_t(b)]);
+  });
+  std::vector<size_t> sorted;
+  for (int64_t p : perm) sorted.push_back(kept[size_t(p)]);
+  kept = std::move(sorted);
+  return rows.index_select(0, torch::tensor(perm, torch::kLong));
+}
+
 torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
                               const std::vector<size_t>& indices, const Preprocess& preprocess,
                               std::vector<size_t>& kept, const InferenceOptions& o) {
@@ -119,11 +118,11 @@ EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vecto
   return computeMetrics(dataset.classNames, p, labels, samples, 5);
 }
 
-EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                               const std::vector<size_t>& indices, const Preprocess& preprocess,
-                               const InferenceOptions& o) {
+torch::Tensor modelLogits(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                          const std::vector<size_t>& indices, const Preprocess& preprocess,
+                          std::vector<size_t>& kept, const InferenceOptions& o) {
   std::vector<torch::Tensor> parts;
-  std::vector<size_t> kept;
+  kept.clear();
   {
     const InferencePass pass(net, o.precision);
     forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
@@ -131,8 +130,15 @@ EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const D
       kept.insert(kept.end(), b.indices.begin(), b.indices.end());
     });
   }
-  const auto logits = parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
-                                    : restoreOrder(torch::cat(parts), kept, indices);
+  return parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
+                       : restoreOrder(torch::cat(parts), kept, indices);
+}
+
+EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                               const std::vector<size_t>& indices, const Preprocess& preprocess,
+                               const InferenceOptions& o) {
+  std::vector<size_t> kept;
+  const auto logits = modelLogits(net, dataset, indices, preprocess, kept, o);
   return metricsFromLogits(logits, kept, *dataset);
 }
 

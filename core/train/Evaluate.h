@@ -28,6 +28,16 @@ torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Da
                               const std::vector<size_t>& indices, const Preprocess& preprocess,
                               std::vector<size_t>& kept, const InferenceOptions& options = {});
 
+/// Logits [N, C] for `indices` (in order); samples that fail to decode are left out, `kept`
+/// receives the indices used.
+torch::Tensor modelLogits(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                          const std::vector<size_t>& indices, const Preprocess& preprocess,
+                          std::vector<size_t>& kept, const InferenceOptions& options = {});
+
+/// `rows` (one per entry of `kept`) and `kept` itself put back in the order of `indices`.
+torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
+                           const std::vector<size_t>& indices);
+
 /// Full evaluation: metrics, confusion matrix and predictions table.
 EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
                                const std::vector<size_t>& indices, const Preprocess& preprocess,

@@ -34,7 +34,7 @@ void Trainer::start(bool resume) {
     std::string error;
     try {
       SessionOutput out =
-          runTrainingSession(config_, dataset_, runDir_, resume, control_, observer_);
+          runTrainingSession(config_, dataset_, runDir_, resume, control_, observer_, distributed_);
       result_ = std::move(out.result);
       model_ = out.model;
     } catch (const c10::Error& e) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/dataset/Dataset.h"
+#include "core/dist/Distributed.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/Metrics.h"
 #include "core/train/ModelBundle.h"
@@ -44,6 +45,10 @@ struct TrainResult {
   std::vector<std::string> classNames;
   Preprocess preprocess;
   std::string architecture;
+  int worldSize = 1;            ///< ranks that trained together (data-parallel)
+  int64_t steps = 0;            ///< optimisation steps this rank took
+  double allReduceSeconds = 0;  ///< time this rank spent averaging gradients
+  double allReduceBytes = 0;    ///< gradient bytes it all-reduced
 };
 
 /// What the bundle of a run's model records (GUI and CLI export alike).
@@ -72,6 +77,10 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
+  /// Before start(): train as one rank of a data-parallel group. Every rank runs a Trainer with
+  /// the same config and dataset; only rank 0 writes checkpoints (the others read them on resume).
+  void setDistributed(const DistributedSpec& spec) { distributed_ = spec; }
+
   /// Starts the thread; with `resume`, continues from runDir's last checkpoint.
   void start(bool resume = false);
   void pause();
@@ -94,6 +103,7 @@ class Trainer {
   std::shared_ptr<const Dataset> dataset_;
   std::filesystem::path runDir_;
   TrainerObserver* observer_;
+  DistributedSpec distributed_;
   TrainerControl control_;
   std::thread thread_;
   std::atomic<bool> running_{false};

@@ -11,6 +11,7 @@
 #include "core/text/WordPieceTokenizer.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
+#include "core/train/DataParallel.h"
 #include "core/train/Evaluate.h"
 #include "core/train/FeatureCache.h"
 #include "core/train/LrSchedule.h"
@@ -33,8 +34,8 @@ using Phase = TrainPhase;
 class Session {
  public:
   Session(const TrainConfig& c, std::shared_ptr<const Dataset> d, const fs::path& runDir,
-          TrainerControl& control, TrainerObserver* obs)
-      : cfg_(c), runDir_(runDir), control_(control), obs_(obs) {
+          TrainerControl& control, TrainerObserver* obs, const DistributedSpec& dist)
+      : cfg_(c), runDir_(runDir), control_(control), obs_(obs), dist_(dist) {
     auto ds = std::make_shared<Dataset>(*d);
     const bool hasTest = ds->splitCount(Split::Test) > 0;
     assignSplits(*ds, {cfg_.valFraction, hasTest ? 0.0 : cfg_.testFraction, cfg_.seed,
@@ -49,6 +50,7 @@ class Session {
 
   SessionOutput run(bool resume) {
     const auto t0 = Clock::now();
+    joinRanks();
     setup();
     int startEpoch = 0;
     std::optional<fs::path> ckpt;
@@ -58,7 +60,9 @@ class Session {
     if (ckpt) {
       restored = readCheckpointState(*ckpt);
       startEpoch = restored.epoch;
-      step_ = restored.step;
+      // From the epoch, not the checkpoint's step count: a run may resume with another number
+      // of ranks, and so another number of steps per epoch.
+      step_ = int64_t(startEpoch) * stepsPerEpoch_;
       bestEpoch_ = restored.bestEpoch;
       bestMetric_ = restored.bestMetric;
       badEpochs_ = restored.epochsWithoutImprovement;
@@ -70,6 +74,12 @@ class Session {
       out_.result.resumedFromEpoch = startEpoch;
       log("resuming after epoch " + std::to_string(startEpoch) + " from " + ckpt->string());
     }
+    dp_->requireSame(startEpoch,
+                     "resumes after another epoch than rank 0: every rank needs the same run "
+                     "folder (a shared file system or a copy of rank 0's)");
+    dp_->requireSame(datasetFingerprint(),
+                     "sees a different dataset than rank 0 (samples, labels or split differ): "
+                     "give every rank the same copy");
     emit(RunState::Started, ckpt ? "resumed after epoch " + std::to_string(startEpoch) : "");
     bool stopped = false;
     for (const Phase& phase : phases()) {
@@ -128,6 +138,39 @@ class Session {
     if (obs_) obs_->onStatus({st, msg});
   }
 
+  // Data-parallel runs: meet the other ranks first (a bad address fails before any work).
+  void joinRanks() {
+    if (!dist_.enabled()) return;
+    log("rank " + std::to_string(dist_.rank) + " of " + std::to_string(dist_.worldSize) +
+        ": joining the group (" +
+        (dist_.storeFile.empty() ? dist_.masterAddr + ":" + std::to_string(dist_.masterPort)
+                                 : std::string("local")) +
+        ")");
+    dp_ = std::make_unique<DataParallel>(dist_);
+    log("all " + std::to_string(dist_.worldSize) + " ranks joined");
+    if (dataset_->modality == Modality::Text)
+      log("texts are not grouped by length in a data-parallel run");
+  }
+
+  // A fingerprint of what this rank trains on: classes, splits and labels.
+  int64_t datasetFingerprint() const {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    auto mix = [&h](uint64_t v) {
+      for (int b = 0; b < 8; ++b) h = (h ^ ((v >> (8 * b)) & 0xFF)) * 1099511628211ull;
+    };
+    mix(dataset_->numClasses());
+    for (const auto* split : {&train_, &val_, &test_}) {
+      mix(split->size());
+      for (size_t i : *split) mix(uint64_t(dataset_->samples[i].label) * 2654435761u + i);
+    }
+    return int64_t(h);
+  }
+
+  // Data-parallel progress counts this rank's share of a split.
+  std::string shareNote() const {
+    return dp_->enabled() ? ", rank " + std::to_string(dp_->rank()) + "'s share" : "";
+  }
+
   void setup() {
     torch::manual_seed(cfg_.seed);
     if (cfg_.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
@@ -137,6 +180,7 @@ class Session {
     weightsPath_ = m.weightsPath;
     if (dataset_->modality == Modality::Text) logTruncation();
     finishSetup(m.architecture);
+    dp_->broadcastModel(*net_);  // rank 0's initial head (and weights) everywhere
   }
 
   // Long texts are cut to the maximum length: say how many, once, before training.
@@ -156,6 +200,10 @@ class Session {
   void finishSetup(const std::string& architecture) {
     net_->replaceHead(headSpec(cfg_, int64_t(dataset_->numClasses())));
     device_ = preferredDevice();
+    if (device_.is_cuda() && dist_.enabled())  // one GPU per rank of this machine
+      device_ = torch::Device(
+          torch::kCUDA,
+          int8_t(dist_.localRank % std::max<int64_t>(1, torch::cuda::device_count())));
     net_->to(device_);
     const PrecisionChoice precision =
         choosePrecision(cfg_.precision, device_.is_cuda(), nativeBf16Feature());
@@ -178,7 +226,8 @@ class Session {
       for (auto n : counts) w.push_back(n ? float(train_.size()) / float(counts.size() * n) : 0.f);
       classWeights_ = torch::tensor(w).to(device_);
     }
-    stepsPerEpoch_ = int64_t((train_.size() + size_t(cfg_.batchSize) - 1) / size_t(cfg_.batchSize));
+    const size_t perRank = dp_->trainingShare(train_).size();  // every rank: the same count
+    stepsPerEpoch_ = int64_t((perRank + size_t(cfg_.batchSize) - 1) / size_t(cfg_.batchSize));
   }
 
   std::vector<Phase> phases() const { return trainPhases(cfg_); }
@@ -210,8 +259,15 @@ class Session {
     return learningRateAt(s, stepInPhase);
   }
 
-  // Pause, cancel and queued edits, between steps. False when the run must stop.
+  // Pause, cancel and queued edits, between steps. False when the run must stop. In a
+  // data-parallel run every rank stops at the same step when any is cancelled; pause and live
+  // edits are not offered there (the other ranks would wait on this one).
   bool checkControl() {
+    if (dp_->enabled()) {
+      if (dp_->everyoneGoesOn(!control_.cancel.load())) return true;
+      control_.cancel = true;  // another rank stopped: end here as cancelled, like it
+      return false;
+    }
     if (control_.pause.load() && !control_.cancel.load()) {
       emit(RunState::Paused, "");
       std::unique_lock<std::mutex> lock(control_.mutex);
@@ -260,20 +316,25 @@ class Session {
           *dataset_, idx, cfg_.backbone + (precision_ == Precision::Bf16 ? "@bf16" : ""),
           weightsDigest, preprocess_);
       std::string note;
-      if (auto hit = cache.load(key, idx, &note)) {
+      auto hit = cache.load(key, idx, &note);
+      if (dp_->everyoneGoesOn(hit.has_value())) {  // every rank has them: none extracts
         out = std::move(*hit);
         return;
       }
       if (!note.empty()) log(note);
       allHit = false;
+      // Each rank extracts its share; the shares are gathered in the split's order.
+      const std::vector<size_t> share = dp_->inferenceShare(idx);
       InferenceOptions io;
       io.workers = cfg_.workers;
       io.precision = precision_;
-      io.cancel = &control_.cancel;
+      if (!dp_->enabled()) io.cancel = &control_.cancel;  // ranks must not stop at different points
       io.progress =
-          taskReporter(std::string("extracting features (") + split + " split)", idx.size());
-      out.features = extractFeatures(*net_, dataset_, idx, preprocess_, out.samples, io);
-      if (!control_.cancel.load()) {
+          taskReporter(std::string("extracting features (") + split + " split" + shareNote() + ")",
+                       share.size());
+      out.features = extractFeatures(*net_, dataset_, share, preprocess_, out.samples, io);
+      out.features = dp_->gatherRows(out.features, out.samples, idx);
+      if (!control_.cancel.load() && dp_->writes()) {
         try {  // the cache only saves time: a full disk must not fail the run
           cache.store(key, out);
         } catch (const Error& e) {
@@ -297,14 +358,21 @@ class Session {
     return metricsFromLogits(logits, f.samples, *dataset_);
   }
 
+  // Data-parallel: each rank evaluates its share and every rank gets all logits, so each
+  // counts every sample once and all take the same early-stopping and best-epoch decisions.
   EvaluationResult evaluate(const std::vector<size_t>& idx, const CachedFeatures& cached,
                             const char* split) {
     if (useCache_) return evalCached(cached);
+    const std::vector<size_t> share = dp_->inferenceShare(idx);
     InferenceOptions io;
     io.workers = cfg_.workers;
     io.precision = precision_;
-    io.progress = taskReporter(std::string("evaluating the ") + split + " split", idx.size());
-    return evaluateModel(*net_, dataset_, idx, preprocess_, io);
+    io.progress =
+        taskReporter(std::string("evaluating the ") + split + " split" + shareNote(), share.size());
+    std::vector<size_t> kept;
+    auto logits = modelLogits(*net_, dataset_, share, preprocess_, kept, io);
+    logits = dp_->gatherRows(logits, kept, idx);
+    return metricsFromLogits(logits, kept, *dataset_);
   }
 
   // Running sums of one epoch's training steps.
@@ -331,8 +399,8 @@ class Session {
       const FreezeSpec next = specAt(epoch);
       if (next.rules.size() != spec_.rules.size()) buildOptimizer(next);  // one more stage opened
     }
-    torch::manual_seed(
-        mixSeed(cfg_.seed, uint64_t(epoch), 0xD20));  // dropout depends on the epoch only
+    // Dropout depends on the epoch (and the rank: each rank's samples get their own masks).
+    torch::manual_seed(mixSeed(cfg_.seed, uint64_t(epoch), 0xD20 + uint64_t(dp_->rank())));
     setTrainingMode(*net_, spec_);
     if (useCache_) net_->eval();  // frozen backbone unused; the head's dropout is set below
   }
@@ -347,7 +415,8 @@ class Session {
     for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
       optimizer_->param_groups()[g].options().set_lr(lr * multipliers_[g]);
     }
-    optimizer_->zero_grad();
+    dp_->zeroGradients(*optimizer_);
+    if (!features) dp_->broadcastBuffers(*net_);  // BatchNorm statistics of rank 0, as DDP
     torch::Tensor logits;
     {
       AutocastScope autocast(precision_, device_.is_cuda());  // backward runs outside, as usual
@@ -355,6 +424,7 @@ class Session {
     }
     const auto loss = lossOf(logits, y);
     loss.backward();
+    dp_->averageGradients(*optimizer_);
     if (cfg_.gradClipNorm > 0) {
       std::vector<torch::Tensor> params;
       for (auto& g : optimizer_->param_groups())
@@ -379,7 +449,7 @@ class Session {
     b.accuracy = double(c) / double(n);
     b.learningRate = lr;
     const double s = std::chrono::duration<double>(Clock::now() - tally.start).count();
-    b.imagesPerSecond = s > 0 ? double(tally.seen) / s : 0;
+    b.imagesPerSecond = s > 0 ? double(tally.seen) * dp_->worldSize() / s : 0;  // all ranks
     obs_->onBatch(b);
   }
 
@@ -390,6 +460,7 @@ class Session {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     Rng rng(mixSeed(cfg_.seed, uint64_t(epoch), 0x5EED));
     shuffleInPlace(order, rng);
+    order = dp_->trainingShare(order);
     const auto labels = labelsOf(trainFeat_.samples);
     for (size_t b = 0; b < order.size(); b += size_t(cfg_.batchSize)) {
       if (!checkControl()) return false;
@@ -404,7 +475,17 @@ class Session {
 
   // The network on (augmented) images from the loader; false when cancelled.
   bool trainOnImages(int epoch, EpochTally& tally) {
-    DataLoader loader(dataset_, train_, trainLoaderOptions(cfg_, preprocess_));
+    LoaderOptions lo = trainLoaderOptions(cfg_, preprocess_);
+    std::vector<size_t> samples = train_;
+    if (dp_->enabled()) {
+      // The loader's own seeded shuffle, done here so that each rank takes its share of it.
+      Rng rng(mixSeed(lo.seed, uint64_t(epoch), 0x5EED));
+      shuffleInPlace(samples, rng);
+      samples = dp_->trainingShare(samples);
+      lo.shuffle = false;
+      lo.groupByLength = false;
+    }
+    DataLoader loader(dataset_, samples, lo);
     loader.startEpoch(uint64_t(epoch));
     while (auto b = loader.next()) {
       if (!checkControl()) {
@@ -420,18 +501,21 @@ class Session {
   // Validation, the best weights so far, the epoch's record, a checkpoint and early stopping;
   // false when training stops early.
   bool endEpoch(int epoch, const EpochTally& tally) {
+    EpochTally all = tally;
+    dp_->sum(all.lossSum, all.correct, all.seen);  // the whole epoch, every rank's share
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.epochs = cfg_.epochs;
     m.phase = currentPhase_.name;
-    m.trainLoss = tally.seen ? tally.lossSum / double(tally.seen) : 0;
-    m.trainAccuracy = tally.seen ? double(tally.correct) / double(tally.seen) : 0;
+    m.trainLoss = all.seen ? all.lossSum / double(all.seen) : 0;
+    m.trainAccuracy = all.seen ? double(all.correct) / double(all.seen) : 0;
     m.learningRate = learningRate(step_ - 1 - int64_t(currentPhase_.firstEpoch) * stepsPerEpoch_);
     if (!val_.empty()) validate(m);
     m.seconds = std::chrono::duration<double>(Clock::now() - tally.start).count();
     out_.result.history.push_back(m);
     if (obs_) obs_->onEpoch(m);
-    if (!runDir_.empty() && cfg_.checkpointEvery > 0 && m.epoch % cfg_.checkpointEvery == 0)
+    if (!runDir_.empty() && dp_->writes() && cfg_.checkpointEvery > 0 &&
+        m.epoch % cfg_.checkpointEvery == 0)
       checkpoint(m.epoch);
     if (cfg_.earlyStoppingPatience > 0 && badEpochs_ >= cfg_.earlyStoppingPatience) {
       log("early stopping: no improvement for " + std::to_string(badEpochs_) +
@@ -496,6 +580,10 @@ class Session {
     net_->eval();
     out_.result.state = cancelled ? RunState::Cancelled : RunState::Finished;
     out_.result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    out_.result.worldSize = dp_->worldSize();
+    out_.result.steps = step_;
+    out_.result.allReduceSeconds = dp_->allReduceSeconds();
+    out_.result.allReduceBytes = dp_->allReduceBytes();
     out_.model = net_;
   }
 
@@ -503,6 +591,8 @@ class Session {
   fs::path runDir_;
   TrainerControl& control_;
   TrainerObserver* obs_;
+  DistributedSpec dist_;
+  std::unique_ptr<DataParallel> dp_ = std::make_unique<DataParallel>(DistributedSpec{});
   std::shared_ptr<const Dataset> dataset_;
   std::vector<size_t> train_, val_, test_;
   ImageClassifier net_;
@@ -533,8 +623,8 @@ class Session {
 
 SessionOutput runTrainingSession(const TrainConfig& config, std::shared_ptr<const Dataset> dataset,
                                  const fs::path& runDir, bool resume, TrainerControl& control,
-                                 TrainerObserver* observer) {
-  Session s(config, std::move(dataset), runDir, control, observer);
+                                 TrainerObserver* observer, const DistributedSpec& distributed) {
+  Session s(config, std::move(dataset), runDir, control, observer, distributed);
   return s.run(resume);
 }
 

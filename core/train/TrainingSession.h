@@ -15,6 +15,7 @@ struct SessionOutput {
 /// Runs the whole training described by `config`; throws on failure (the Trainer catches).
 SessionOutput runTrainingSession(const TrainConfig& config, std::shared_ptr<const Dataset> dataset,
                                  const std::filesystem::path& runDir, bool resume,
-                                 TrainerControl& control, TrainerObserver* observer);
+                                 TrainerControl& control, TrainerObserver* observer,
+                                 const DistributedSpec& distributed = {});
 
 }  // namespace tlab::core

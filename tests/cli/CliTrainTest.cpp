@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli/CliRunner.h"
+#include "cli/ShapesDataset.h"
 #include "core/TestImages.h"
 #include "core/dataset/Hdf5Dataset.h"
 #include "core/train/Checkpoint.h"
@@ -30,27 +31,9 @@ namespace fs = std::filesystem;
 
 auto run = [](const std::string& args) { return tlab::test::runCli(args); };
 
-cv::Mat shape(int cls, int seed) {
-  cv::Mat m(28, 28, CV_8UC1);
-  tlab::core::Rng rng(uint64_t(seed) * 31 + 7);
-  for (int i = 0; i < 28 * 28; ++i) m.data[i] = uint8_t(rng.below(60));
-  const cv::Rect shapes[3] = {{9, 9, 10, 10}, {3, 11, 22, 6}, {11, 3, 6, 22}};
-  cv::rectangle(m, shapes[cls], cv::Scalar(230), cv::FILLED);
-  return m;
-}
-
-// Square / horizontal bar / vertical bar, 40 train + 10 val + 10 test per class, as HDF5.
-fs::path makeDataset(const tlab::test::TempDir& dir) {
-  const fs::path p = dir / "shapes.h5";
-  tlab::core::Hdf5Writer w(p, 28, 28, 1, {"square", "horizontal", "vertical"});
-  for (int i = 0; i < 180; ++i) {
-    const auto split = i < 120 ? tlab::core::Split::Train
-                               : (i < 150 ? tlab::core::Split::Val : tlab::core::Split::Test);
-    w.append(shape(i % 3, i), i % 3, split);
-  }
-  w.close();
-  return p;
-}
+using tlab::test::makeShapesDataset;
+auto shape = [](int cls, int seed) { return tlab::test::shapeImage(cls, seed); };
+auto makeDataset = [](const tlab::test::TempDir& dir) { return makeShapesDataset(dir); };
 
 TEST(CliTrain, TrainEvaluateExportPredictRoundTrip) {
   tlab::test::TempDir dir;

@@ -6,7 +6,9 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include "cli/ShapesDataset.h"
 #include "core/TextFixtures.h"
+#include "core/dataset/Readers.h"
 
 namespace tlab::ui {
 namespace {
@@ -111,6 +113,49 @@ TEST(TrainController, DestroyingTheControllerMidRunCancelsAndJoins) {
   c.reset();  // cancels and joins the trainer thread
   // The trainer checks the cancel flag between steps (a few ms each here): well under 5 s.
   EXPECT_LT(clock.elapsed(), 5000);
+}
+
+// Processes = 2: this process trains as rank 0 and a transferlab-cli child as rank 1.
+TEST(TrainController, TwoProcessesTrainOneRunWithAChildRank) {
+  if (!core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
+  qputenv("TLAB_CLI_PATH", TLAB_CLI_PATH);
+  test::TempDir dir;
+  core::Project project;
+  project.dataset.path = test::makeShapesDataset(dir).string();
+  auto source = std::make_shared<core::Dataset>(
+      core::openDataset(project.dataset.path, core::readOptions(project.dataset)));
+  core::RunRecord run;
+  run.id = "run-1";
+  run.folder = (dir / "run-1").string();
+  run.config = core::withStrategyDefaults(run.config, core::Strategy::Full);
+  run.config.backbone = "small_cnn_fmnist";
+  run.config.epochs = 2;
+  run.config.batchSize = 8;
+  TrainController c;
+  c.setProcesses(2);
+  QSignalSpy finished(&c, &TrainController::runFinished);
+  QSignalSpy logged(&c, &TrainController::logged);
+  c.prepareAndEnqueue({run}, source, project);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return finished.count() >= 1; }, 180000));
+  QStringList log;
+  auto collect = [&] {
+    log.clear();
+    for (const auto& args : logged) log << args.at(1).toStringList();
+    return log.join('\n');
+  };
+  // The child rank reports its own end shortly after rank 0's.
+  EXPECT_TRUE(QTest::qWaitFor([&] { return collect().contains("[rank 1] finished"); }, 20000))
+      << collect().toStdString();
+  EXPECT_TRUE(collect().contains("[rank 1] started")) << collect().toStdString();
+  const auto record = finished.at(0).at(0).value<core::RunRecord>();
+  EXPECT_EQ(record.status, core::RunStatus::Finished)
+      << record.error << log.join('\n').toStdString();
+  EXPECT_EQ(record.history.size(), 2u);
+  EXPECT_TRUE(record.testAccuracy.has_value());
+  EXPECT_TRUE(log.join('\n').contains("training on 2 processes")) << log.join('\n').toStdString();
+  EXPECT_TRUE(log.join('\n').contains("all 2 ranks joined")) << log.join('\n').toStdString();
+  EXPECT_TRUE(std::filesystem::exists(dir / "run-1" / "ranks" / "project.tlproj"));
+  EXPECT_EQ(c.processes(), 2);
 }
 
 }  // namespace

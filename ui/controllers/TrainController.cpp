@@ -1,7 +1,17 @@
 #include "ui/controllers/TrainController.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QMetaType>
+#include <QProcess>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
+
+#include "core/runtime/Runtime.h"
+#include "core/util/FileUtil.h"
+#include "core/util/Trust.h"
 
 namespace tlab::ui {
 
@@ -68,6 +78,116 @@ TrainController::~TrainController() {
     trainer_->cancel();
     trainer_->join();
   }
+  for (const auto& r : ranks_)
+    if (r) r->kill();  // (rank 0 is gone: they would fail anyway)
+}
+
+QString TrainController::cliProgram() {
+  const QString env = qEnvironmentVariable("TLAB_CLI_PATH");
+  if (!env.isEmpty()) return QFileInfo(env).isExecutable() ? env : QString();
+  const QDir here(QCoreApplication::applicationDirPath());
+  for (const QString& candidate : {here.filePath(QStringLiteral("transferlab-cli")),
+                                   here.filePath(QStringLiteral("../cli/transferlab-cli")),
+                                   here.filePath(QStringLiteral("../app/cli/transferlab-cli"))}) {
+    if (QFileInfo(candidate).isExecutable()) return QDir::cleanPath(candidate);
+  }
+  return {};
+}
+
+core::DistributedSpec TrainController::startOtherRanks(const Queued& next) {
+  const QString id = QString::fromStdString(next.run.id);
+  core::DistributedSpec spec;
+  if (processes_ <= 1) return spec;
+  const QString program = cliProgram();
+  QString why;
+  if (!next.project)
+    why = tr("it was not prepared from a project");
+  else if (!core::distributedBuilt())
+    why = tr("this build has no distributed training");
+  else if (program.isEmpty())
+    why = tr("transferlab-cli was not found beside the application");
+  if (!why.isEmpty()) {
+    emit logged(id, {tr("training on one process: %1").arg(why)});
+    return spec;
+  }
+  // What the other ranks read: the project as it is now and this run's set-up.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(next.run.folder) / "ranks";
+  fs::create_directories(dir);
+  core::Project snapshot = *next.project;
+  snapshot.runs.clear();
+  core::saveProject(dir / "project.tlproj", snapshot);
+  core::writeFileAtomic(dir / "config.json", core::toJson(next.run.config).dump(2));
+  const fs::path store = dir / "rendezvous";
+  fs::remove(store);
+  const int threads = std::max(1, int(std::thread::hardware_concurrency()) / processes_);
+  spec.worldSize = processes_;
+  spec.storeFile = store.string();
+  spec.joinSeconds = 60;  // local children start in seconds; one that cannot fails the run soon
+  for (int r = 1; r < processes_; ++r) {
+    auto* p = new QProcess(this);
+    p->setProcessChannelMode(QProcess::SeparateChannels);
+    p->setStandardOutputFile(QProcess::nullDevice());
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("OMP_NUM_THREADS"), QString::number(threads));
+    p->setProcessEnvironment(env);
+    connect(p, &QProcess::readyReadStandardError, this, [this, p, r, id] {
+      QStringList lines;
+      for (const QString& line : QString::fromUtf8(p->readAllStandardError())
+                                     .split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+        lines << (line.startsWith(QStringLiteral("[rank")) ? line
+                                                           : tr("[rank %1] %2").arg(r).arg(line));
+      if (!lines.isEmpty()) emit logged(id, lines);
+    });
+    connect(p, &QProcess::started, this, [this, p, r, id] {
+      emit logged(id, {tr("[rank %1] started (process %2)").arg(r).arg(p->processId())});
+    });
+    connect(p, &QProcess::finished, this, [this, p, r, id](int code, QProcess::ExitStatus st) {
+      QString what = tr("[rank %1] exited with code %2").arg(r).arg(code);
+      if (st != QProcess::NormalExit) what = tr("[rank %1] crashed").arg(r);
+      if (st == QProcess::NormalExit && code == 0) what = tr("[rank %1] finished").arg(r);
+      if (st == QProcess::NormalExit && code == 4) what = tr("[rank %1] stopped").arg(r);
+      emit logged(id, {what});
+      p->deleteLater();
+    });
+    connect(p, &QProcess::errorOccurred, this, [this, p, r, id](QProcess::ProcessError e) {
+      if (e != QProcess::FailedToStart) return;
+      emit logged(id, {tr("[rank %1] could not start: %2").arg(r).arg(p->errorString())});
+      p->deleteLater();  // rank 0 stops at the rendezvous timeout, naming the missing rank
+    });
+    QStringList args{QStringLiteral("train"),
+                     QStringLiteral("--project"),
+                     QString::fromStdString((dir / "project.tlproj").string()),
+                     QStringLiteral("--config"),
+                     QString::fromStdString((dir / "config.json").string()),
+                     QStringLiteral("--out"),
+                     QString::fromStdString(next.run.folder),
+                     QStringLiteral("--world-size"),
+                     QString::number(processes_),
+                     QStringLiteral("--rank"),
+                     QString::number(r),
+                     QStringLiteral("--dist-store"),
+                     QString::fromStdString(store.string()),
+                     QStringLiteral("--threads-per-proc"),
+                     QString::number(threads)};
+    // A TorchScript backbone the user trusted in this window is trusted by its ranks too.
+    for (const std::string& f : {next.run.config.backbone, next.run.config.weights}) {
+      std::error_code ec;
+      if (!f.empty() && fs::is_regular_file(f, ec) && core::isTrustedFile(f)) {
+        args << QStringLiteral("--trust-torchscript");
+        break;
+      }
+    }
+    p->start(program, args);
+    ranks_.push_back(p);
+  }
+  core::configureRuntime({threads, false});  // rank 0's share of the cores
+  emit logged(id, {tr("training on %1 processes (%2 threads each); ranks 1-%3 are %4")
+                       .arg(processes_)
+                       .arg(threads)
+                       .arg(processes_ - 1)
+                       .arg(program)});
+  return spec;
 }
 
 QString TrainController::currentRunId() const {
@@ -75,8 +195,9 @@ QString TrainController::currentRunId() const {
 }
 
 void TrainController::enqueue(const core::RunRecord& run,
-                              std::shared_ptr<const core::Dataset> dataset) {
-  queue_.push_back({run, std::move(dataset)});
+                              std::shared_ptr<const core::Dataset> dataset,
+                              std::optional<core::Project> project) {
+  queue_.push_back({run, std::move(dataset), std::move(project)});
   if (!trainer_) startNext();
 }
 
@@ -84,6 +205,7 @@ void TrainController::prepareAndEnqueue(std::vector<core::RunRecord> runs,
                                         std::shared_ptr<const core::Dataset> source,
                                         core::Project project) {
   project.runs.clear();  // not needed by the worker
+  waitingProject_ = project;
   auto work = [source, project = std::move(project)]() {
     Prepared p;
     std::vector<core::LabelEdit> stale;
@@ -113,7 +235,7 @@ void TrainController::prepareAndEnqueue(std::vector<core::RunRecord> runs,
                   {tr("%1 label edits refer to samples that are no longer in the dataset")
                        .arg(p.staleEdits)});
     }
-    for (const auto& r : runs) enqueue(r, p.dataset);
+    for (const auto& r : runs) enqueue(r, p.dataset, waitingProject_);
   });
 }
 
@@ -128,6 +250,15 @@ void TrainController::startNext() {
   trainer_ = std::make_unique<core::Trainer>(
       current_.config, currentDataset_, std::filesystem::path(current_.folder), observer_.get());
   paused_ = false;
+  core::DistributedSpec spec;
+  try {
+    spec = startOtherRanks(next);
+  } catch (const std::exception& e) {
+    emit logged(QString::fromStdString(current_.id),
+                {tr("training on one process: %1").arg(QString::fromUtf8(e.what()))});
+  }
+  currentProcesses_ = spec.worldSize;
+  trainer_->setDistributed(spec);
   trainer_->start();
   drainTimer_.start();
   emit runStarted(QString::fromStdString(current_.id));
@@ -135,6 +266,13 @@ void TrainController::startNext() {
 
 void TrainController::pause() {
   if (!trainer_ || paused_) return;
+  if (currentProcesses_ > 1) {
+    emit logged(QString::fromStdString(current_.id),
+                {tr("pause is not available while %1 processes train together (Stop ends the "
+                    "run; it resumes from its last checkpoint)")
+                     .arg(currentProcesses_)});
+    return;
+  }
   trainer_->pause();
   paused_ = true;
 }
@@ -186,7 +324,9 @@ void TrainController::drain() {
     pr.itemsPerSecond = last.imagesPerSecond;
     pr.epoch = last.epoch;
     pr.epochs = current_.config.epochs;
-    const double stepsPerSecond = last.imagesPerSecond / double(current_.config.batchSize);
+    // (samples per second count every rank's; each rank steps through batchSize of them)
+    const double stepsPerSecond =
+        last.imagesPerSecond / double(current_.config.batchSize * currentProcesses_);
     if (stepsPerSecond > 0) pr.etaSeconds = double(pr.totalSteps - pr.step) / stepsPerSecond;
     emit progressed(id, pr);
   }
@@ -216,6 +356,9 @@ void TrainController::finishCurrent() {
   trainer_.reset();
   observer_.reset();
   paused_ = false;
+  if (currentProcesses_ > 1) core::configureRuntime({0, false});  // this process's cores back
+  currentProcesses_ = 1;
+  ranks_.clear();  // they end by themselves with rank 0 (QPointer: deleted once finished)
   const core::RunRecord record = current_;
   emit runFinished(record);
   startNext();

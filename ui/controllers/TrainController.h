@@ -5,7 +5,13 @@
 // on a 40 ms GUI-thread timer, so the GUI sees at most 25 updates a second whatever the step
 // rate (signals carry whole batches of points). Pause/stop are atomics the trainer checks
 // between batches. The destructor cancels the run and joins its thread.
+//
+// With setProcesses(N > 1), a run prepared from a project trains data-parallel on N local
+// processes: rank 0 is this process's trainer (it reports as always); ranks 1..N-1 are
+// `transferlab-cli train --project SNAPSHOT` children meeting it through a file in the run
+// folder. Their problems appear in the log as "[rank r] ...". Pause is not offered there.
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QStringList>
 #include <QTimer>
@@ -20,6 +26,8 @@
 #include "core/project/Project.h"
 #include "core/train/Trainer.h"
 #include "ui/workers/Async.h"
+
+class QProcess;
 
 namespace tlab::ui {
 
@@ -42,7 +50,15 @@ class TrainController : public QObject {
   ~TrainController() override;
 
   /// Queues `run` (config, id, folder) on `dataset`; starts it at once when nothing runs.
-  void enqueue(const core::RunRecord& run, std::shared_ptr<const core::Dataset> dataset);
+  /// `project` (the dataset's project) lets the run use several processes.
+  void enqueue(const core::RunRecord& run, std::shared_ptr<const core::Dataset> dataset,
+               std::optional<core::Project> project = std::nullopt);
+  /// Processes for the runs that start from now on (1: this process only).
+  void setProcesses(int processes) { processes_ = std::max(1, processes); }
+  int processes() const { return processes_; }
+  /// Where the other ranks' program is: TLAB_CLI_PATH, else transferlab-cli beside this
+  /// executable (installed) or in the build tree's app/cli; empty if none.
+  static QString cliProgram();
   /// Off the GUI thread, applies `project`'s label edits and split to `source` (the dataset the
   /// runs train on), then queues `runs` on it. Edits whose sample is gone are logged.
   void prepareAndEnqueue(std::vector<core::RunRecord> runs,
@@ -96,7 +112,13 @@ class TrainController : public QObject {
   struct Queued {
     core::RunRecord run;
     std::shared_ptr<const core::Dataset> dataset;
+    std::optional<core::Project> project;
   };
+  // Starts ranks 1..N-1 for `next`; the spec rank 0 joins with (worldSize 1: on its own).
+  core::DistributedSpec startOtherRanks(const Queued& next);
+  int processes_ = 1;
+  int currentProcesses_ = 1;
+  std::vector<QPointer<QProcess>> ranks_;  // ranks 1..N-1 of the current run
   std::deque<Queued> queue_;
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<core::Trainer> trainer_;
@@ -114,6 +136,7 @@ class TrainController : public QObject {
     QString error;
   };
   std::vector<core::RunRecord> waiting_;  // runs whose dataset prepare_ is computing
+  std::optional<core::Project> waitingProject_;
   Async<Prepared> prepare_{this};
 };
 

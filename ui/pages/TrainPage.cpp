@@ -7,9 +7,11 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <thread>
 
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/ProjectController.h"
@@ -50,6 +52,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
       scratch_(new QPushButton(tr("Compare with from scratch"), this)),
       strategies_(new QPushButton(tr("Compare strategies"), this)),
       lrFinder_(new QPushButton(tr("Find learning rate\u2026"), this)),
+      processes_(new QSpinBox(this)),
       progress_(new QProgressBar(this)),
       status_(new QLabel(this)),
       log_(new QPlainTextEdit(this)),
@@ -70,6 +73,12 @@ void TrainPage::buildLayout() {
   strategies_->setToolTip(
       tr("Queue a linear probe, a fine-tune of the last stages and a full "
          "fine-tune with the same budget"));
+  processes_->setRange(1, std::max(1, int(std::thread::hardware_concurrency())));
+  processes_->setValue(trainer_->processes());
+  processes_->setToolTip(
+      tr("Train data-parallel on this many local processes (each gets a share of the cores and "
+         "of every batch's samples; same results as one process with the batch size times "
+         "this). Pause is not available then."));
   log_->setReadOnly(true);
   log_->setMaximumBlockCount(5000);
   runs_->setHeaderLabels(
@@ -81,6 +90,10 @@ void TrainPage::buildLayout() {
   auto* buttons = new QHBoxLayout;
   for (QPushButton* b : {start_, pause_, stop_}) buttons->addWidget(b);
   buttons->addWidget(lrFinder_);
+  auto* processesLabel = new QLabel(tr("P&rocesses"), this);
+  processesLabel->setBuddy(processes_);
+  buttons->addWidget(processesLabel);
+  buttons->addWidget(processes_);
   buttons->addStretch();
   buttons->addWidget(scratch_);
   buttons->addWidget(strategies_);
@@ -129,6 +142,8 @@ void TrainPage::connectControls() {
     refreshButtons();
   });
   connect(stop_, &QPushButton::clicked, trainer_, &TrainController::stop);
+  connect(processes_, qOverload<int>(&QSpinBox::valueChanged), trainer_,
+          &TrainController::setProcesses);
   connect(runs_, &QTreeWidget::itemChanged, this, [this] {
     std::vector<core::RunRecord> shown;
     for (int i = 0; i < runs_->topLevelItemCount(); ++i) {

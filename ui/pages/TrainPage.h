@@ -14,6 +14,7 @@ class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QSpinBox;
 class QTreeWidget;
 
 namespace tlab::ui {
@@ -38,6 +39,8 @@ class TrainPage : public QWidget {
   void findLearningRate();
   TrainCharts* charts() const { return charts_; }
   QTreeWidget* runList() const { return runs_; }
+  /// Processes a run trains on (data-parallel on this machine when more than one).
+  QSpinBox* processesBox() const { return processes_; }
 
  private:
   void buildLayout();
@@ -55,6 +58,7 @@ class TrainPage : public QWidget {
   TrainSettingsForm* form_;
   TrainCharts* charts_;
   QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_;
+  QSpinBox* processes_;
   QProgressBar* progress_;
   QLabel* status_;
   QPlainTextEdit* log_;

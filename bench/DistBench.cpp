@@ -1,0 +1,103 @@
+// Data-parallel training throughput: one rank of a group (or a single process), the engine's own
+// gradient averaging (core/train/DataParallel: ~25 MB buckets over c10d/Gloo) and BatchNorm
+// buffer broadcast around each synthetic training step. See bench/run-dist-bench.
+//   tlab_bench_dist --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96 --batch 32
+//                   [--steps 8] [--warmup 2] [--threads 0]
+//                   [--world-size W --rank R --dist-store FILE]
+// --batch is the global batch: each of W ranks runs batch/W images per step. Rank 0 prints one
+// JSON line: images per second (global), step and all-reduce milliseconds (medians), megabytes
+// all-reduced per step, and the all-reduce's share of the step.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/dist/Distributed.h"
+#include "core/model/FreezeSpec.h"
+#include "core/model/ImageClassifier.h"
+#include "core/runtime/Runtime.h"
+#include "core/train/DataParallel.h"
+
+using namespace tlab::core;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> a = {
+      {"--model", "resnet18"}, {"--size", "96"},  {"--batch", "32"},
+      {"--steps", "8"},        {"--warmup", "2"}, {"--threads", "0"},
+      {"--world-size", "1"},   {"--rank", "0"},   {"--dist-store", ""}};
+  for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
+  const RuntimeReport rt = configureRuntime({std::stoi(a["--threads"]), false});
+  DistributedSpec spec;
+  spec.worldSize = std::stoi(a["--world-size"]);
+  spec.rank = std::stoi(a["--rank"]);
+  spec.storeFile = a["--dist-store"];
+  spec.timeoutSeconds = 300;
+  DataParallel dp(spec);
+  const std::string model = a["--model"];
+  const int64_t size = std::stoll(a["--size"]), classes = 10;
+  const int64_t batch = std::stoll(a["--batch"]) / spec.worldSize;
+  const int steps = std::stoi(a["--steps"]), warmup = std::stoi(a["--warmup"]);
+  torch::manual_seed(0);
+  auto net = createArchitecture(model, classes, 3);
+  const auto format = preferredMemoryFormat(model);
+  setMemoryFormat(*net, format);
+  const FreezeSpec all = FreezeSpec::allTrainable();
+  applyFreezeSpec(*net, all);
+  setTrainingMode(*net, all);
+  dp.broadcastModel(*net);
+  std::vector<torch::Tensor> params;
+  for (auto& g : trainableParameterGroups(*net, all))
+    params.insert(params.end(), g.params.begin(), g.params.end());
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(0.01).momentum(0.9));
+  int64_t gradBytes = 0;
+  for (const auto& p : params) gradBytes += p.numel() * int64_t(sizeof(float));
+  torch::manual_seed(uint64_t(1 + spec.rank));
+  const auto x = torch::randn({batch, 3, size, size}).contiguous(format);
+  const auto y = torch::randint(0, classes, {batch}, torch::kLong);
+  std::vector<double> stepTimes, reduceTimes;
+  for (int i = 0; i < warmup + steps; ++i) {
+    const auto t0 = Clock::now();
+    dp.zeroGradients(opt);
+    dp.broadcastBuffers(*net);
+    torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+    const auto r0 = Clock::now();
+    dp.averageGradients(opt);
+    const double reduce = since(r0);
+    opt.step();
+    const double step = since(t0);
+    if (i >= warmup) {
+      stepTimes.push_back(step);
+      reduceTimes.push_back(reduce);
+    }
+  }
+  if (spec.rank != 0) return 0;
+  const double stepS = median(stepTimes), reduceS = median(reduceTimes);
+  nlohmann::json j{{"model", model},
+                   {"size", size},
+                   {"global_batch", batch * spec.worldSize},
+                   {"processes", spec.worldSize},
+                   {"threads_per_process", rt.intraOpThreads},
+                   {"img_per_s", double(batch * spec.worldSize) / stepS},
+                   {"step_ms", stepS * 1000},
+                   {"allreduce_ms", reduceS * 1000},
+                   {"allreduce_mb", spec.enabled() ? double(gradBytes) / 1e6 : 0.0},
+                   {"allreduce_share", stepS > 0 ? reduceS / stepS : 0}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
