@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/Timing.h"
 #include "core/dist/Distributed.h"
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
@@ -24,13 +25,10 @@
 #include "core/train/DataParallel.h"
 
 using namespace tlab::core;
+using tlab::bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/Timing.h"
 #include "core/model/BatchNormFolding.h"
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
@@ -27,6 +28,8 @@
 #include "core/train/Precision.h"
 
 using namespace tlab::core;
+using tlab::bench::median;
+using tlab::bench::timeSteps;
 
 namespace {
 
@@ -62,24 +65,6 @@ double gmacPerImage(const std::string& model, int64_t size, int64_t classes) {
       {{"mobilenet_v2", 224}, 0.301}};
   const auto it = kTable.find({model, size});
   return it == kTable.end() ? 0 : it->second;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Seconds of each of `steps` calls of `step`, after `warmup` untimed ones.
-template <typename Step>
-std::vector<double> timeSteps(int warmup, int steps, Step step) {
-  std::vector<double> ts;
-  for (int i = 0; i < warmup + steps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    step(i);
-    if (i >= warmup)
-      ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return ts;
 }
 
 // Four synthetic batches of random images and labels, cycled through by the steps.

@@ -13,34 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "bench/Timing.h"
 #include "core/model/FreezeSpec.h"
 #include "core/model/ImageClassifier.h"
 #include "core/runtime/Runtime.h"
 #include "core/train/Precision.h"
 
 using namespace tlab::core;
+using tlab::bench::median;
+using tlab::bench::timeSteps;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-template <typename F>
-std::vector<double> timeSteps(int warmup, int steps, F step) {
-  for (int i = 0; i < warmup; ++i) step();
-  std::vector<double> seconds;
-  for (int i = 0; i < steps; ++i) {
-    const auto t0 = Clock::now();
-    step();
-    seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return seconds;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 struct Options {
   int64_t seq = 128, batch = 32;
@@ -105,7 +89,7 @@ int main(int argc, char** argv) {
   };
 
   net->eval();
-  report("embed", timeSteps(warmup, steps, [&] {
+  report("embed", timeSteps(warmup, steps, [&](int) {
            torch::NoGradGuard g;
            AutocastScope autocast(precision, false);
            net->features(tokens);
@@ -119,7 +103,7 @@ int main(int argc, char** argv) {
   for (auto& p : net->parameters())
     if (p.requires_grad()) params.push_back(p);
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(2e-5));
-  report("train", timeSteps(warmup, steps, [&] {
+  report("train", timeSteps(warmup, steps, [&](int) {
            opt.zero_grad();
            torch::Tensor logits;
            {
