@@ -1,10 +1,14 @@
 #include "ui/controllers/TrainController.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "cli/ShapesDataset.h"
 #include "core/TextFixtures.h"
@@ -156,6 +160,53 @@ TEST(TrainController, TwoProcessesTrainOneRunWithAChildRank) {
   EXPECT_TRUE(log.join('\n').contains("all 2 ranks joined")) << log.join('\n').toStdString();
   EXPECT_TRUE(std::filesystem::exists(dir / "run-1" / "ranks" / "project.tlproj"));
   EXPECT_EQ(c.processes(), 2);
+}
+
+// The processes whose command line names `text` (the other ranks name their run folder).
+std::vector<pid_t> processesNaming(const std::string& text) {
+  std::vector<pid_t> pids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline");
+    const std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmd.find(text) != std::string::npos) pids.push_back(pid_t(std::stoi(name)));
+  }
+  return pids;
+}
+
+// Closing the window mid-run: the controller ends its child ranks and its own trainer promptly.
+TEST(TrainController, DestroyingTheControllerMidMultiProcessRunEndsItsRanks) {
+  if (!core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
+  qputenv("TLAB_CLI_PATH", TLAB_CLI_PATH);
+  test::TempDir dir;
+  core::Project project;
+  project.dataset.path = test::makeShapesDataset(dir).string();
+  auto source = std::make_shared<core::Dataset>(
+      core::openDataset(project.dataset.path, core::readOptions(project.dataset)));
+  core::RunRecord run;
+  run.id = "run-1";
+  run.folder = (dir / "run-1").string();
+  run.config = core::withStrategyDefaults(run.config, core::Strategy::Full);
+  run.config.backbone = "small_cnn_fmnist";
+  run.config.epochs = 200;
+  run.config.batchSize = 4;
+  auto c = std::make_unique<TrainController>();
+  c->setProcesses(2);
+  QSignalSpy points(c.get(), &TrainController::batchPoints);
+  c->prepareAndEnqueue({run}, source, project);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return points.count() > 0; }, 120000));
+  const auto ranks = processesNaming(run.folder);
+  ASSERT_EQ(ranks.size(), 1u) << "rank 1 runs";
+  // Rank 1 hangs (stopped): rank 0 soon waits for it in a collective, which only a closed
+  // socket or the 600 s timeout would end.
+  ASSERT_EQ(kill(ranks[0], SIGSTOP), 0);
+  QTest::qWait(500);
+  QElapsedTimer t;
+  t.start();
+  c.reset();
+  EXPECT_LT(t.elapsed(), 15000);
+  EXPECT_TRUE(QTest::qWaitFor([&] { return processesNaming(run.folder).empty(); }, 10000));
 }
 
 }  // namespace

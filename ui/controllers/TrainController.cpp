@@ -74,12 +74,14 @@ TrainController::TrainController(QObject* parent) : QObject(parent) {
 
 TrainController::~TrainController() {
   queue_.clear();
+  // The other ranks go first: rank 0 may be waiting for one of them in a collective, and a
+  // closed socket ends that wait at once (a hung rank would hold it until the timeout).
+  for (const auto& r : ranks_)
+    if (r) r->kill();
   if (trainer_) {
     trainer_->cancel();
     trainer_->join();
   }
-  for (const auto& r : ranks_)
-    if (r) r->kill();  // (rank 0 is gone: they would fail anyway)
 }
 
 QString TrainController::cliProgram() {
