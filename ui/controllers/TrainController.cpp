@@ -271,7 +271,7 @@ void TrainController::pause() {
   if (currentProcesses_ > 1) {
     emit logged(QString::fromStdString(current_.id),
                 {tr("pause is not available while %1 processes train together (Stop ends the "
-                    "run; it resumes from its last checkpoint)")
+                    "run; its checkpoints stay in the run folder)")
                      .arg(currentProcesses_)});
     return;
   }
