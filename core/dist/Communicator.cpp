@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/dist/Buckets.h"
 #include "core/dist/Distributed.h"
 
 #ifdef TLAB_WITH_DISTRIBUTED
@@ -23,6 +24,24 @@
 namespace tlab::core {
 
 using Clock = std::chrono::steady_clock;
+
+std::vector<std::pair<size_t, size_t>> bucketRanges(const std::vector<at::Tensor>& tensors,
+                                                    size_t bucketBytes) {
+  auto bytesOf = [](const at::Tensor& t) { return size_t(t.numel()) * t.element_size(); };
+  std::vector<std::pair<size_t, size_t>> ranges;
+  size_t i = 0;
+  while (i < tensors.size()) {
+    size_t j = i + 1, bytes = bytesOf(tensors[i]);
+    while (j < tensors.size() && tensors[j].scalar_type() == tensors[i].scalar_type() &&
+           bytes + bytesOf(tensors[j]) <= bucketBytes) {
+      bytes += bytesOf(tensors[j]);
+      ++j;
+    }
+    ranges.emplace_back(i, j);
+    i = j;
+  }
+  return ranges;
+}
 
 bool distributedBuilt() {
 #ifdef TLAB_WITH_DISTRIBUTED
@@ -224,19 +243,11 @@ struct Communicator::Impl {
   // each buffer, then the values go back into the tensors.
   template <typename Op>
   void inBuckets(const std::vector<at::Tensor>& tensors, size_t bucketBytes, Op op) {
-    size_t i = 0;
-    while (i < tensors.size()) {
-      size_t j = i + 1, bytes = bytesOf(tensors[i]);
-      while (j < tensors.size() && tensors[j].scalar_type() == tensors[i].scalar_type() &&
-             bytes + bytesOf(tensors[j]) <= bucketBytes) {
-        bytes += bytesOf(tensors[j]);
-        ++j;
-      }
+    for (const auto& [i, j] : bucketRanges(tensors, bucketBytes)) {
       const at::Tensor& first = tensors[i];
       if (j == i + 1 && first.is_contiguous() && first.device().is_cpu()) {
         at::Tensor flat = first.view({-1});  // already one buffer: in place, no copies
         op(flat);
-        i = j;
         continue;
       }
       std::vector<at::Tensor> parts;
@@ -249,7 +260,6 @@ struct Communicator::Impl {
         t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
         offset += t.numel();
       }
-      i = j;
     }
   }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/Errors.h"
+#include "core/dist/Buckets.h"
 #include "core/model/ImageClassifier.h"
 #include "core/train/Evaluate.h"
 
@@ -63,32 +64,27 @@ bool DataParallel::gradientsAreViews(const std::vector<torch::Tensor>& params) c
 }
 
 void DataParallel::makeGradientViews(const std::vector<torch::Tensor>& params) {
-  constexpr int64_t kBucketBytes = 25 << 20;
   buckets_.clear();
   views_.clear();
-  size_t i = 0;
-  while (i < params.size()) {
-    const auto dtype = params[i].grad().scalar_type();
-    int64_t numel = params[i].grad().numel();
-    size_t j = i + 1;
-    while (j < params.size() && params[j].grad().scalar_type() == dtype &&
-           (numel + params[j].grad().numel()) * params[j].grad().element_size() <= kBucketBytes)
-      numel += params[j++].grad().numel();
-    auto flat = torch::empty({numel}, params[i].grad().options());
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params) grads.push_back(p.grad());
+  for (const auto& [i, j] : bucketRanges(grads, kBucketBytes)) {
+    int64_t numel = 0;
+    for (size_t k = i; k < j; ++k) numel += grads[k].numel();
+    auto flat = torch::empty({numel}, grads[i].options());
     int64_t offset = 0;
     for (size_t k = i; k < j; ++k) {
       auto p = params[k];
       // The parameter's own layout (channels_last too), as autograd's layout contract wants.
-      auto slot = flat.narrow(0, offset, p.grad().numel());
+      auto slot = flat.narrow(0, offset, grads[k].numel());
       auto view = p.is_non_overlapping_and_dense() ? slot.as_strided(p.sizes(), p.strides())
-                                                   : slot.view(p.grad().sizes());
-      view.copy_(p.grad());
+                                                   : slot.view(grads[k].sizes());
+      view.copy_(grads[k]);
       p.mutable_grad() = view;
       views_.push_back(view);
       offset += view.numel();
     }
     buckets_.push_back(flat);
-    i = j;
   }
 }
 

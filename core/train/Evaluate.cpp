@@ -88,25 +88,43 @@ torch::Tensor restoreOrder(torch::Tensor rows, std::vector<size_t>& kept,
   return rows.index_select(0, torch::tensor(perm, torch::kLong));
 }
 
-torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
-                              const std::vector<size_t>& indices, const Preprocess& preprocess,
-                              std::vector<size_t>& kept, const InferenceOptions& o) {
+namespace {
+
+// One InferencePass over the batches of `indices`: the rows `batchRows(pass, batch)` returns,
+// stacked in the order of `indices` (`kept`: the samples used); `columns` wide when none.
+template <typename BatchRows>
+torch::Tensor collectRows(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                          const std::vector<size_t>& indices, const Preprocess& preprocess,
+                          std::vector<size_t>& kept, const InferenceOptions& o, int64_t columns,
+                          BatchRows batchRows) {
   std::vector<torch::Tensor> parts;
   kept.clear();
   {
     const InferencePass pass(net, o.precision);
     forEachBatch(std::move(dataset), indices, preprocess, o, [&](Batch& b) {
-      torch::Tensor f;
-      {
-        c10::InferenceMode inference;
-        f = pass(b, [&](const torch::Tensor& x) { return net.features(x); });
-      }
-      parts.push_back(f.clone());  // a normal tensor (not an inference one): the head trains on it
+      parts.push_back(batchRows(pass, b));
       kept.insert(kept.end(), b.indices.begin(), b.indices.end());
     });
   }
-  if (parts.empty()) return torch::zeros({0, net.featureDim()});
+  if (parts.empty()) return torch::zeros({0, columns});
   return restoreOrder(torch::cat(parts), kept, indices);
+}
+
+}  // namespace
+
+torch::Tensor extractFeatures(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
+                              const std::vector<size_t>& indices, const Preprocess& preprocess,
+                              std::vector<size_t>& kept, const InferenceOptions& o) {
+  return collectRows(net, std::move(dataset), indices, preprocess, kept, o, net.featureDim(),
+                     [&](const InferencePass& pass, Batch& b) {
+                       torch::Tensor f;
+                       {
+                         c10::InferenceMode inference;
+                         f = pass(b, [&](const torch::Tensor& x) { return net.features(x); });
+                       }
+                       return f.clone();  // a normal tensor (not an inference one): the head
+                                          // trains on it
+                     });
 }
 
 EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vector<size_t>& samples,
@@ -121,17 +139,11 @@ EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vecto
 torch::Tensor modelLogits(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,
                           const std::vector<size_t>& indices, const Preprocess& preprocess,
                           std::vector<size_t>& kept, const InferenceOptions& o) {
-  std::vector<torch::Tensor> parts;
-  kept.clear();
-  {
-    const InferencePass pass(net, o.precision);
-    forEachBatch(dataset, indices, preprocess, o, [&](Batch& b) {
-      parts.push_back(pass(b, [&](const torch::Tensor& x) { return net.forward(x); }));
-      kept.insert(kept.end(), b.indices.begin(), b.indices.end());
-    });
-  }
-  return parts.empty() ? torch::zeros({0, int64_t(dataset->numClasses())})
-                       : restoreOrder(torch::cat(parts), kept, indices);
+  const auto classes = int64_t(dataset->numClasses());
+  return collectRows(net, std::move(dataset), indices, preprocess, kept, o, classes,
+                     [&](const InferencePass& pass, Batch& b) {
+                       return pass(b, [&](const torch::Tensor& x) { return net.forward(x); });
+                     });
 }
 
 EvaluationResult evaluateModel(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,

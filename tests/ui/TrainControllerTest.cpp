@@ -119,27 +119,37 @@ TEST(TrainController, DestroyingTheControllerMidRunCancelsAndJoins) {
   EXPECT_LT(clock.elapsed(), 5000);
 }
 
+// A full fine-tune of the small CNN on a generated project, for runs on several processes (the
+// other ranks: the real transferlab-cli).
+struct ProjectRun {
+  ProjectRun(int epochs, int64_t batchSize) {
+    qputenv("TLAB_CLI_PATH", TLAB_CLI_PATH);
+    project.dataset.path = test::makeShapesDataset(dir).string();
+    source = std::make_shared<core::Dataset>(
+        core::openDataset(project.dataset.path, core::readOptions(project.dataset)));
+    run.id = "run-1";
+    run.folder = (dir / "run-1").string();
+    run.config = core::withStrategyDefaults(run.config, core::Strategy::Full);
+    run.config.backbone = "small_cnn_fmnist";
+    run.config.epochs = epochs;
+    run.config.batchSize = batchSize;
+  }
+  test::TempDir dir;
+  core::Project project;
+  std::shared_ptr<core::Dataset> source;
+  core::RunRecord run;
+};
+
 // Processes = 2: this process trains as rank 0 and a transferlab-cli child as rank 1.
 TEST(TrainController, TwoProcessesTrainOneRunWithAChildRank) {
   if (!core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
-  qputenv("TLAB_CLI_PATH", TLAB_CLI_PATH);
-  test::TempDir dir;
-  core::Project project;
-  project.dataset.path = test::makeShapesDataset(dir).string();
-  auto source = std::make_shared<core::Dataset>(
-      core::openDataset(project.dataset.path, core::readOptions(project.dataset)));
-  core::RunRecord run;
-  run.id = "run-1";
-  run.folder = (dir / "run-1").string();
-  run.config = core::withStrategyDefaults(run.config, core::Strategy::Full);
-  run.config.backbone = "small_cnn_fmnist";
-  run.config.epochs = 2;
-  run.config.batchSize = 8;
+  ProjectRun r(2, 8);
+  const core::RunRecord& run = r.run;
   TrainController c;
   c.setProcesses(2);
   QSignalSpy finished(&c, &TrainController::runFinished);
   QSignalSpy logged(&c, &TrainController::logged);
-  c.prepareAndEnqueue({run}, source, project);
+  c.prepareAndEnqueue({run}, r.source, r.project);
   ASSERT_TRUE(QTest::qWaitFor([&] { return finished.count() >= 1; }, 180000));
   QStringList log;
   auto collect = [&] {
@@ -158,7 +168,7 @@ TEST(TrainController, TwoProcessesTrainOneRunWithAChildRank) {
   EXPECT_TRUE(record.testAccuracy.has_value());
   EXPECT_TRUE(log.join('\n').contains("training on 2 processes")) << log.join('\n').toStdString();
   EXPECT_TRUE(log.join('\n').contains("all 2 ranks joined")) << log.join('\n').toStdString();
-  EXPECT_TRUE(std::filesystem::exists(dir / "run-1" / "ranks" / "project.tlproj"));
+  EXPECT_TRUE(std::filesystem::exists(r.dir / "run-1" / "ranks" / "project.tlproj"));
   EXPECT_EQ(c.processes(), 2);
 }
 
@@ -178,23 +188,12 @@ std::vector<pid_t> processesNaming(const std::string& text) {
 // Closing the window mid-run: the controller ends its child ranks and its own trainer promptly.
 TEST(TrainController, DestroyingTheControllerMidMultiProcessRunEndsItsRanks) {
   if (!core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
-  qputenv("TLAB_CLI_PATH", TLAB_CLI_PATH);
-  test::TempDir dir;
-  core::Project project;
-  project.dataset.path = test::makeShapesDataset(dir).string();
-  auto source = std::make_shared<core::Dataset>(
-      core::openDataset(project.dataset.path, core::readOptions(project.dataset)));
-  core::RunRecord run;
-  run.id = "run-1";
-  run.folder = (dir / "run-1").string();
-  run.config = core::withStrategyDefaults(run.config, core::Strategy::Full);
-  run.config.backbone = "small_cnn_fmnist";
-  run.config.epochs = 200;
-  run.config.batchSize = 4;
+  ProjectRun r(200, 4);
+  const core::RunRecord& run = r.run;
   auto c = std::make_unique<TrainController>();
   c->setProcesses(2);
   QSignalSpy points(c.get(), &TrainController::batchPoints);
-  c->prepareAndEnqueue({run}, source, project);
+  c->prepareAndEnqueue({run}, r.source, r.project);
   ASSERT_TRUE(QTest::qWaitFor([&] { return points.count() > 0; }, 120000));
   const auto ranks = processesNaming(run.folder);
   ASSERT_EQ(ranks.size(), 1u) << "rank 1 runs";
