@@ -17,6 +17,7 @@
 #include "core/dataset/Split.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Random.h"
+#include "core/util/VerifiedWrite.h"
 
 namespace tlab::cli {
 namespace {
@@ -188,7 +189,7 @@ void addSplit(CLI::App* dataset, int& exitCode) {
     core::assignSplits(
         ds, {sa->val, sa->test, sa->seed,
              sa->resplit ? core::SplitPolicy::Resplit : core::SplitPolicy::KeepPredefined});
-    if (!sa->manifest.empty()) core::writeFileAtomic(sa->manifest, manifestCsv(ds, sa->manifest));
+    if (!sa->manifest.empty()) core::writeFileVerified(sa->manifest, manifestCsv(ds, sa->manifest));
     if (sa->json) {
       std::cout << datasetReport(ds).dump(2) << "\n";
     } else {

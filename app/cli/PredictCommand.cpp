@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -33,6 +35,7 @@ struct PredictArgs {
   std::string textFile;
   int topk = 5;
   int inputSize = 224;
+  int benchmark = 0;
   bool json = false;
 };
 
@@ -252,6 +255,7 @@ void predict(const PredictArgs& a, int& exitCode) {
   torch::NoGradGuard noGrad;
   json out = json::array();
   bool anyFailed = false;
+  torch::Tensor first;  // the first input that decoded, for --benchmark
   for (Item& item : text ? textItems(a, p.pre) : imageItems(a, p.pre)) {
     json r = item.id;
     if (!item.error.empty()) {
@@ -259,8 +263,33 @@ void predict(const PredictArgs& a, int& exitCode) {
       anyFailed = true;
     } else {
       r["top"] = topClasses(p, item.x, a.topk);
+      if (!first.defined()) first = item.x;
     }
     out.push_back(r);
+  }
+  if (a.benchmark > 0 && first.defined()) {
+    // Batch-1 latency of the forward pass and softmax, after one warm-up run.
+    std::vector<double> ms;
+    torch::softmax(p.forward(first), 1);
+    for (int i = 0; i < a.benchmark; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      torch::softmax(p.forward(first), 1).to(torch::kCPU);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    const json bench{{"runs", a.benchmark},
+                     {"median_ms", ms[ms.size() / 2]},
+                     {"threads", at::get_num_threads()}};
+    if (a.json) {
+      std::cout << json{{"predictions", out}, {"benchmark", bench}}.dump(2) << "\n";
+    } else {
+      printResults(a, text, out);
+      std::printf("batch-1 latency: %.2f ms (median of %d runs, %d threads)\n", ms[ms.size() / 2],
+                  a.benchmark, at::get_num_threads());
+    }
+    exitCode = anyFailed ? 2 : 0;
+    return;
   }
   printResults(a, text, out);
   exitCode = anyFailed ? 2 : 0;
@@ -287,6 +316,10 @@ void addPredictCommand(CLI::App& app, int& exitCode) {
   cmd->add_option("--text", a->texts, "A text to classify (text models; repeatable)");
   cmd->add_option("--text-file", a->textFile,
                   "Classify each non-empty line of this UTF-8 file (text models)");
+  cmd->add_option("--benchmark", a->benchmark,
+                  "Also time N more forward passes of the first input (batch 1); with --json the "
+                  "output becomes {predictions, benchmark}")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("IMAGE", a->images, "Image files or folders (image models)");
   cmd->callback([a, &exitCode] { predict(*a, exitCode); });
 }

@@ -10,6 +10,7 @@
 #include "app/cli/DistributedLaunch.h"
 #include "core/Errors.h"
 #include "core/dataset/Readers.h"
+#include "core/export/VerifiedExport.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
 #include "core/train/Checkpoint.h"
@@ -231,7 +232,21 @@ void train(const TrainArgs& a, int& exitCode) {
     return;
   }
   writeRunOutputs(out, r, *ds);
-  core::exportModelBundle(out / "model", *trainer.model(), core::bundleInfo(r, cfg));
+  // Where the data came from, so `export --run` can verify on the same validation samples.
+  core::writeFileAtomic(out / "run.json",
+                        json{{"dataset", a.project.empty() ? fs::absolute(a.dataset).string() : ""},
+                             {"project", a.project.empty() ? "" : fs::absolute(a.project).string()}}
+                            .dump(2));
+  // Verified on the validation samples this run held out (the dataset may not know its split).
+  std::vector<size_t> held;
+  if (r.val)
+    for (const auto& row : r.val->predictions) held.push_back(row.sample);
+  const auto inputs = held.empty() ? core::verificationInputs(ds.get(), core::bundleInfo(r, cfg))
+                                   : core::verificationInputs(*ds, held, "the run's val split",
+                                                              core::bundleInfo(r, cfg));
+  const auto exported =
+      core::exportVerifiedBundle(out / "model", *trainer.model(), core::bundleInfo(r, cfg), inputs);
+  if (!a.json) std::cout << "model bundle " << core::describe(exported) << "\n";
   printSummary(r, out, a.json);
   exitCode = r.state == core::RunState::Finished ? 0 : 4;
 }
@@ -413,17 +428,50 @@ void addLrFind(CLI::App& app, int& exitCode) {
   lf->callback([l, &exitCode] { lrFind(*l, exitCode); });
 }
 
+// The dataset a run trained on (run.json), for verification inputs; null when it is gone.
+std::shared_ptr<core::Dataset> runDataset(const fs::path& run, const std::string& override) {
+  std::string dataset = override, project;
+  if (dataset.empty() && fs::exists(run / "run.json")) {
+    const auto j = core::readJsonFile((run / "run.json").string(), "run.json", 1 << 20);
+    dataset = j.value("dataset", "");
+    project = j.value("project", "");
+  }
+  try {
+    if (!dataset.empty()) return std::make_shared<core::Dataset>(core::openDataset(dataset));
+    if (!project.empty())
+      return std::make_shared<core::Dataset>(core::openProjectDataset(core::loadProject(project)));
+  } catch (const std::exception& e) {
+    if (!override.empty()) throw;
+    std::cerr << "note: the run's dataset cannot be opened (" << e.what()
+              << "); verifying on seeded random inputs\n";
+  }
+  return nullptr;
+}
+
 void addExport(CLI::App& app, int& exitCode) {
   struct ExportArgs {
-    std::string run, out, which = "best";
+    std::string run, out, which = "best", dataset;
+    bool onnx = false, json = false;
+    int samples = 16;
   };
   auto x = std::make_shared<ExportArgs>();
-  auto* ex = app.add_subcommand("export", "Export a run's checkpoint as a model bundle");
+  auto* ex = app.add_subcommand(
+      "export",
+      "Export a run's checkpoint as a verified model bundle (optionally with model.onnx): every "
+      "file written is read back and must predict what the model in memory predicts");
   ex->add_option("--run", x->run, "Run folder (with model/model.json and checkpoints/)")
       ->required();
-  ex->add_option("--out", x->out, "Bundle folder to write")->required();
+  ex->add_option("--out", x->out, "Bundle folder to write (new, empty, or a bundle to replace)")
+      ->required();
   ex->add_option("--checkpoint", x->which, "best|last")->check(CLI::IsMember({"best", "last"}));
+  ex->add_flag("--onnx", x->onnx, "Also write model.onnx (opset 17, dynamic batch size)");
+  ex->add_option("--dataset", x->dataset,
+                 "Dataset whose validation samples verify the export (default: the run's)");
+  ex->add_option("--verify-samples", x->samples, "Samples to verify on")
+      ->check(CLI::Range(1, 4096));
+  ex->add_flag("--json", x->json, "Print the verification report as JSON");
   ex->callback([x, &exitCode] {
+    core::configureRuntime({0, false});
     auto model = core::loadModelBundle(fs::path(x->run) / "model");
     const auto dir = core::latestCheckpoint(x->run);
     if (!dir) throw core::IoError(x->run, "run has no checkpoint");
@@ -432,8 +480,33 @@ void addExport(CLI::App& app, int& exitCode) {
                                                                             : "model.safetensors");
     const auto report = core::loadStateDict(*model.net, core::readSafetensors(file));
     if (!report.complete()) throw core::FormatError(file.string(), report.summary());
-    core::exportModelBundle(x->out, *model.net, model.info);
-    std::cout << "exported " << file.string() << " to " << x->out << "\n";
+    const auto ds = runDataset(x->run, x->dataset);
+    const auto inputs = core::verificationInputs(ds.get(), model.info, x->samples);
+    core::ExportOptions options;
+    options.onnx = x->onnx;
+    const auto progress = [&](const std::string& step, int done, int total) {
+      if (!x->json) std::cerr << "[" << done << "/" << total << "] " << step << "\n";
+    };
+    const auto r =
+        core::exportVerifiedBundle(x->out, *model.net, model.info, inputs, options, progress);
+    if (x->json) {
+      json checks = json::array();
+      for (const auto& c : r.checks)
+        checks.push_back({{"file", c.file},
+                          {"samples", c.samples},
+                          {"max_probability_difference", c.maxProbabilityDifference},
+                          {"top1_identical", c.top1Mismatches == 0}});
+      json out{{"bundle", r.dir.string()},
+               {"checkpoint", file.string()},
+               {"inputs", r.inputs},
+               {"checks", checks}};
+      if (r.onnx.bytes > 0)
+        out["onnx"] = {{"bytes", r.onnx.bytes}, {"opset", r.onnx.opset}, {"nodes", r.onnx.nodes}};
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::cout << "exported " << file.string() << " to " << r.dir.string() << "\n"
+                << core::describe(r) << "\n";
+    }
     exitCode = 0;
   });
 }

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   tlab::cli::setCommandLine(argc, argv);
   CLI::App app{"TransferLab: transfer learning workbench (headless)", "transferlab-cli"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "transferlab-cli 0.1.0");
+  app.set_version_flag("--version", std::string("transferlab-cli ") + TLAB_VERSION);
   int exitCode = 0;
   bool trustTorchScript = false;
   app.add_flag("--trust-torchscript", trustTorchScript,

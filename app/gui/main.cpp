@@ -6,6 +6,8 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QTimer>
+#include <cstdio>
+#include <cstring>
 
 #include "core/runtime/Runtime.h"
 #include "core/zoo/BackboneCatalog.h"
@@ -30,10 +32,17 @@ QString demoProject() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Answered before QApplication, which needs a display: `transferlab --version` works anywhere.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
+      std::printf("transferlab %s\n", TLAB_VERSION);
+      return 0;
+    }
+  }
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("TransferLab"));
   QApplication::setOrganizationName(QStringLiteral("TransferLab"));
-  QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+  QApplication::setApplicationVersion(QStringLiteral(TLAB_VERSION));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Transfer learning workbench"));

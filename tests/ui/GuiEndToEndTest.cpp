@@ -22,12 +22,14 @@
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
 #include "ui/controllers/ModelController.h"
+#include "ui/controllers/PredictController.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/controllers/TrainController.h"
 #include "ui/pages/DatasetPage.h"
 #include "ui/pages/EvaluatePage.h"
 #include "ui/pages/MainWindow.h"
 #include "ui/pages/ModelPage.h"
+#include "ui/pages/PredictPage.h"
 #include "ui/pages/TrainPage.h"
 #include "ui/widgets/AugmentationPanel.h"
 #include "ui/widgets/DatasetImportDialog.h"
@@ -138,6 +140,23 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   screenshot(w, 2, QStringLiteral("train-page.png"));
   w.evaluateController()->showMistakes(40);
   screenshot(w, 3, QStringLiteral("evaluate-page.png"));
+
+  // Predict: the run's model is there; Export ONNX writes and verifies a bundle on the run's
+  // own samples, and the page says what was checked.
+  {
+    test::TempDir out;
+    QSignalSpy exported(w.predictController(), &PredictController::exported);
+    w.pages()->setCurrentIndex(4);
+    auto* page = w.findChild<PredictPage*>();
+    ASSERT_NE(page, nullptr);
+    page->exportTo(QString::fromStdString((out / "fashion-model").string()), true);
+    ASSERT_TRUE(exported.wait(60000));
+    EXPECT_TRUE(exported.at(0).at(2).toString().isEmpty())
+        << exported.at(0).at(2).toString().toStdString();
+    EXPECT_TRUE(exported.at(0).at(1).toString().contains(QStringLiteral("samples of the")));
+    EXPECT_TRUE(std::filesystem::exists(out / "fashion-model" / "model.onnx"));
+    screenshot(w, 4, QStringLiteral("predict-page.png"));
+  }
   EXPECT_TRUE(w.close());
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/project/Project.h"
 #include "core/util/FileUtil.h"
+#include "core/util/VerifiedWrite.h"
 #include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
@@ -75,7 +76,7 @@ bool EvaluateController::exportPredictions(const QString& path, QString* error) 
     return false;
   }
   try {
-    core::writeFileAtomic(path.toStdString(), core::predictionsCsv(result_, *dataset_));
+    core::writeFileVerified(path.toStdString(), core::predictionsCsv(result_, *dataset_));
     return true;
   } catch (const std::exception& e) {
     if (error) *error = QString::fromStdString(e.what());

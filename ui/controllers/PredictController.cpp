@@ -9,9 +9,12 @@
 #include <utility>
 
 #include "core/Errors.h"
+#include "core/dataset/Dataset.h"
+#include "core/export/VerifiedExport.h"
 #include "core/image/ImageDecoder.h"
 #include "core/train/ModelInput.h"
 #include "core/util/FileUtil.h"
+#include "core/util/VerifiedWrite.h"
 #include "ui/workers/Async.h"
 
 namespace tlab::ui {
@@ -58,12 +61,20 @@ PredictController::PredictController(QObject* parent)
       cancel_(std::make_shared<std::atomic<bool>>(false)),
       done_(std::make_shared<std::atomic<int>>(0)),
       total_(std::make_shared<std::atomic<int>>(0)),
-      task_(this) {
+      task_(this),
+      exportStatus_(std::make_shared<ExportStatus>()),
+      exportTask_(this) {
   qRegisterMetaType<Prediction>();
   auto* poll = new QTimer(this);
   poll->setInterval(100);
   connect(poll, &QTimer::timeout, this, [this] {
     if (task_.isRunning()) emit progress(done_->load(), total_->load());
+    if (exportTask_.isRunning()) {
+      std::lock_guard<std::mutex> lock(exportStatus_->mutex);
+      if (exportStatus_->total > 0)
+        emit exportProgress(QString::fromStdString(exportStatus_->step), exportStatus_->done,
+                            exportStatus_->total);
+    }
   });
   poll->start();
 }
@@ -81,9 +92,12 @@ void PredictController::finished(const QVector<Prediction>& r) {
 }
 
 void PredictController::setModel(core::ImageClassifier net, const core::ModelBundleInfo& info,
-                                 const QString& name) {
+                                 const QString& name,
+                                 std::shared_ptr<const core::Dataset> dataset) {
   task_.cancel();  // predictions of the previous model are dropped
+  exportTask_.cancel();
   pendingCsv_.clear();
+  dataset_ = std::move(dataset);
   net_ = std::move(net);
   if (net_) net_->eval();
   info_ = info;
@@ -102,7 +116,7 @@ bool PredictController::openBundle(const QString& dir, QString* error) {
   }
 }
 
-bool PredictController::isBusy() const { return task_.isRunning(); }
+bool PredictController::isBusy() const { return task_.isRunning() || exportTask_.isRunning(); }
 
 void PredictController::cancel() { *cancel_ = true; }
 
@@ -168,7 +182,7 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
       ++*done;
     }
     try {
-      core::writeFileAtomic(csvPath.toStdString(), csv);
+      core::writeFileVerified(csvPath.toStdString(), csv);
     } catch (const std::exception& e) {
       Prediction failure;
       failure.error = QString::fromStdString(e.what());
@@ -179,18 +193,51 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
   task_.start(std::move(work), [this](const QVector<Prediction>& r) { finished(r); });
 }
 
-bool PredictController::exportBundle(const QString& dir, QString* error) const {
-  if (!net_) {
-    if (error) *error = tr("No model to export: train one or open a bundle.");
-    return false;
+bool PredictController::canExportOnnx() const {
+  return net_ && core::onnxExportable(info_.architecture);
+}
+
+void PredictController::exportModel(const QString& dir, bool onnx) {
+  if (!net_ || isBusy()) return;
+  *cancel_ = false;
+  {
+    std::lock_guard<std::mutex> lock(exportStatus_->mutex);
+    exportStatus_->step.clear();
+    exportStatus_->done = exportStatus_->total = 0;
   }
-  try {
-    core::exportModelBundle(dir.toStdString(), *net_, info_);
-    return true;
-  } catch (const std::exception& e) {
-    if (error) *error = QString::fromStdString(e.what());
-    return false;
-  }
+  auto net = net_;
+  auto info = info_;
+  auto dataset = dataset_;
+  auto cancel = cancel_;
+  auto status = exportStatus_;  // the poll timer shows it on the GUI thread
+  exportTask_.start(
+      [net, info, dataset, cancel, status, dir, onnx](const std::atomic<bool>& dropped) {
+        const auto inputs = core::verificationInputs(dataset.get(), info);
+        core::ExportOptions options;
+        options.onnx = onnx;
+        // The user's Stop and a dropped task (new model, window closed) both abandon it.
+        std::atomic<bool> stop{false};
+        std::lock_guard<std::mutex> lock(inferenceMutex());
+        const auto r = core::exportVerifiedBundle(
+            dir.toStdString(), *net, info, inputs, options,
+            [&](const std::string& step, int done, int total) {
+              stop = cancel->load() || dropped.load();
+              std::lock_guard<std::mutex> l(status->mutex);
+              status->step = step;
+              status->done = done;
+              status->total = total;
+            },
+            &stop);
+        ExportOutcome out;
+        out.report = QString::fromStdString(core::describe(r));
+        return out;
+      },
+      [this, dir](const ExportOutcome& r) {
+        const QString error = r.error == QLatin1String("cancelled")
+                                  ? tr("Export stopped; nothing was written.")
+                                  : r.error;
+        emit exported(dir, r.report, error);
+      });
 }
 
 }  // namespace tlab::ui

@@ -1,17 +1,24 @@
 #pragma once
 // Predicting with a trained model from the GUI: the last run's model or a model bundle opened
 // from disk. Every inference runs off the GUI thread (one job at a time, cancellable); results
-// come back as signals. Also predicts a whole folder to CSV and exports the model bundle.
+// come back as signals. Also predicts a whole folder to CSV and exports the model (a verified
+// bundle, with model.onnx on request) in the background with progress.
 #include <QObject>
 #include <QString>
 #include <QStringList>
 #include <QVector>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 #include "ui/workers/TorchQt.h"  // first: before any Qt header
 
 #include "core/train/ModelBundle.h"
 #include "ui/workers/Async.h"
+
+namespace tlab::core {
+class Dataset;
+}
 
 namespace tlab::ui {
 
@@ -28,8 +35,10 @@ class PredictController : public QObject {
   explicit PredictController(QObject* parent = nullptr);
   ~PredictController() override;
 
-  /// Uses a trained network (e.g. the last run's); `info` describes it for export.
-  void setModel(core::ImageClassifier net, const core::ModelBundleInfo& info, const QString& name);
+  /// Uses a trained network (e.g. the last run's); `info` describes it for export, and samples
+  /// of `dataset` (when given) verify exports.
+  void setModel(core::ImageClassifier net, const core::ModelBundleInfo& info, const QString& name,
+                std::shared_ptr<const core::Dataset> dataset = nullptr);
   bool openBundle(const QString& dir, QString* error);
   bool hasModel() const { return net_ != nullptr; }
   bool isText() const { return bool(info_.preprocess.tokenizer); }
@@ -41,18 +50,27 @@ class PredictController : public QObject {
   /// Every image below `folder` -> CSV (path,label,probability,error), with progress.
   void predictFolderToCsv(const QString& folder, const QString& csvPath);
   void cancel();
-  bool isBusy() const;
-  bool exportBundle(const QString& dir, QString* error) const;
+  bool isBusy() const;  ///< predicting or exporting
+  /// Writes a verified bundle into `dir` (with model.onnx when `onnx`) off the GUI thread;
+  /// exportProgress while it runs, exported when done. Stop (cancel()) abandons it with nothing
+  /// written.
+  void exportModel(const QString& dir, bool onnx);
+  /// Whether the current model can be written as ONNX (not an imported TorchScript backbone).
+  bool canExportOnnx() const;
 
  signals:
   void predicted(const QVector<tlab::ui::Prediction>& results);
   void progress(int done, int total);
   void folderDone(const QString& csvPath, int rows, const QString& error);
   void modelChanged();
+  void exportProgress(const QString& step, int done, int total);
+  /// `report` lists what was verified; `error` is empty on success.
+  void exported(const QString& dir, const QString& report, const QString& error);
 
  private:
   core::ImageClassifier net_;
   core::ModelBundleInfo info_;
+  std::shared_ptr<const core::Dataset> dataset_;
   QString name_;
   void finished(const QVector<Prediction>& results);
 
@@ -60,6 +78,16 @@ class PredictController : public QObject {
   std::shared_ptr<std::atomic<int>> done_, total_;
   QString pendingCsv_;
   Async<QVector<Prediction>> task_;
+  struct ExportOutcome {
+    QString report, error;
+  };
+  struct ExportStatus {  ///< written by the export's worker, shown by the poll timer
+    std::mutex mutex;
+    std::string step;
+    int done = 0, total = 0;
+  };
+  std::shared_ptr<ExportStatus> exportStatus_;
+  Async<ExportOutcome> exportTask_;
 };
 
 }  // namespace tlab::ui

@@ -98,7 +98,8 @@ void MainWindow::connectControllers() {
     if (result && trainer_->lastModel() && r.status == core::RunStatus::Finished) {
       predict_->setModel(
           trainer_->lastModel(), core::bundleInfo(*result, r.config),
-          tr("%1 (%2)").arg(QString::fromStdString(r.id), QString::fromStdString(r.name)));
+          tr("%1 (%2)").arg(QString::fromStdString(r.id), QString::fromStdString(r.name)),
+          trainer_->lastDataset());
     }
     if (!result || (!result->test && !result->val)) return;
     const bool test = result->test.has_value();

@@ -32,6 +32,8 @@ PredictPage::PredictPage(PredictController* controller, QWidget* parent)
       chooseImages_(new QPushButton(tr("Choose images\u2026"), this)),
       folder_(new QPushButton(tr("Predict a folder to CSV\u2026"), this)),
       exportBundle_(new QPushButton(tr("Export model bundle\u2026"), this)),
+      exportOnnx_(new QPushButton(tr("Export ONNX\u2026"), this)),
+      stop_(new QPushButton(tr("Stop"), this)),
       openBundle_(new QPushButton(tr("Open model bundle\u2026"), this)),
       progress_(new QProgressBar(this)),
       bars_(new QCustomPlot(this)),
@@ -45,6 +47,10 @@ PredictPage::PredictPage(PredictController* controller, QWidget* parent)
 void PredictPage::buildLayout() {
   setAcceptDrops(true);
   progress_->hide();
+  stop_->hide();
+  exportBundle_->setToolTip(
+      tr("Write model.safetensors + model.json; every file is read back and must predict what "
+         "this model predicts before the export counts as done"));
   text_->setPlaceholderText(tr("Type a text to classify and press Enter"));
   bars_->setMinimumHeight(220);
   bars_->xAxis->setRange(0, 1);
@@ -53,6 +59,7 @@ void PredictPage::buildLayout() {
   top->addWidget(model_, 1);
   top->addWidget(openBundle_);
   top->addWidget(exportBundle_);
+  top->addWidget(exportOnnx_);
   auto* input = new QHBoxLayout;
   input->addWidget(text_, 1);
   input->addWidget(predictText_);
@@ -65,7 +72,10 @@ void PredictPage::buildLayout() {
   layout->addLayout(top);
   layout->addWidget(hint_);
   layout->addLayout(input);
-  layout->addWidget(progress_);
+  auto* busy = new QHBoxLayout;
+  busy->addWidget(progress_, 1);
+  busy->addWidget(stop_);
+  layout->addLayout(busy);
   layout->addWidget(split, 1);
 }
 
@@ -76,9 +86,25 @@ void PredictPage::connectController() {
     progress_->setRange(0, std::max(1, total));
     progress_->setValue(done);
   });
+  connect(controller_, &PredictController::exportProgress, this,
+          [this](const QString& step, int done, int total) {
+            progress_->setRange(0, std::max(1, total));
+            progress_->setValue(done);
+            hint_->setText(tr("Exporting: %1 (%2 of %3)").arg(step).arg(done + 1).arg(total));
+          });
+  connect(controller_, &PredictController::exported, this,
+          [this](const QString& dir, const QString& report, const QString& error) {
+            setBusy(false);
+            if (!error.isEmpty()) {
+              hint_->setText(tr("Export failed."));
+              QMessageBox::warning(this, tr("Export failed"), error);
+              return;
+            }
+            hint_->setText(tr("Exported to %1, %2").arg(dir, report));
+          });
   connect(controller_, &PredictController::folderDone, this,
           [this](const QString& csv, int rows, const QString& error) {
-            progress_->hide();
+            setBusy(false);
             hint_->setText(error.isEmpty() ? tr("%1 predictions written to %2").arg(rows).arg(csv)
                                            : tr("Could not write %1: %2").arg(csv, error));
           });
@@ -104,11 +130,13 @@ void PredictPage::connectActions() {
                                      dir + QStringLiteral("/predictions.csv"), tr("CSV (*.csv)"));
     if (csv.isEmpty()) return;
     progress_->setRange(0, 0);
-    progress_->show();
+    setBusy(true);
     controller_->predictFolderToCsv(dir, csv);
   });
   connect(openBundle_, &QPushButton::clicked, this, &PredictPage::openBundle);
-  connect(exportBundle_, &QPushButton::clicked, this, &PredictPage::exportBundle);
+  connect(exportBundle_, &QPushButton::clicked, this, [this] { exportModel(false); });
+  connect(exportOnnx_, &QPushButton::clicked, this, [this] { exportModel(true); });
+  connect(stop_, &QPushButton::clicked, controller_, &PredictController::cancel);
 }
 
 void PredictPage::openBundle() {
@@ -130,15 +158,26 @@ void PredictPage::openBundle() {
     QMessageBox::warning(this, tr("Could not open the bundle"), error);
 }
 
-void PredictPage::exportBundle() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Export the bundle into"));
-  QString error;
+void PredictPage::exportModel(bool onnx) {
+  const QString dir = QFileDialog::getSaveFileName(
+      this, onnx ? tr("Export the bundle with model.onnx as") : tr("Export the bundle as"),
+      QStringLiteral("model"), tr("Model bundle folder (*)"), nullptr, QFileDialog::ShowDirsOnly);
   if (dir.isEmpty()) return;
-  if (controller_->exportBundle(dir, &error)) {
-    hint_->setText(tr("Model bundle written to %1 (model.safetensors, model.json)").arg(dir));
-  } else {
-    QMessageBox::warning(this, tr("Export failed"), error);
-  }
+  exportTo(dir, onnx);
+}
+
+void PredictPage::exportTo(const QString& dir, bool onnx) {
+  progress_->setRange(0, 0);
+  setBusy(true);
+  hint_->setText(tr("Exporting to %1\u2026").arg(dir));
+  controller_->exportModel(dir, onnx);
+}
+
+void PredictPage::setBusy(bool busy) {
+  progress_->setVisible(busy);
+  stop_->setVisible(busy);
+  exportBundle_->setEnabled(!busy && controller_->hasModel());
+  exportOnnx_->setEnabled(!busy && controller_->canExportOnnx());
 }
 
 void PredictPage::showModel() {
@@ -153,6 +192,14 @@ void PredictPage::showModel() {
   chooseImages_->setEnabled(has && !text);
   folder_->setEnabled(has && !text);
   exportBundle_->setEnabled(has);
+  exportOnnx_->setEnabled(controller_->canExportOnnx());
+  exportOnnx_->setToolTip(
+      has && !controller_->canExportOnnx()
+          ? tr("An imported TorchScript backbone cannot be written as ONNX: its graph is a "
+               "compiled program, not one of TransferLab's networks. The bundle's model.pt "
+               "(TorchScript) is its portable form.")
+          : tr("Write the bundle with model.onnx (opset 17, dynamic batch size, preprocessing "
+               "and class names in its metadata), verified by re-reading it"));
 }
 
 void PredictPage::dragEnterEvent(QDragEnterEvent* event) {

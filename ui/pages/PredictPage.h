@@ -1,6 +1,7 @@
 #pragma once
 // The Predict page: drop images (or type a text) and see top-k bars; predict a whole folder to
-// CSV with progress; export the model bundle. The model is the last run's or an opened bundle.
+// CSV with progress; export the model as a verified bundle, optionally with model.onnx. The model
+// is the last run's or an opened bundle.
 #include <QWidget>
 
 class QCustomPlot;
@@ -20,6 +21,8 @@ class PredictPage : public QWidget {
   explicit PredictPage(PredictController* controller, QWidget* parent = nullptr);
   QCustomPlot* barsPlot() const { return bars_; }
   QListWidget* resultList() const { return results_; }
+  /// Exports to `dir` without asking (what the Export buttons do after their dialog).
+  void exportTo(const QString& dir, bool onnx);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -30,7 +33,8 @@ class PredictPage : public QWidget {
   void connectController();
   void connectActions();
   void openBundle();
-  void exportBundle();
+  void exportModel(bool onnx);
+  void setBusy(bool busy);
   void showModel();
   void showResults(const QVector<Prediction>& results);
   void showBars(const Prediction& p);
@@ -38,7 +42,8 @@ class PredictPage : public QWidget {
   PredictController* controller_;
   QLabel *model_, *hint_;
   QLineEdit* text_;
-  QPushButton *predictText_, *chooseImages_, *folder_, *exportBundle_, *openBundle_;
+  QPushButton *predictText_, *chooseImages_, *folder_, *exportBundle_, *exportOnnx_, *stop_,
+      *openBundle_;
   QProgressBar* progress_;
   QCustomPlot* bars_;
   QListWidget* results_;
