@@ -14,6 +14,7 @@
 #include "core/train/Checkpoint.h"
 #include "core/train/ModelBundle.h"
 #include "core/util/FileUtil.h"
+#include "core/util/Json.h"
 #include "core/weights/StateDict.h"
 
 namespace tlab::cli {
@@ -73,6 +74,17 @@ json inspect(const InspectArgs& a) {
   } else if (kind == "bundle") {
     const auto m = core::loadModelBundle(p);
     out.update({{"architecture", m.info.architecture}, {"classes", m.info.classNames.size()}});
+    // Which files it holds, and what its export verified (model.json "verified").
+    json files = json::array();
+    for (const char* f :
+         {"model.safetensors", "model.onnx", "model.pt", "backbone.pt", "vocab.txt"})
+      if (fs::exists(p / f)) files.push_back(f);
+    out["files"] = files;
+    const json meta = core::readJsonFile((p / "model.json").string(), "model.json", 64 << 20);
+    const auto v = meta.find("verified");
+    out["verified"] = v != meta.end() && v->is_object()
+                          ? *v
+                          : json("no record (written before exports were verified)");
   } else if (kind == "checkpoint") {
     out.update(inspectCheckpoint(p));
   } else if (kind == "project") {

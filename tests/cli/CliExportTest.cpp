@@ -72,6 +72,12 @@ TEST_F(CliExport, OnnxExportIsVerifiedAndReportedAsJson) {
   const json meta = json::parse(tlab::core::readTextFile(out / "bundle" / "model.json", 1 << 20));
   EXPECT_TRUE(meta["verified"]["files"].contains("model.onnx"));
   EXPECT_TRUE(fs::exists(out / "bundle" / "model.onnx"));
+  // `inspect` says which files the bundle holds and what its export verified.
+  const auto [ic, itext] = runCli("inspect --json " + (out / "bundle").string());
+  ASSERT_EQ(ic, 0) << itext;
+  const json info = json::parse(itext);
+  EXPECT_EQ(info["files"], json::array({"model.safetensors", "model.onnx"}));
+  EXPECT_EQ(info["verified"]["samples"].get<int>(), 16);
 }
 
 TEST_F(CliExport, TargetsThatCannotHoldABundleAreRefusedWithoutChanges) {
