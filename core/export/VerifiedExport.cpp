@@ -330,7 +330,8 @@ ExportReport exportVerifiedBundle(const fs::path& target, ImageClassifierImpl& n
                                   const ExportOptions& options, const ExportProgress& progress,
                                   const std::atomic<bool>* cancel) {
   if (inputs.batches.empty()) throw InvalidArgument("export: no inputs to verify the export on");
-  const fs::path dir = fs::absolute(target).lexically_normal();
+  fs::path dir = fs::absolute(target).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();  // "--out bundle/" names "bundle"
   checkTarget(dir);
   if (options.onnx && !onnxExportable(info.architecture))
     exportOnnx(dir / "model.onnx", net, info);  // throws its message before anything is written

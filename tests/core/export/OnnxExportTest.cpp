@@ -30,6 +30,13 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 
+// Files and folders directly in `dir` (hidden ones too: a temporary folder must not be left).
+int entriesIn(const fs::path& dir) {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
+  return n;
+}
+
 // A network with non-trivial BatchNorm statistics (so folding matters) in eval mode.
 ImageClassifier randomNet(const std::string& arch, int64_t classes, int64_t channels,
                           HeadSpec::Kind head = HeadSpec::Kind::Linear) {
@@ -208,9 +215,7 @@ TEST(VerifiedExport, WritesVerifiesAndRecordsEveryFile) {
   EXPECT_EQ(meta.at("onnx").at("opset").get<int>(), 17);
   EXPECT_TRUE(fs::exists(dir / "bundle" / "model.onnx"));
   // Nothing is left beside it.
-  int entries = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
-  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(entriesIn(dir.path()), 1);
 }
 
 TEST(VerifiedExport, VerificationSeesAChangedFile) {
@@ -267,9 +272,7 @@ TEST(VerifiedExport, ADisagreementFailsWithTheDifferenceAndChangesNothing) {
   EXPECT_NE(message.find("largest probability difference"), std::string::npos) << message;
   EXPECT_EQ(readTextFile(dir / "bundle" / "model.json", 1 << 20), before);
   EXPECT_FALSE(fs::exists(dir / "bundle" / "model.onnx"));
-  int entries = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
-  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(entriesIn(dir.path()), 1);
 }
 
 TEST(VerifiedExport, ReplacesABundleButRefusesOtherFolders) {
@@ -280,6 +283,10 @@ TEST(VerifiedExport, ReplacesABundleButRefusesOtherFolders) {
   test::writeText(dir / "bundle" / "note.txt", "mine");
   exportVerifiedBundle(dir / "bundle", *net, info, randomFor(info));  // replaced, not merged
   EXPECT_FALSE(fs::exists(dir / "bundle" / "note.txt"));
+  // A trailing slash (as shells complete folder names) names the same folder.
+  exportVerifiedBundle((dir / "bundle").string() + "/", *net, info, randomFor(info));
+  EXPECT_TRUE(fs::exists(dir / "bundle" / "model.json"));
+  EXPECT_EQ(entriesIn(dir / "bundle"), 2) << "model.safetensors and model.json only";
   fs::create_directories(dir / "photos");
   test::writeText(dir / "photos" / "cat.jpg", "not a bundle");
   try {
@@ -374,9 +381,7 @@ TEST(VerifiedExport, AFullDiskLeavesTheOldBundleAndNoHalfWrittenOne) {
   EXPECT_NE(message.find("nothing was changed"), std::string::npos) << message;
   EXPECT_EQ(readTextFile(dir / "bundle" / "model.json", 1 << 20), before);
   EXPECT_NO_THROW(loadModelBundle(dir / "bundle"));
-  int entries = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++entries;
-  EXPECT_EQ(entries, 1) << "a temporary folder was left behind";
+  EXPECT_EQ(entriesIn(dir.path()), 1) << "a temporary folder was left behind";
 }
 
 TEST(VerifiedExport, TorchScriptBundleVerifiesItsModelPt) {
