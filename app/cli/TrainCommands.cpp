@@ -241,11 +241,11 @@ void train(const TrainArgs& a, int& exitCode) {
   std::vector<size_t> held;
   if (r.val)
     for (const auto& row : r.val->predictions) held.push_back(row.sample);
-  const auto inputs = held.empty() ? core::verificationInputs(ds.get(), core::bundleInfo(r, cfg))
-                                   : core::verificationInputs(*ds, held, "the run's val split",
-                                                              core::bundleInfo(r, cfg));
-  const auto exported =
-      core::exportVerifiedBundle(out / "model", *trainer.model(), core::bundleInfo(r, cfg), inputs);
+  const auto info = core::bundleInfo(r, cfg);
+  const auto inputs = held.empty()
+                          ? core::verificationInputs(ds.get(), info)
+                          : core::verificationInputs(*ds, held, "the run's val split", info);
+  const auto exported = core::exportVerifiedBundle(out / "model", *trainer.model(), info, inputs);
   if (!a.json) std::cout << "model bundle " << core::describe(exported) << "\n";
   printSummary(r, out, a.json);
   exitCode = r.state == core::RunState::Finished ? 0 : 4;
@@ -491,11 +491,12 @@ void addExport(CLI::App& app, int& exitCode) {
         core::exportVerifiedBundle(x->out, *model.net, model.info, inputs, options, progress);
     if (x->json) {
       json checks = json::array();
-      for (const auto& c : r.checks)
-        checks.push_back({{"file", c.file},
-                          {"samples", c.samples},
-                          {"max_probability_difference", c.maxProbabilityDifference},
-                          {"top1_identical", c.top1Mismatches == 0}});
+      for (const auto& c : r.checks) {
+        json check = core::checkJson(c);
+        check["file"] = c.file;
+        check["samples"] = c.samples;
+        checks.push_back(check);
+      }
       json out{{"bundle", r.dir.string()},
                {"checkpoint", file.string()},
                {"inputs", r.inputs},

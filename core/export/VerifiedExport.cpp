@@ -271,9 +271,7 @@ void recordVerification(const fs::path& temp, const VerificationInputs& inputs,
                         const ExportReport& report) {
   json meta = readJsonFile((temp / "model.json").string(), "model.json", 64 << 20);
   json files = json::object();
-  for (const auto& c : report.checks)
-    files[c.file] = {{"max_probability_difference", c.maxProbabilityDifference},
-                     {"top1_identical", c.top1Mismatches == 0}};
+  for (const auto& c : report.checks) files[c.file] = checkJson(c);
   meta["verified"] = {{"samples", inputs.samples},
                       {"inputs", inputs.source},
                       {"tolerance", kExportTolerance},
@@ -376,6 +374,11 @@ ExportReport exportVerifiedBundle(const fs::path& target, ImageClassifierImpl& n
   }
   if (progress) progress("done", total, total);
   return report;
+}
+
+json checkJson(const FileCheck& c) {
+  return {{"max_probability_difference", c.maxProbabilityDifference},
+          {"top1_identical", c.top1Mismatches == 0}};
 }
 
 std::string describe(const ExportReport& r) {

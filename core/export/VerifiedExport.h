@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ struct FileCheck {
   int64_t top1Mismatches = 0;
   bool ok() const { return top1Mismatches == 0 && maxProbabilityDifference <= kExportTolerance; }
 };
+
+/// {"max_probability_difference", "top1_identical"}: how model.json's "verified" and
+/// `export --json` report one file.
+nlohmann::json checkJson(const FileCheck& check);
 
 struct ExportOptions {
   bool onnx = false;  ///< also write model.onnx (fails for imported TorchScript backbones)
