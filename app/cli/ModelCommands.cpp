@@ -164,6 +164,7 @@ void modelTree(const TreeArgs& a) {
 }  // namespace
 
 void addPredictCommand(CLI::App& app, int& exitCode);
+void addExplainCommand(CLI::App& app, int& exitCode);
 void addPretrainCommand(CLI::App& app, int& exitCode);
 void addTrainCommands(CLI::App& app, int& exitCode);
 
@@ -200,6 +201,7 @@ void addModelCommands(CLI::App& app, int& exitCode) {
     exitCode = 0;
   });
   addPredictCommand(app, exitCode);
+  addExplainCommand(app, exitCode);
   addPretrainCommand(app, exitCode);
   addTrainCommands(app, exitCode);
 }

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/cli/CliInputs.h"
 #include "core/Errors.h"
 #include "core/image/ImageDecoder.h"
 #include "core/model/BatchNormFolding.h"
@@ -57,20 +58,7 @@ struct Item {
 };
 
 std::vector<Item> imageItems(const PredictArgs& a, const core::Preprocess& pre) {
-  std::vector<std::string> files;
-  for (const auto& p : a.images) {  // folders: every image below them, sorted
-    if (!fs::is_directory(p)) {
-      files.push_back(p);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& e : fs::recursive_directory_iterator(p)) {
-      if (e.is_regular_file() && core::hasImageExtension(e.path()))
-        found.push_back(e.path().string());
-    }
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
+  const std::vector<std::string> files = expandImageInputs(a.images);
   std::vector<Item> items;
   for (const auto& path : files) {
     Item item{{{"path", path}}, {}, {}};
@@ -104,16 +92,7 @@ std::vector<Item> textItems(const PredictArgs& a, const core::Preprocess& pre) {
     }
   }
   if (!a.textFile.empty()) {
-    const std::string content = core::readTextFile(a.textFile, 1ULL << 30);
-    size_t start = 0, line = 0;
-    while (start < content.size()) {
-      size_t end = content.find('\n', start);
-      if (end == std::string::npos) end = content.size();
-      std::string text = content.substr(start, end - start);
-      start = end + 1;
-      ++line;
-      if (!text.empty() && text.back() == '\r') text.pop_back();
-      if (text.find_first_not_of(" \t") == std::string::npos) continue;
+    for (auto& [line, text] : nonBlankLines(a.textFile)) {
       if (!core::isValidUtf8(text)) {
         items.push_back({{{"file", a.textFile}, {"line", line}}, {}, "invalid UTF-8 text"});
         continue;

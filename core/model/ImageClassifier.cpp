@@ -40,12 +40,9 @@ void ImageClassifierImpl::replaceHead(const HeadSpec& spec) {
 
 torch::Tensor ImageClassifierImpl::runTraced(const std::string& prefix, torch::nn::Sequential& seq,
                                              torch::Tensor x) {
-  if (!trace_) return seq->forward(x);
+  if (!trace_ && !tap_) return seq->forward(x);
   size_t i = 0;
-  for (auto& child : *seq) {
-    x = child.forward(x);
-    record(prefix + "." + std::to_string(i++), x);
-  }
+  for (auto& child : *seq) x = record(prefix + "." + std::to_string(i++), child.forward(x));
   return x;
 }
 

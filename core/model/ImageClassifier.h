@@ -18,6 +18,10 @@ namespace tlab::core {
 
 /// Output shapes recorded during a traced forward pass, keyed by module path.
 using ShapeTrace = std::map<std::string, std::vector<int64_t>>;
+/// A forward tap: sees (and may replace) the output of each recorded module path during a
+/// forward pass. The explain views use it to keep a layer's activation for Grad-CAM and to
+/// scale the token embeddings for integrated gradients (LibTorch has no forward hooks).
+using ForwardTap = std::function<torch::Tensor(const std::string& path, torch::Tensor x)>;
 
 struct HeadSpec {
   enum class Kind { Linear, Mlp };
@@ -62,6 +66,9 @@ class ImageClassifierImpl : public torch::nn::Module {
 
   /// When set, forward() records the output shape of each stage and block into it.
   void setShapeTrace(ShapeTrace* trace) { trace_ = trace; }
+  /// When set, every recorded output passes through `tap` (which returns the tensor to go on
+  /// with). The caller keeps `tap` alive and clears it (nullptr) after the pass.
+  void setForwardTap(const ForwardTap* tap) { tap_ = tap; }
 
  protected:
   /// Registers the original head (the upstream layout, so its weights load too).
@@ -70,6 +77,7 @@ class ImageClassifierImpl : public torch::nn::Module {
                std::function<torch::Tensor(torch::Tensor)> forward, int64_t numClasses);
   torch::Tensor record(const std::string& path, torch::Tensor x) {
     if (trace_) (*trace_)[path] = x.sizes().vec();
+    if (tap_) return (*tap_)(path, std::move(x));
     return x;
   }
   /// Runs a Sequential child by child, recording "<prefix>.<i>" shapes.
@@ -80,6 +88,7 @@ class ImageClassifierImpl : public torch::nn::Module {
   std::string headName_;
   int64_t numClasses_ = 0;
   ShapeTrace* trace_ = nullptr;
+  const ForwardTap* tap_ = nullptr;
 };
 using ImageClassifier = std::shared_ptr<ImageClassifierImpl>;
 

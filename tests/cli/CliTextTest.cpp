@@ -73,6 +73,19 @@ TEST(CliText, InspectTrainEvaluatePredictOnText) {
   EXPECT_EQ(pj[0]["top"][0]["label"], "politics");
   EXPECT_EQ(pj[1]["top"][0]["label"], "computers");
 
+  // Why: the word that drives "politics" is one of its topic words, not a filler word.
+  const auto [wcode, wout] =
+      runCli("explain --model " + (out / "model").string() +
+             " --json --text 'The senate vote on the law.' --out " + (dir / "explained").string());
+  ASSERT_EQ(wcode, 0) << wout;
+  const json xj = json::parse(wout);
+  ASSERT_EQ(xj["items"].size(), 1u);
+  EXPECT_EQ(xj["items"][0]["class"], "politics");
+  const std::string top = xj["items"][0]["top_word"].get<std::string>();
+  EXPECT_TRUE(top == "senate" || top == "vote" || top == "law") << top;
+  EXPECT_EQ(xj["items"][0]["words"].size(), 7u);  // the senate vote on the law .
+  EXPECT_TRUE(fs::exists(dir / "explained/attributions.html"));
+
   tlab::test::writeText(dir / "lines.txt",
                         "Atom energy experiment.\n\nbroken \xc3 line\nMemory and cpu.\n");
   const auto [fcode, fout] = runCli("predict --model " + (out / "model").string() +

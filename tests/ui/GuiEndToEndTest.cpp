@@ -7,10 +7,14 @@
 
 #include <qcustomplot.h>
 #include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
+#include <QLabel>
 #include <QListView>
 #include <QListWidget>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
@@ -21,6 +25,7 @@
 #include "core/runtime/Runtime.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
+#include "ui/controllers/ExplainController.h"
 #include "ui/controllers/ModelController.h"
 #include "ui/controllers/PredictController.h"
 #include "ui/controllers/ProjectController.h"
@@ -33,8 +38,10 @@
 #include "ui/pages/TrainPage.h"
 #include "ui/widgets/AugmentationPanel.h"
 #include "ui/widgets/DatasetImportDialog.h"
+#include "ui/widgets/EmbeddingMap.h"
 #include "ui/widgets/SampleBrowser.h"
 #include "ui/widgets/TrainCharts.h"
+#include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
 namespace {
@@ -141,6 +148,37 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
   w.evaluateController()->showMistakes(40);
   screenshot(w, 3, QStringLiteral("evaluate-page.png"));
 
+  // Explain: Grad-CAM over the most confident mistakes and in the detail view, then the
+  // embedding map of the test split, pre-trained backbone beside the fine-tuned model.
+  {
+    EvaluatePage* page = w.evaluatePage();
+    ExplainController* explain = w.explainController();
+    ASSERT_TRUE(explain->hasModel());
+    EXPECT_EQ(explain->layer(), QStringLiteral("block3"));
+    w.pages()->setCurrentWidget(page);
+    page->overlayToggle()->setChecked(true);
+    page->galleryView()->setCurrentRow(0);
+    const size_t first = w.evaluateController()->gallery().at(0).sample;
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return explain->map(first) != nullptr && !explain->isBusy(); }, 60000));
+    EXPECT_TRUE(explain->map(first)->error.isEmpty());
+    EXPECT_TRUE(page->detailText()->text().contains(QStringLiteral("Grad-CAM")));
+    screenshot(w, 3, QStringLiteral("evaluate-explain.png"));
+    EmbeddingMapView* map = page->embeddingMap();
+    page->lowerTabs()->setCurrentWidget(map);
+    map->methodBox()->setCurrentIndex(1);  // UMAP
+    map->findChild<QSpinBox*>()->setValue(4000);
+    QSignalSpy mapped(map, &EmbeddingMapView::finished);
+    map->compute();
+    ASSERT_TRUE(mapped.wait(180000));
+    EXPECT_EQ(map->result().after.size(), 4000);
+    EXPECT_EQ(map->result().before.size(), 4000);  // the pre-trained small_cnn_fmnist
+    EXPECT_GT(map->result().knnAfter, 0.5);
+    screenshot(w, 3, QStringLiteral("embedding-map.png"));
+    page->lowerTabs()->setCurrentIndex(0);
+    page->overlayToggle()->setChecked(false);
+  }
+
   // Predict: the run's model is there; Export ONNX writes and verifies a bundle on the run's
   // own samples, and the page says what was checked.
   {
@@ -155,6 +193,16 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
         << exported.at(0).at(2).toString().toStdString();
     EXPECT_TRUE(exported.at(0).at(1).toString().contains(QStringLiteral("samples of the")));
     EXPECT_TRUE(std::filesystem::exists(out / "fashion-model" / "model.onnx"));
+    // Predict one test image with "Explain" on: its heat map appears beside the bars.
+    const auto dataset = w.evaluateController()->dataset();
+    const size_t sample = w.evaluateController()->evaluation().predictions.at(0).sample;
+    const QString png = QString::fromStdString((out / "sample.png").string());
+    ASSERT_TRUE(sampleImage(*dataset, sample, 28).save(png));
+    QSignalSpy explained(w.predictController(), &PredictController::explained);
+    page->explainToggle()->setChecked(true);
+    w.predictController()->predictFiles({png});
+    ASSERT_TRUE(explained.wait(60000));
+    EXPECT_FALSE(page->explainView()->pixmap().isNull());
     screenshot(w, 4, QStringLiteral("predict-page.png"));
   }
   EXPECT_TRUE(w.close());

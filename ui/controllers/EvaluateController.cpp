@@ -65,6 +65,12 @@ void EvaluateController::showMistakes(int limit) {
   emit galleryChanged();
 }
 
+void EvaluateController::showItems(const QVector<GalleryItem>& items, const QString& title) {
+  gallery_ = items;
+  galleryTitle_ = title;
+  emit galleryChanged();
+}
+
 void EvaluateController::relabel(size_t sample, const QString& className) {
   if (!dataset_) return;
   project_->setLabel(core::sampleKey(*dataset_, sample), className.toStdString());

@@ -39,6 +39,8 @@ class EvaluateController : public QObject {
   void selectCell(int trueClass, int predictedClass);
   /// Gallery := misclassified samples, highest loss first (at most `limit`).
   void showMistakes(int limit = 100);
+  /// Gallery := these samples (e.g. a lasso selection on the embedding map).
+  void showItems(const QVector<GalleryItem>& items, const QString& title);
   const QVector<GalleryItem>& gallery() const { return gallery_; }
   QString galleryTitle() const { return galleryTitle_; }
 

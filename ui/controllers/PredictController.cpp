@@ -6,10 +6,12 @@
 #include <QMetaType>
 #include <QTimer>
 #include <mutex>
+#include <opencv2/imgproc.hpp>
 #include <utility>
 
 #include "core/Errors.h"
 #include "core/dataset/Dataset.h"
+#include "core/explain/Attribution.h"
 #include "core/export/VerifiedExport.h"
 #include "core/image/ImageDecoder.h"
 #include "core/train/ModelInput.h"
@@ -98,8 +100,10 @@ void PredictController::setModel(core::ImageClassifier net, const core::ModelBun
   exportTask_.cancel();
   pendingCsv_.clear();
   dataset_ = std::move(dataset);
+  explainTask_.cancel();
   net_ = std::move(net);
   if (net_) net_->eval();
+  explainNet_ = net_ ? copyNetwork(net_, info) : nullptr;
   info_ = info;
   name_ = name;
   emit modelChanged();
@@ -114,6 +118,52 @@ bool PredictController::openBundle(const QString& dir, QString* error) {
     if (error) *error = QString::fromStdString(e.what());
     return false;
   }
+}
+
+void PredictController::explain(const QString& input, int targetClass) {
+  if (!explainNet_) return;
+  const auto net = explainNet_;
+  const auto info = info_;
+  explainTask_.start(
+      [net, info, input, targetClass](const std::atomic<bool>& cancelled) {
+        PredictExplanation out;
+        out.input = input;
+        const auto& pre = info.preprocess;
+        if (pre.tokenizer) {
+          const auto a = core::integratedGradients(*net, *pre.tokenizer, input.toStdString(),
+                                                   size_t(pre.inputSize), targetClass, 32);
+          for (const auto& w : a.words) {
+            out.words.words << QString::fromStdString(w.word);
+            out.words.scores << w.score;
+          }
+          out.words.classIndex = int(a.classIndex);
+          out.words.predicted = int(a.predicted);
+          out.words.probability = a.probabilities.at(size_t(a.classIndex));
+          return out;
+        }
+        const auto img = core::decodeImageFile(input.toStdString());
+        if (!img.ok()) {
+          out.error = QString::fromStdString(img.error);
+          return out;
+        }
+        const auto x = core::imageInput(img.pixels, pre);
+        const auto layers = core::camLayers(*net, pre.inputSize, pre.channels);
+        core::OcclusionOptions occlusion;
+        occlusion.cancel = &cancelled;
+        const auto map = layers.empty() ? core::occlusionMap(*net, x, targetClass, occlusion)
+                                        : core::gradCam(*net, x, {targetClass}, layers.back())[0];
+        out.map = sampleMapOf(map, img.pixels, pre);
+        cv::Mat rgb = img.pixels;
+        if (rgb.channels() == 1) cv::cvtColor(rgb, rgb, cv::COLOR_GRAY2RGB);
+        const QImage full(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888);
+        out.image = full.width() > 480 || full.height() > 480
+                        ? full.scaled(480, 480, Qt::KeepAspectRatio, Qt::SmoothTransformation)
+                        : full.copy();
+        if (out.image.width() < 256 && out.image.height() < 256)  // e.g. 28 x 28: enlarge
+          out.image = out.image.scaled(256, 256, Qt::KeepAspectRatio, Qt::FastTransformation);
+        return out;
+      },
+      [this](const PredictExplanation& e) { emit explained(e); });
 }
 
 bool PredictController::isBusy() const { return task_.isRunning() || exportTask_.isRunning(); }

@@ -14,6 +14,7 @@
 #include "ui/workers/TorchQt.h"  // first: before any Qt header
 
 #include "core/train/ModelBundle.h"
+#include "ui/controllers/ExplainController.h"
 #include "ui/workers/Async.h"
 
 namespace tlab::core {
@@ -26,6 +27,16 @@ struct Prediction {
   QString input;  ///< file path or text
   QStringList labels;
   QVector<double> probabilities;  ///< top-k, highest first
+  QString error;
+};
+
+/// Why the model predicted what it did for one input (Grad-CAM or occlusion for an image, word
+/// attributions for a text).
+struct PredictExplanation {
+  QString input;
+  QImage image;  ///< the image (longer side at most 480 px), without overlay
+  SampleMap map;
+  SampleWords words;
   QString error;
 };
 
@@ -55,6 +66,9 @@ class PredictController : public QObject {
   /// exportProgress while it runs, exported when done. Stop (cancel()) abandons it with nothing
   /// written.
   void exportModel(const QString& dir, bool onnx);
+  /// Explains one input (a file path, or a text for text models) for `targetClass` (-1: the
+  /// predicted one) off the GUI thread; `explained` when done. A newer request replaces it.
+  void explain(const QString& input, int targetClass = -1);
   /// Whether the current model can be written as ONNX (not an imported TorchScript backbone).
   bool canExportOnnx() const;
 
@@ -66,9 +80,11 @@ class PredictController : public QObject {
   void exportProgress(const QString& step, int done, int total);
   /// `report` lists what was verified; `error` is empty on success.
   void exported(const QString& dir, const QString& report, const QString& error);
+  void explained(const tlab::ui::PredictExplanation& explanation);
 
  private:
   core::ImageClassifier net_;
+  core::ImageClassifier explainNet_;  ///< a copy that explanations tap (see copyNetwork)
   core::ModelBundleInfo info_;
   std::shared_ptr<const core::Dataset> dataset_;
   QString name_;
@@ -88,6 +104,7 @@ class PredictController : public QObject {
   };
   std::shared_ptr<ExportStatus> exportStatus_;
   Async<ExportOutcome> exportTask_;
+  Async<PredictExplanation> explainTask_{this};
 };
 
 }  // namespace tlab::ui

@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -10,18 +11,23 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSlider>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <cmath>
 
 #include "ui/controllers/EvaluateController.h"
+#include "ui/controllers/ExplainController.h"
+#include "ui/widgets/EmbeddingMap.h"
 #include "ui/widgets/PlotLabels.h"
 #include "ui/workers/Async.h"
 #include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
-EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
+EvaluatePage::EvaluatePage(EvaluateController* controller, ExplainController* explain,
+                           QWidget* parent)
     : QWidget(parent),
       controller_(controller),
       title_(new QLabel(tr("Train a model: its test-set evaluation appears here."), this)),
@@ -32,7 +38,17 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
       galleryTitle_(new QLabel(this)),
       gallery_(new QListWidget(this)),
       mistakes_(new QPushButton(tr("Most confident mistakes"), this)),
-      exportCsv_(new QPushButton(tr("Export predictions\u2026"), this)) {
+      exportCsv_(new QPushButton(tr("Export predictions\u2026"), this)),
+      explain_(explain),
+      explainOn_(new QCheckBox(tr("Heat maps"), this)),
+      opacity_(new QSlider(Qt::Horizontal, this)),
+      explainClass_(new QComboBox(this)),
+      explainLayer_(new QComboBox(this)),
+      explainStatus_(new QLabel(this)),
+      detailImage_(new QLabel(this)),
+      detailText_(new QLabel(this)),
+      tabs_(new QTabWidget(this)) {
+  if (explain_) map2d_ = new EmbeddingMapView(explain_, this);
   setUpWidgets();
   buildLayout();
   connect(controller_, &EvaluateController::evaluationChanged, this, &EvaluatePage::showEvaluation);
@@ -48,6 +64,63 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, QWidget* parent)
   });
   connect(plot_, &QCustomPlot::mousePress, this, &EvaluatePage::onPlotClick);
   connect(gallery_, &QListWidget::customContextMenuRequested, this, &EvaluatePage::galleryMenu);
+  connect(gallery_, &QListWidget::currentRowChanged, this, [this] { showDetail(); });
+  if (!explain_) return;
+  connect(explain_, &ExplainController::modelChanged, this, &EvaluatePage::explainModelChanged);
+  connect(explain_, &ExplainController::settingsChanged, this, [this] {
+    // Settings may come from elsewhere (the layer tree's "Explain at this layer").
+    const QSignalBlocker b1(explainOn_), b2(explainLayer_), b3(explainClass_);
+    explainOn_->setChecked(explain_->overlaysOn());
+    explainLayer_->setCurrentText(explain_->layer());
+    explainClass_->setCurrentIndex(std::max(0, explainClass_->findData(explain_->targetClass())));
+    refreshIcons();
+    showDetail();
+  });
+  connect(explain_, &ExplainController::mapsReady, this, [this] {
+    explainStatus_->clear();
+    refreshIcons();
+    showDetail();
+  });
+  connect(explain_, &ExplainController::progress, this, [this](int done, int total) {
+    explainStatus_->setText(done < total ? tr("Explaining %1 of %2\u2026").arg(done + 1).arg(total)
+                                         : QString());
+  });
+  connect(explainOn_, &QCheckBox::toggled, explain_, &ExplainController::setOverlaysOn);
+  connect(opacity_, &QSlider::valueChanged, this,
+          [this](int v) { explain_->setOpacity(v / 100.0); });
+  connect(explainClass_, QOverload<int>::of(&QComboBox::currentIndexChanged), this,
+          [this](int i) { explain_->setTargetClass(explainClass_->itemData(i).toInt()); });
+  connect(explainLayer_, &QComboBox::currentTextChanged, explain_, &ExplainController::setLayer);
+  connect(map2d_, &EmbeddingMapView::samplesSelected, this,
+          [this](const QVector<GalleryItem>& items, const QString& title) {
+            controller_->showItems(items, title);
+            tabs_->setCurrentIndex(0);
+          });
+  explainModelChanged();
+}
+
+void EvaluatePage::explainModelChanged() {
+  const bool has = explain_ && explain_->hasModel();
+  const bool text = has && explain_->isText();
+  explainOn_->setText(text ? tr("Word attributions") : tr("Heat maps"));
+  explainOn_->setEnabled(has);
+  opacity_->setVisible(!text);
+  explainLayer_->setVisible(!text && has && !explain_->layers().isEmpty());
+  const QSignalBlocker b1(explainClass_), b2(explainLayer_);
+  explainClass_->clear();
+  explainClass_->addItem(tr("predicted class"), -1);
+  if (has) {
+    const auto& names = explain_->info().classNames;
+    for (int c = 0; c < int(names.size()); ++c)
+      explainClass_->addItem(QString::fromStdString(names[size_t(c)]), c);
+    explainLayer_->clear();
+    explainLayer_->addItems(explain_->layers());
+    explainLayer_->setCurrentText(explain_->layer());
+    explainClass_->setCurrentIndex(explainClass_->findData(explain_->targetClass()));
+    explainOn_->setToolTip(tr("Explain with %1: what in each sample drives the class shown")
+                               .arg(explain_->methodName()));
+  }
+  explainStatus_->clear();
 }
 
 void EvaluatePage::setUpWidgets() {
@@ -74,6 +147,22 @@ void EvaluatePage::setUpWidgets() {
   gallery_->setWordWrap(true);
   gallery_->setGridSize(QSize(kThumbnailSide + 40, kThumbnailSide + 44));
   gallery_->setContextMenuPolicy(Qt::CustomContextMenu);
+  opacity_->setRange(0, 100);
+  opacity_->setValue(50);
+  opacity_->setMaximumWidth(140);
+  opacity_->setToolTip(tr("Heat-map opacity"));
+  explainClass_->setToolTip(tr("The class whose evidence is shown"));
+  explainLayer_->setToolTip(
+      tr("The layer Grad-CAM looks at (the last convolutional stage by "
+         "default; earlier layers give finer, less semantic maps)"));
+  explainOn_->setEnabled(false);
+  detailImage_->setMinimumSize(260, 200);
+  detailImage_->setAlignment(Qt::AlignCenter);
+  detailText_->setWordWrap(true);
+  detailText_->setTextFormat(Qt::RichText);
+  detailText_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  detailText_->setMaximumWidth(320);
+  detailText_->setText(tr("Select a sample to see it here."));
 }
 
 void EvaluatePage::buildLayout() {
@@ -90,12 +179,35 @@ void EvaluatePage::buildLayout() {
   auto* lower = new QWidget(this);
   auto* lowerLayout = new QVBoxLayout(lower);
   lowerLayout->setContentsMargins(0, 0, 0, 0);
-  lowerLayout->addWidget(galleryTitle_);
-  lowerLayout->addWidget(gallery_, 1);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(galleryTitle_, 1);
+  bar->addWidget(explainStatus_);
+  bar->addWidget(explainOn_);
+  bar->addWidget(opacity_);
+  bar->addWidget(explainClass_);
+  bar->addWidget(explainLayer_);
+  lowerLayout->addLayout(bar);
+  auto* detail = new QWidget(this);
+  auto* detailLayout = new QVBoxLayout(detail);
+  detailLayout->setContentsMargins(0, 0, 0, 0);
+  detailLayout->addWidget(detailImage_);
+  detailLayout->addWidget(detailText_, 1);
+  auto* galleryAndDetail = new QSplitter(Qt::Horizontal, this);
+  galleryAndDetail->addWidget(gallery_);
+  galleryAndDetail->addWidget(detail);
+  galleryAndDetail->setStretchFactor(0, 3);
+  galleryAndDetail->setStretchFactor(1, 1);
+  lowerLayout->addWidget(galleryAndDetail, 1);
+  tabs_->addTab(lower, tr("Gallery"));
+  if (map2d_) tabs_->addTab(map2d_, tr("Embedding map"));
+  tabs_->setDocumentMode(true);
+  for (QWidget* w :
+       std::initializer_list<QWidget*>{explainOn_, opacity_, explainClass_, explainLayer_})
+    w->setVisible(explain_ != nullptr);
   auto* split = new QSplitter(Qt::Vertical, this);
   split->setObjectName(QStringLiteral("evaluateSplitter"));
   split->addWidget(upper);
-  split->addWidget(lower);
+  split->addWidget(tabs_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addWidget(split, 1);
@@ -200,6 +312,8 @@ void EvaluatePage::showGallery() {
   const bool text = dataset && dataset->modality == core::Modality::Text;
   gallery_->setViewMode(text ? QListView::ListMode : QListView::IconMode);
   gallery_->setGridSize(text ? QSize() : QSize(kThumbnailSide + 40, kThumbnailSide + 44));
+  thumbs_.clear();
+  detailSample_ = size_t(-1);
   std::vector<size_t> samples;
   for (const GalleryItem& g : items) {
     const QString caption = tr("%1 \u2192 %2 (%3%)")
@@ -208,6 +322,7 @@ void EvaluatePage::showGallery() {
     auto* item = new QListWidgetItem(
         text ? caption + QStringLiteral(": ") + g.text.left(300) : caption, gallery_);
     item->setData(Qt::UserRole, qulonglong(g.sample));
+    item->setData(Qt::UserRole + 1, caption);
     item->setToolTip(tr("sample %1\ntrue: %2\npredicted: %3 (%4%)\nloss %5")
                          .arg(g.sample)
                          .arg(g.trueLabel, g.predictedLabel)
@@ -216,7 +331,10 @@ void EvaluatePage::showGallery() {
                      (text ? QStringLiteral("\n\n") + g.text.left(2000) : QString()));
     samples.push_back(g.sample);
   }
-  if (text || !dataset || samples.empty()) return;
+  if (text || !dataset || samples.empty()) {
+    refreshIcons();
+    return;
+  }
   // Thumbnails off the GUI thread; a newer gallery makes this result stale.
   const qreal ratio = screenPixelRatio();
   galleryTask_.start(
@@ -229,9 +347,113 @@ void EvaluatePage::showGallery() {
         return out;
       },
       [this](const QVector<QImage>& images) {
-        for (int i = 0; i < images.size() && i < gallery_->count(); ++i)
-          if (!images[i].isNull()) gallery_->item(i)->setIcon(QPixmap::fromImage(images[i]));
+        thumbs_ = images;
+        refreshIcons();
       });
+}
+
+// The gallery's icons (images) or rows (texts), with their explanation when overlays are on;
+// asks the explainer for what it has not computed yet (the first 120 samples).
+void EvaluatePage::refreshIcons() {
+  const bool on = explain_ && explain_->overlaysOn() && explain_->hasModel() &&
+                  controller_->dataset() == explain_->dataset();
+  const bool text =
+      controller_->dataset() && controller_->dataset()->modality == core::Modality::Text;
+  std::vector<size_t> wanted;
+  for (int i = 0; i < gallery_->count(); ++i) {
+    QListWidgetItem* item = gallery_->item(i);
+    const size_t sample = item->data(Qt::UserRole).toULongLong();
+    if (text) {
+      const SampleWords* w = on ? explain_->words(sample) : nullptr;
+      if (w && w->error.isEmpty()) {
+        auto* label = qobject_cast<QLabel*>(gallery_->itemWidget(item));
+        if (!label) {
+          label = new QLabel;
+          label->setTextFormat(Qt::RichText);
+          gallery_->setItemWidget(item, label);
+        }
+        label->setText(item->data(Qt::UserRole + 1).toString().toHtmlEscaped() +
+                       QStringLiteral(": ") + ExplainController::highlightHtml(*w));
+      } else if (gallery_->itemWidget(item)) {
+        gallery_->removeItemWidget(item);
+      }
+    } else if (i < thumbs_.size() && !thumbs_[i].isNull()) {
+      const SampleMap* m = on ? explain_->map(sample) : nullptr;
+      const QImage shown = m && m->error.isEmpty() ? explain_->overlay(thumbs_[i], *m) : thumbs_[i];
+      item->setIcon(QPixmap::fromImage(shown));
+      item->setData(Qt::UserRole + 2, m != nullptr);
+    }
+    if (on && i < 120) wanted.push_back(sample);
+  }
+  if (on && !wanted.empty()) explain_->request(wanted);
+}
+
+QImage EvaluatePage::galleryIcon(int row) const {
+  QListWidgetItem* item = gallery_->item(row);
+  if (!item || item->icon().isNull()) return {};
+  return item->icon().pixmap(kThumbnailSide, kThumbnailSide).toImage();
+}
+
+// The selected sample, larger, with its explanation and (texts) its highlighted words.
+void EvaluatePage::showDetail() {
+  QListWidgetItem* item = gallery_->currentItem();
+  const auto dataset = controller_->dataset();
+  if (!item || !dataset) {
+    detailImage_->clear();
+    detailText_->setText(tr("Select a sample to see it here."));
+    return;
+  }
+  const size_t sample = item->data(Qt::UserRole).toULongLong();
+  const bool on =
+      explain_ && explain_->overlaysOn() && explain_->hasModel() && dataset == explain_->dataset();
+  const QString caption = item->data(Qt::UserRole + 1).toString().toHtmlEscaped();
+  if (on) explain_->request({sample});
+  if (dataset->modality == core::Modality::Text) {
+    detailImage_->hide();
+    const SampleWords* w = on ? explain_->words(sample) : nullptr;
+    QString body = QString::fromStdString(dataset->samples[sample].text).toHtmlEscaped();
+    if (w && w->error.isEmpty()) {
+      body = ExplainController::highlightHtml(*w) +
+             tr("<br><small>green: evidence for <b>%1</b>, red: against it</small>")
+                 .arg(QString::fromStdString(explain_->info().classNames.at(size_t(w->classIndex)))
+                          .toHtmlEscaped());
+    }
+    detailText_->setText(QStringLiteral("<b>%1</b><br>%2").arg(caption, body));
+    return;
+  }
+  detailImage_->show();
+  const auto render = [this, sample, on, caption] {
+    const SampleMap* m = on ? explain_->map(sample) : nullptr;
+    QImage shown = detailPlain_;
+    QString extra;
+    if (m && m->error.isEmpty()) {
+      shown = explain_->overlay(detailPlain_, *m);
+      const auto& names = explain_->info().classNames;
+      extra =
+          tr("<br>%1 of <b>%2</b> (p = %3)")
+              .arg(explain_->methodName(), QString::fromStdString(names.at(size_t(m->classIndex))))
+              .arg(m->probability, 0, 'f', 3);
+      if (!explain_->layer().isEmpty()) extra += tr(" at %1").arg(explain_->layer());
+      extra += m->peak.x() >= 0 ? tr("<br>peak at (%1, %2)").arg(m->peak.x()).arg(m->peak.y())
+                                : tr("<br>no evidence for this class anywhere");
+    } else if (m) {
+      extra = tr("<br>cannot explain: %1").arg(m->error.toHtmlEscaped());
+    }
+    detailImage_->setPixmap(QPixmap::fromImage(shown));
+    detailText_->setText(QStringLiteral("<b>%1</b>%2").arg(caption, extra));
+  };
+  if (detailSample_ == sample && !detailPlain_.isNull()) {
+    render();
+    return;
+  }
+  detailSample_ = sample;
+  detailPlain_ = QImage();
+  const qreal ratio = screenPixelRatio();
+  detailTask_.start([dataset, sample, ratio] { return sampleImage(*dataset, sample, 256, ratio); },
+                    [this, render](const QImage& img) {
+                      detailPlain_ = img;
+                      render();
+                    });
 }
 
 void EvaluatePage::galleryMenu(const QPoint& pos) {

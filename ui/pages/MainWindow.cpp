@@ -15,6 +15,7 @@
 
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
+#include "ui/controllers/ExplainController.h"
 #include "ui/controllers/ModelController.h"
 #include "ui/controllers/PredictController.h"
 #include "ui/controllers/ProjectController.h"
@@ -51,12 +52,13 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
       trainer_(new TrainController(this)),
       modelController_(new ModelController(project_, this)),
       evaluate_(new EvaluateController(project_, this)),
+      explain_(new ExplainController(this)),
       predict_(new PredictController(this)),
       pages_(new QTabWidget(this)),
       datasetPage_(new DatasetPage(datasetController_, project_, this)),
       modelPage_(new ModelPage(project_, modelController_, this)),
       trainPage_(new TrainPage(project_, datasetController_, trainer_, this)),
-      evaluatePage_(new EvaluatePage(evaluate_, this)),
+      evaluatePage_(new EvaluatePage(evaluate_, explain_, this)),
       predictPage_(new PredictPage(predict_, this)),
       blasProbe_(this) {
   FutureSynchronizer::setCurrent(&synchronizer_);
@@ -102,10 +104,29 @@ void MainWindow::connectControllers() {
           trainer_->lastDataset());
     }
     if (!result || (!result->test && !result->val)) return;
+    if (trainer_->lastModel() && r.status == core::RunStatus::Finished) {
+      explain_->setModel(trainer_->lastModel(), core::bundleInfo(*result, r.config), r.config,
+                         QString::fromStdString(r.id), trainer_->lastDataset());
+    }
     const bool test = result->test.has_value();
     evaluate_->setEvaluation(
         test ? *result->test : *result->val, trainer_->lastDataset(),
         tr("%1 · %2 split").arg(QString::fromStdString(r.id), test ? tr("test") : tr("val")));
+  });
+  // "Explain at this layer" from the layer tree: Grad-CAM of the last run's model there.
+  connect(modelPage_, &ModelPage::explainLayerRequested, this, [this](const QString& path) {
+    if (!explain_->hasModel()) {
+      statusBar()->showMessage(tr("Train a model first: explanations show the trained model."),
+                               8000);
+    } else if (!explain_->layers().contains(path)) {
+      statusBar()->showMessage(tr("%1 has no spatial output to explain; choose one of: %2")
+                                   .arg(path, explain_->layers().join(QStringLiteral(", "))),
+                               12000);
+    } else {
+      explain_->setLayer(path);
+      explain_->setOverlaysOn(true);
+      pages_->setCurrentWidget(evaluatePage_);
+    }
   });
   connect(datasetController_, &DatasetController::loaded, modelController_,
           [this](const std::shared_ptr<const core::Dataset>& ds) {

@@ -19,6 +19,7 @@ class DatasetController;
 class DatasetPage;
 class EvaluateController;
 class EvaluatePage;
+class ExplainController;
 class ModelController;
 class ModelPage;
 class PredictController;
@@ -47,6 +48,7 @@ class MainWindow : public QMainWindow {
   ModelController* modelController() const { return modelController_; }
   ModelPage* modelPage() const { return modelPage_; }
   EvaluateController* evaluateController() const { return evaluate_; }
+  ExplainController* explainController() const { return explain_; }
   EvaluatePage* evaluatePage() const { return evaluatePage_; }
   PredictController* predictController() const { return predict_; }
   QTabWidget* pages() const { return pages_; }
@@ -80,6 +82,7 @@ class MainWindow : public QMainWindow {
   TrainController* trainer_;
   ModelController* modelController_;
   EvaluateController* evaluate_;
+  ExplainController* explain_;
   PredictController* predict_;
   QTabWidget* pages_;
   DatasetPage* datasetPage_;

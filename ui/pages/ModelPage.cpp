@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QLocale>
+#include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
@@ -83,6 +84,16 @@ void ModelPage::setUpControls() {
   tree_->setAlternatingRowColors(true);
   tree_->header()->setSectionResizeMode(LayerTreeModel::kName, QHeaderView::ResizeToContents);
   tree_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+  tree_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(tree_, &QTreeView::customContextMenuRequested, this, [this](const QPoint& pos) {
+    const core::LayerNode* node = model_->model()->node(tree_->indexAt(pos));
+    if (!node || node->path.empty()) return;
+    const QString path = QString::fromStdString(node->path);
+    QMenu menu(this);
+    menu.addAction(tr("Explain predictions at %1 (Grad-CAM)").arg(path), this,
+                   [this, path] { emit explainLayerRequested(path); });
+    menu.exec(tree_->viewport()->mapToGlobal(pos));
+  });
   message_->setWordWrap(true);
   timeline_->setWordWrap(true);
   lastStages_->setRange(0, 64);

@@ -28,6 +28,10 @@ class ModelPage : public QWidget {
   QListWidget* backboneList() const { return backbones_; }
   QString totalsText() const;
 
+ signals:
+  /// "Explain at this layer" from the layer tree's context menu (a module path).
+  void explainLayerRequested(const QString& path);
+
  private:
   void fillCatalog();
   void showConfig();

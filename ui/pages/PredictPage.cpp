@@ -1,6 +1,7 @@
 #include "ui/pages/PredictPage.h"
 
 #include <qcustomplot.h>
+#include <QCheckBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -12,6 +13,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSlider>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -37,7 +39,10 @@ PredictPage::PredictPage(PredictController* controller, QWidget* parent)
       openBundle_(new QPushButton(tr("Open model bundle\u2026"), this)),
       progress_(new QProgressBar(this)),
       bars_(new QCustomPlot(this)),
-      results_(new QListWidget(this)) {
+      results_(new QListWidget(this)),
+      explainOn_(new QCheckBox(tr("Explain"), this)),
+      explainOpacity_(new QSlider(Qt::Horizontal, this)),
+      explainView_(new QLabel(this)) {
   buildLayout();
   connectController();
   connectActions();
@@ -65,9 +70,33 @@ void PredictPage::buildLayout() {
   input->addWidget(predictText_);
   input->addWidget(chooseImages_);
   input->addWidget(folder_);
+  explainOn_->setToolTip(
+      tr("Show why: a Grad-CAM heat map over the image (occlusion for an "
+         "imported network), or each word's attribution for a text"));
+  explainOpacity_->setRange(0, 100);
+  explainOpacity_->setValue(50);
+  explainOpacity_->setMaximumWidth(140);
+  explainOpacity_->setToolTip(tr("Heat-map opacity"));
+  explainView_->setAlignment(Qt::AlignCenter);
+  explainView_->setWordWrap(true);
+  explainView_->setMinimumWidth(260);
+  explainView_->setTextFormat(Qt::RichText);
+  auto* explainPanel = new QWidget(this);
+  auto* explainLayout = new QVBoxLayout(explainPanel);
+  explainLayout->setContentsMargins(0, 0, 0, 0);
+  auto* explainBar = new QHBoxLayout;
+  explainBar->addWidget(explainOn_);
+  explainBar->addWidget(explainOpacity_);
+  explainBar->addStretch(1);
+  explainLayout->addLayout(explainBar);
+  explainLayout->addWidget(explainView_, 1);
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(bars_);
   split->addWidget(results_);
+  split->addWidget(explainPanel);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  split->setStretchFactor(2, 3);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addWidget(hint_);
@@ -81,6 +110,10 @@ void PredictPage::buildLayout() {
 
 void PredictPage::connectController() {
   connect(controller_, &PredictController::modelChanged, this, &PredictPage::showModel);
+  connect(controller_, &PredictController::explained, this, [this](const PredictExplanation& e) {
+    explanation_ = std::make_shared<PredictExplanation>(e);
+    showExplanation();
+  });
   connect(controller_, &PredictController::predicted, this, &PredictPage::showResults);
   connect(controller_, &PredictController::progress, this, [this](int done, int total) {
     progress_->setRange(0, std::max(1, total));
@@ -137,6 +170,42 @@ void PredictPage::connectActions() {
   connect(exportBundle_, &QPushButton::clicked, this, [this] { exportModel(false); });
   connect(exportOnnx_, &QPushButton::clicked, this, [this] { exportModel(true); });
   connect(stop_, &QPushButton::clicked, controller_, &PredictController::cancel);
+  connect(explainOn_, &QCheckBox::toggled, this, [this](bool on) {
+    if (on && !lastInput_.isEmpty() && (!explanation_ || explanation_->input != lastInput_)) {
+      explainView_->setText(tr("Explaining\u2026"));
+      controller_->explain(lastInput_);
+    }
+    showExplanation();
+  });
+  connect(explainOpacity_, &QSlider::valueChanged, this, &PredictPage::showExplanation);
+}
+
+void PredictPage::showExplanation() {
+  if (!explainOn_->isChecked()) {
+    explainView_->clear();
+    return;
+  }
+  if (!explanation_ || explanation_->input != lastInput_) return;  // still computing
+  const PredictExplanation& e = *explanation_;
+  const auto& names = controller_->info().classNames;
+  const auto name = [&](int c) {
+    return c >= 0 && c < int(names.size())
+               ? QString::fromStdString(names[size_t(c)]).toHtmlEscaped()
+               : QString::number(c);
+  };
+  if (!e.error.isEmpty()) {
+    explainView_->setText(tr("Cannot explain: %1").arg(e.error.toHtmlEscaped()));
+  } else if (controller_->isText()) {
+    explainView_->setText(highlightWordsHtml(e.words) +
+                          tr("<br><small>green: evidence for <b>%1</b>, red: against it</small>")
+                              .arg(name(e.words.classIndex)));
+  } else {
+    explainView_->setPixmap(
+        QPixmap::fromImage(overlayImage(e.image, e.map, explainOpacity_->value() / 100.0)));
+    explainView_->setToolTip(tr("Evidence for %1 (p = %2)")
+                                 .arg(name(e.map.classIndex))
+                                 .arg(e.map.probability, 0, 'f', 3));
+  }
 }
 
 void PredictPage::openBundle() {
@@ -167,6 +236,10 @@ void PredictPage::exportModel(bool onnx) {
 }
 
 void PredictPage::exportTo(const QString& dir, bool onnx) {
+  if (controller_->isBusy()) {  // the controller would ignore it: do not look busy forever
+    hint_->setText(tr("Still predicting: export when it has finished (or press Stop)."));
+    return;
+  }
   progress_->setRange(0, 0);
   setBusy(true);
   hint_->setText(tr("Exporting to %1\u2026").arg(dir));
@@ -224,7 +297,15 @@ void PredictPage::showResults(const QVector<Prediction>& results) {
                                                     .arg(100 * p.probabilities.value(0), 0, 'f', 1)
                                               : tr("%1: %2").arg(name, p.error));
   }
-  if (!results.isEmpty()) showBars(results.back());
+  if (results.isEmpty()) return;
+  showBars(results.back());
+  lastInput_ = results.back().error.isEmpty() ? results.back().input : QString();
+  if (explainOn_->isChecked() && !lastInput_.isEmpty()) {
+    explainView_->setText(tr("Explaining\u2026"));
+    controller_->explain(lastInput_);
+  } else {
+    explainView_->clear();
+  }
 }
 
 void PredictPage::showBars(const Prediction& p) {

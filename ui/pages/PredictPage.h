@@ -3,8 +3,11 @@
 // CSV with progress; export the model as a verified bundle, optionally with model.onnx. The model
 // is the last run's or an opened bundle.
 #include <QWidget>
+#include <memory>
 
+class QCheckBox;
 class QCustomPlot;
+class QSlider;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -14,6 +17,7 @@ class QPushButton;
 namespace tlab::ui {
 class PredictController;
 struct Prediction;
+struct PredictExplanation;
 
 class PredictPage : public QWidget {
   Q_OBJECT
@@ -21,6 +25,8 @@ class PredictPage : public QWidget {
   explicit PredictPage(PredictController* controller, QWidget* parent = nullptr);
   QCustomPlot* barsPlot() const { return bars_; }
   QListWidget* resultList() const { return results_; }
+  QCheckBox* explainToggle() const { return explainOn_; }
+  QLabel* explainView() const { return explainView_; }
   /// Exports to `dir` without asking (what the Export buttons do after their dialog).
   void exportTo(const QString& dir, bool onnx);
 
@@ -38,6 +44,7 @@ class PredictPage : public QWidget {
   void showModel();
   void showResults(const QVector<Prediction>& results);
   void showBars(const Prediction& p);
+  void showExplanation();
 
   PredictController* controller_;
   QLabel *model_, *hint_;
@@ -47,6 +54,11 @@ class PredictPage : public QWidget {
   QProgressBar* progress_;
   QCustomPlot* bars_;
   QListWidget* results_;
+  QCheckBox* explainOn_;
+  QSlider* explainOpacity_;
+  QLabel* explainView_;
+  QString lastInput_;  ///< the input the bars show
+  std::shared_ptr<PredictExplanation> explanation_;
 };
 
 }  // namespace tlab::ui

@@ -1,7 +1,9 @@
 #include "core/runtime/Runtime.h"
 
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include "core/Sanitizers.h"
 
 namespace tlab::core {
 namespace {
@@ -34,17 +36,7 @@ TEST(Runtime, WarnsAboutTheSlowPath) {
   EXPECT_TRUE(runtimeWarnings(fast).empty());
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
+using tlab::test::kAddressSanitizer;
 
 TEST(Runtime, ConfiguresThreadsAndFindsTheBlas) {
   RuntimeOptions opts;
