@@ -25,7 +25,10 @@ torch::Tensor pcaProjection(const torch::Tensor& features, int components) {
   const auto x = asFloatMatrix(features, "pcaProjection");
   const int64_t n = x.size(0), d = x.size(1);
   const int64_t k = std::min<int64_t>(components, d);
-  const auto centred = (x - x.mean(0, true)).to(torch::kDouble);
+  // Double precision from here: a float reduction's result depends on how many threads summed
+  // it, and UMAP (which starts from this) must give the same map for the same seed.
+  const auto xd = x.to(torch::kDouble);
+  const auto centred = xd - xd.mean(0, true);
   torch::Tensor axes;  // [D, k]
   if (n >= d) {
     const auto cov = torch::matmul(centred.t(), centred);
@@ -56,15 +59,21 @@ void nearestNeighbours(const torch::Tensor& points, int k, torch::Tensor& indice
   if (k < 1) throw InvalidArgument("nearestNeighbours: need at least 2 points");
   indices = torch::empty({n, k}, torch::kInt64);
   distances = torch::empty({n, k}, torch::kFloat);
-  const auto norms = x.pow(2).sum(1);
-  const int64_t block = 1024;
+  // Distances in double, rounded to float at the end: the same neighbours and distances
+  // whatever the thread count (a float GEMM's last bits depend on it, and UMAP's layout
+  // amplifies any difference).
+  const auto xd = x.to(torch::kDouble);
+  const auto norms = xd.pow(2).sum(1);
+  const int64_t block = 256;
   for (int64_t start = 0; start < n; start += block) {
     throwIfCancelled(cancel);
     const int64_t m = std::min(block, n - start);
-    const auto rows = x.narrow(0, start, m);
+    const auto rows = xd.narrow(0, start, m);
     auto d2 = (norms.narrow(0, start, m).unsqueeze(1) + norms.unsqueeze(0) -
-               2 * torch::matmul(rows, x.t()))
-                  .clamp_min_(0);
+               2 * torch::matmul(rows, xd.t()))
+                  .clamp_min_(0)
+                  .to(torch::kFloat)
+                  .contiguous();
     float* rowsPtr = d2.data_ptr<float>();  // itself is not its own neighbour
     for (int64_t r = 0; r < m; ++r)
       rowsPtr[r * n + start + r] = std::numeric_limits<float>::infinity();
@@ -176,7 +185,7 @@ torch::Tensor umapProjection(const torch::Tensor& features, const UmapOptions& o
   const int64_t* idx = nnIdx.data_ptr<int64_t>();
   const float* dist = nnDist.data_ptr<float>();
   const double target = std::log2(double(k));
-  const double meanDist = nnDist.mean().item<double>();
+  const double meanDist = nnDist.to(torch::kDouble).mean().item<double>();
   std::vector<std::pair<uint64_t, float>> directed;  // key i * n + j, weight
   directed.reserve(size_t(n * k));
   for (int64_t i = 0; i < n; ++i) {
