@@ -38,6 +38,7 @@ struct PredictArgs {
   int inputSize = 224;
   int benchmark = 0;
   bool json = false;
+  double unsureBelow = -1;  ///< < 0: the bundle's default (0 for models without a bundle)
 };
 
 std::vector<std::string> readClassFile(const std::string& path) {
@@ -123,15 +124,16 @@ void printResults(const PredictArgs& a, bool text, const json& out) {
   if (a.json) {
     std::cout << out.dump(2) << "\n";
   } else if (a.csv) {
-    std::cout << (text ? "text" : "path") << ",label,index,probability,error\n";
+    std::cout << (text ? "text" : "path") << ",label,index,probability,error,unsure\n";
     for (const auto& r : out) {
       const std::string key = text ? r.value("text", "") : r["path"].get<std::string>();
       if (r.contains("error")) {
-        std::cout << csvQuote(key) << ",,,," << csvQuote(r["error"].get<std::string>()) << "\n";
+        std::cout << csvQuote(key) << ",,,," << csvQuote(r["error"].get<std::string>()) << ",\n";
       } else {
         const auto& t = r["top"][0];
         std::cout << csvQuote(key) << "," << csvQuote(t["label"].get<std::string>()) << ","
-                  << t["index"].get<int64_t>() << "," << t["prob"].get<double>() << ",\n";
+                  << t["index"].get<int64_t>() << "," << t["prob"].get<double>() << ","
+                  << (r.value("unsure", false) ? ",1" : ",0") << "\n";
       }
     }
   } else {
@@ -146,6 +148,12 @@ void printResults(const PredictArgs& a, bool text, const json& out) {
                   << 100 * t["prob"].get<double>() << "%  " << t["label"].get<std::string>()
                   << "\n";
       }
+      if (r.value("unlike_training_data", false))
+        std::cout << "  unsure: unlike the training data (feature distance " << std::setprecision(3)
+                  << r["ood_distance"].get<double>() << ")\n";
+      else if (r.value("unsure", false))
+        std::cout << "  unsure: the top class is below " << std::setprecision(0)
+                  << 100 * r["unsure_below"].get<double>() << "%\n";
     }
   }
 }
@@ -157,6 +165,11 @@ struct Predictor {
   std::vector<std::string> names;
   /// Built-in networks predict with their BatchNorms folded for the whole command.
   std::shared_ptr<core::BatchNormFolding> folding;
+  double temperature = 1.0;  ///< probabilities are softmax(logits / temperature)
+  double unsureBelow = 0;    ///< the model's default abstention threshold
+  core::OodReference ood;    ///< bundles: what "unlike the training data" means
+  std::function<torch::Tensor(torch::Tensor)> features;  ///< bundles: penultimate features
+  std::function<torch::Tensor(torch::Tensor)> classify;  ///< bundles: the head on features
 };
 
 Predictor bundlePredictor(const std::string& dir) {
@@ -164,8 +177,14 @@ Predictor bundlePredictor(const std::string& dir) {
   core::ImageClassifier net = bundle.net;
   net->to(core::preferredDevice());
   return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
-          bundle.info.preprocess, bundle.info.classNames,
-          std::make_shared<core::BatchNormFolding>(*net)};
+          bundle.info.preprocess,
+          bundle.info.classNames,
+          std::make_shared<core::BatchNormFolding>(*net),
+          bundle.info.temperature,
+          bundle.info.unsureBelow,
+          bundle.info.ood,
+          [net](torch::Tensor x) { return net->features(x.to(core::deviceOf(*net))); },
+          [net](torch::Tensor f) { return net->classify(f); }};
 }
 
 Predictor scriptPredictor(const PredictArgs& a) {
@@ -193,8 +212,14 @@ Predictor catalogPredictor(const PredictArgs& a) {
   net->eval();
   net->to(core::preferredDevice());
   return {[net](torch::Tensor x) { return net->forward(x.to(core::deviceOf(*net))); },
-          loaded.entry.preprocess(), loaded.entry.classNames,
-          std::make_shared<core::BatchNormFolding>(*net)};
+          loaded.entry.preprocess(),
+          loaded.entry.classNames,
+          std::make_shared<core::BatchNormFolding>(*net),
+          1.0,
+          0.0,
+          {},
+          {},
+          {}};
 }
 
 Predictor loadPredictor(const PredictArgs& a) {
@@ -205,9 +230,9 @@ Predictor loadPredictor(const PredictArgs& a) {
   return catalogPredictor(a);
 }
 
-// The top-k classes of one input.
-json topClasses(const Predictor& p, const torch::Tensor& x, int topk) {
-  const auto probs = torch::softmax(p.forward(x).to(torch::kCPU), 1)[0];
+// The top-k classes of one input's logits.
+json topClasses(const Predictor& p, const torch::Tensor& logits, int topk) {
+  const auto probs = torch::softmax(logits.to(torch::kCPU) / p.temperature, 1)[0];
   const int k = std::min<int>(topk, int(probs.size(0)));
   const auto [values, indices] = probs.topk(k);
   json top = json::array();
@@ -231,6 +256,7 @@ void predict(const PredictArgs& a, int& exitCode) {
     throw core::InvalidArgument("this is an image model: give image files or folders");
   if (a.images.empty() && a.texts.empty() && a.textFile.empty())
     throw core::InvalidArgument("nothing to predict: give images, --text or --text-file");
+  const double unsureBelow = a.unsureBelow >= 0 ? a.unsureBelow : p.unsureBelow;
   torch::NoGradGuard noGrad;
   json out = json::array();
   bool anyFailed = false;
@@ -241,7 +267,22 @@ void predict(const PredictArgs& a, int& exitCode) {
       r["error"] = item.error;
       anyFailed = true;
     } else {
-      r["top"] = topClasses(p, item.x, a.topk);
+      bool unlike = false;
+      if (!p.ood.empty() && p.features && p.classify) {  // one pass: features, then the head
+        const auto features = p.features(item.x);
+        r["top"] = topClasses(p, p.classify(features), a.topk);
+        const auto f = features.to(torch::kCPU, torch::kFloat).contiguous();
+        const double d = core::nearestMeanDistance(p.ood, f.data_ptr<float>(), f.size(1));
+        unlike = d > p.ood.threshold;
+        r["ood_distance"] = d;
+        r["unlike_training_data"] = unlike;
+      } else {
+        r["top"] = topClasses(p, p.forward(item.x), a.topk);
+      }
+      if (unsureBelow > 0 || unlike) {
+        r["unsure"] = unlike || r["top"][0]["prob"].get<double>() < unsureBelow;
+        r["unsure_below"] = unsureBelow;
+      }
       if (!first.defined()) first = item.x;
     }
     out.push_back(r);
@@ -299,6 +340,10 @@ void addPredictCommand(CLI::App& app, int& exitCode) {
                   "Also time N more forward passes of the first input (batch 1); with --json the "
                   "output becomes {predictions, benchmark}")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--unsure-below", a->unsureBelow,
+                  "Report a prediction as unsure when its top probability (calibrated) is below "
+                  "this; 0: never (default: the bundle's, 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("IMAGE", a->images, "Image files or folders (image models)");
   cmd->callback([a, &exitCode] { predict(*a, exitCode); });
 }

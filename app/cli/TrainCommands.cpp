@@ -13,6 +13,7 @@
 #include "core/export/VerifiedExport.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
+#include "core/train/Calibration.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/Evaluate.h"
 #include "core/train/LrFinder.h"
@@ -113,6 +114,27 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
                {"feature_cache", core::kFeatureCacheUseNames.name(r.featureCache)}};
   if (r.val) metrics["val"] = core::metricsJson(*r.val);
   if (r.test) metrics["test"] = core::metricsJson(*r.test);
+  if (r.calibration.fitted) {
+    const auto& c = r.calibration;
+    metrics["calibration"] = {{"temperature", c.temperature},
+                              {"fit_samples", c.fitSamples},
+                              {"val_nll_before", c.valNllBefore},
+                              {"val_nll_after", c.valNllAfter}};
+    if (c.hasTest) {
+      metrics["calibration"]["test_ece_before"] = c.testEceBefore;
+      metrics["calibration"]["test_ece_after"] = c.testEceAfter;
+    }
+    if (r.test && !r.test->logits.empty()) {  // abstention at the bundle's default threshold
+      std::vector<int32_t> labels;
+      for (const auto& p : r.test->predictions) labels.push_back(p.label);
+      const auto top =
+          core::topPredictions(r.test->logits, int64_t(r.classNames.size()), labels, c.temperature);
+      const auto at = core::coverageAt(top.confidence, top.correct, core::kDefaultUnsureBelow);
+      metrics["calibration"]["unsure_below"] = core::kDefaultUnsureBelow;
+      metrics["calibration"]["test_unsure_rate"] = 1.0 - at.coverage;
+      metrics["calibration"]["test_accuracy_when_sure"] = at.accuracy;
+    }
+  }
   if (r.worldSize > 1) {  // data-parallel: rank 0's own share of the communication
     metrics["world_size"] = r.worldSize;
     metrics["allreduce_seconds"] = r.allReduceSeconds;
@@ -172,6 +194,11 @@ void printSummary(const core::TrainResult& r, const fs::path& out, bool asJson) 
     summary["test_accuracy"] = r.test->accuracy;
     summary["test_macro_f1"] = r.test->macroF1;
   }
+  if (r.calibration.fitted) summary["temperature"] = r.calibration.temperature;
+  if (r.calibration.hasTest) {
+    summary["test_ece_before"] = r.calibration.testEceBefore;
+    summary["test_ece_after"] = r.calibration.testEceAfter;
+  }
   if (asJson) {
     std::cout << summary.dump() << std::endl;
     return;
@@ -181,6 +208,9 @@ void printSummary(const core::TrainResult& r, const fs::path& out, bool asJson) 
   if (r.val) std::cout << "; val accuracy " << r.val->accuracy;
   if (r.test)
     std::cout << "; test accuracy " << r.test->accuracy << ", macro-F1 " << r.test->macroF1;
+  if (r.calibration.hasTest)
+    std::cout << "\ncalibration: temperature " << r.calibration.temperature << ", test ECE "
+              << r.calibration.testEceBefore << " -> " << r.calibration.testEceAfter;
   std::cout << "\noutputs in " << out.string() << " (metrics.json, history.csv, model/)\n";
 }
 

@@ -133,7 +133,10 @@ EvaluationResult metricsFromLogits(const torch::Tensor& logits, const std::vecto
   std::vector<float> p(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
   std::vector<int32_t> labels;
   for (size_t s : samples) labels.push_back(dataset.samples[s].label);
-  return computeMetrics(dataset.classNames, p, labels, samples, 5);
+  EvaluationResult r = computeMetrics(dataset.classNames, p, labels, samples, 5);
+  const auto z = logits.to(torch::kCPU, torch::kFloat).contiguous();
+  r.logits.assign(z.data_ptr<float>(), z.data_ptr<float>() + z.numel());
+  return r;
 }
 
 torch::Tensor modelLogits(ImageClassifierImpl& net, std::shared_ptr<const Dataset> dataset,

@@ -35,6 +35,9 @@ struct EvaluationResult {
   std::vector<ClassMetrics> perClass;
   std::vector<std::vector<int64_t>> confusion;  ///< [true][predicted]
   std::vector<PredictionRow> predictions;
+  /// The logits behind `predictions` (count x classes, row-major) when they are known: what
+  /// calibration (temperature, reliability) is computed from. Empty otherwise.
+  std::vector<float> logits;
 };
 
 /// `probabilities` is N x C row-major (rows sum to 1); `labels` and `samples` have N entries.

@@ -21,6 +21,19 @@ using nlohmann::json;
 
 namespace {
 
+json calibrationJson(const ModelBundleInfo& i) {
+  json j{{"temperature", i.temperature},
+         {"unsure_below", i.unsureBelow},
+         {"probability", "softmax(logits / temperature)"}};
+  if (!i.ood.empty())
+    j["ood"] = {{"class_means", i.ood.classMeans},
+                {"threshold", i.ood.threshold},
+                {"distance",
+                 "1 - cosine similarity of the penultimate features to the nearest "
+                 "class mean; above threshold: unlike the training data"}};
+  return j;
+}
+
 json headJson(const HeadSpec& h, const std::string& module) {
   return {{"kind", kHeadKindNames.name(h.kind)},
           {"num_classes", h.numClasses},
@@ -87,24 +100,25 @@ void exportModelBundle(const fs::path& dir, const ImageClassifierImpl& net,
              {"vocab", "vocab.txt"},
              {"lower_case", p.tokenizer->options().lowerCase},
              {"max_tokens", p.inputSize},
-             {"pooling", "mean over the attention mask"}}}};
+             {"pooling", "mean over the attention mask"}}},
+           {"calibration", calibrationJson(i)}};
     writeFileAtomic(dir / "model.json", j.dump(2));
     return;
   }
-  json j{
-      {"format_version", 1},
-      {"architecture", i.architecture},
-      {"backbone", i.backbone},
-      {"head", headJson(i.head, net.headName())},
-      {"class_names", i.classNames},
-      {"preprocess",
-       {{"input_size", p.inputSize},
-        {"channels", p.channels},
-        {"mean", std::vector<float>(p.mean.begin(), p.mean.begin() + p.channels)},
-        {"std", std::vector<float>(p.std.begin(), p.std.begin() + p.channels)},
-        {"crop_fraction", p.cropFraction},
-        {"resize",
-         "shorter side to input_size / crop_fraction, centre crop, RGB, (x/255 - mean) / std"}}}};
+  json j{{"format_version", 1},
+         {"architecture", i.architecture},
+         {"backbone", i.backbone},
+         {"head", headJson(i.head, net.headName())},
+         {"class_names", i.classNames},
+         {"preprocess",
+          {{"input_size", p.inputSize},
+           {"channels", p.channels},
+           {"mean", std::vector<float>(p.mean.begin(), p.mean.begin() + p.channels)},
+           {"std", std::vector<float>(p.std.begin(), p.std.begin() + p.channels)},
+           {"crop_fraction", p.cropFraction},
+           {"resize",
+            "shorter side to input_size / crop_fraction, centre crop, RGB, (x/255 - mean) / std"}}},
+         {"calibration", calibrationJson(i)}};
   writeFileAtomic(dir / "model.json", j.dump(2));
 }
 
@@ -118,6 +132,13 @@ void checkBundleRanges(const ModelBundleInfo& info, const std::string& file) {
   if (h.numClasses < 2 || h.numClasses > int64_t(kMaxClasses))
     bad("head.num_classes must be 2.." + std::to_string(kMaxClasses));
   if (h.hidden < 0 || h.hidden > 16384) bad("head.hidden must be 0..16384");
+  if (!(info.temperature >= 1e-3 && info.temperature <= 1e3))
+    bad("calibration.temperature must be in [0.001, 1000]");
+  if (!(info.unsureBelow >= 0 && info.unsureBelow <= 1))
+    bad("calibration.unsure_below must be in [0, 1]");
+  if (info.ood.classMeans.size() > size_t(h.numClasses) ||
+      !(info.ood.threshold >= 0 && info.ood.threshold <= 2))
+    bad("calibration.ood: at most one mean per class, threshold in [0, 2]");
   if (!(h.dropout >= 0 && h.dropout < 1)) bad("head.dropout must be in [0, 1)");
   if (p.tokenizer) {
     if (p.inputSize < 1 || p.inputSize > 8192) bad("tokenizer.max_tokens must be 1..8192");
@@ -151,6 +172,14 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.info.head.dropout = h.at("dropout").get<double>();
     m.info.classNames = j.at("class_names").get<std::vector<std::string>>();
     readPreprocess(j, dir, m.info.preprocess);
+    if (const auto c = j.find("calibration"); c != j.end()) {  // older bundles: none
+      m.info.temperature = c->at("temperature").get<double>();
+      m.info.unsureBelow = c->at("unsure_below").get<double>();
+      if (const auto o = c->find("ood"); o != c->end()) {
+        m.info.ood.classMeans = o->at("class_means").get<std::vector<std::vector<float>>>();
+        m.info.ood.threshold = o->at("threshold").get<double>();
+      }
+    }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -181,6 +210,11 @@ LoadedModel loadModelBundle(const fs::path& dir) {
     m.net = createArchitecture(m.info.architecture, 10, m.info.preprocess.channels);
   }
   const int64_t f = m.net->featureDim(), c = m.info.head.numClasses, hid = m.info.head.hidden;
+  for (const auto& mean : m.info.ood.classMeans)
+    if (int64_t(mean.size()) != f)
+      throw FormatError(meta.string(),
+                        "calibration.ood.class_means: " + std::to_string(mean.size()) +
+                            " values per mean, the network has " + std::to_string(f) + " features");
   mustFit(m.info.head.kind == HeadSpec::Kind::Mlp ? f * hid + hid + hid * c + c : f * c + c,
           "the head");
   m.net->replaceHead(m.info.head);

@@ -8,6 +8,7 @@
 
 #include "core/data/Transforms.h"
 #include "core/model/ImageClassifier.h"
+#include "core/train/Calibration.h"
 
 namespace tlab::core {
 
@@ -17,6 +18,12 @@ struct ModelBundleInfo {
   HeadSpec head;
   std::vector<std::string> classNames;
   Preprocess preprocess;
+  /// Probabilities are softmax(logits / temperature) (fitted on the validation split; 1: none).
+  double temperature = 1.0;
+  /// Calibrated top probability below which a prediction is reported as "unsure" (0: never).
+  double unsureBelow = 0.5;
+  /// Inputs whose features lie farther than this from every class mean are "unsure" too.
+  OodReference ood;
 };
 
 /// Writes DIR/model.safetensors and DIR/model.json (each atomically).

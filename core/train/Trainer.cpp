@@ -9,8 +9,15 @@
 namespace tlab::core {
 
 ModelBundleInfo bundleInfo(const TrainResult& r, const TrainConfig& c) {
-  return {r.architecture, c.backbone, headSpec(c, int64_t(r.classNames.size())), r.classNames,
-          r.preprocess};
+  ModelBundleInfo info;
+  info.architecture = r.architecture;
+  info.backbone = c.backbone;
+  info.head = headSpec(c, int64_t(r.classNames.size()));
+  info.classNames = r.classNames;
+  info.preprocess = r.preprocess;
+  info.temperature = r.calibration.temperature;
+  info.ood = r.calibration.ood;
+  return info;
 }
 
 const char* runStateName(RunState s) { return kRunStateNames.name(s); }

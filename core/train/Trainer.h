@@ -19,6 +19,7 @@
 #include "core/dataset/Dataset.h"
 #include "core/dist/Distributed.h"
 #include "core/model/ImageClassifier.h"
+#include "core/train/Calibration.h"
 #include "core/train/Metrics.h"
 #include "core/train/ModelBundle.h"
 #include "core/train/TrainConfig.h"
@@ -49,6 +50,8 @@ struct TrainResult {
   int64_t steps = 0;            ///< optimisation steps this rank took
   double allReduceSeconds = 0;  ///< time this rank spent averaging gradients
   double allReduceBytes = 0;    ///< gradient bytes it all-reduced
+  /// Temperature scaling fitted on the validation split at the end (the bundle keeps it).
+  CalibrationSummary calibration;
 };
 
 /// What the bundle of a run's model records (GUI and CLI export alike).

@@ -10,6 +10,7 @@
 #include "core/model/ScriptBackbone.h"
 #include "core/text/WordPieceTokenizer.h"
 #include "core/train/CachedFeatures.h"
+#include "core/train/Calibration.h"
 #include "core/train/Checkpoint.h"
 #include "core/train/DataParallel.h"
 #include "core/train/Evaluate.h"
@@ -566,6 +567,83 @@ class Session {
     saveCheckpoint(runDir_, s, *net_, *optimizer_, best_.empty() ? nullptr : &best_);
   }
 
+  // Temperature scaling on the validation split's logits; the test split's ECE before and
+  // after says whether it helped. Without a validation split the temperature stays 1.
+  void calibrate() {
+    auto& c = out_.result.calibration;
+    const auto labelsOfRows = [&](const EvaluationResult& r) {
+      std::vector<int32_t> y;
+      for (const auto& p : r.predictions) y.push_back(p.label);
+      return y;
+    };
+    const auto classes = int64_t(dataset_->numClasses());
+    const auto& v = out_.result.val;
+    if (!v || v->logits.empty() || v->predictions.size() < 2) return;
+    const auto yv = labelsOfRows(*v);
+    c.temperature = fitTemperature(v->logits, classes, yv);
+    c.fitted = true;
+    c.fitSamples = int64_t(yv.size());
+    c.valNllBefore = meanNll(v->logits, classes, yv);
+    c.valNllAfter = meanNll(v->logits, classes, yv, c.temperature);
+    std::string line = "calibration: temperature " + std::to_string(c.temperature) +
+                       " (validation NLL " + std::to_string(c.valNllBefore) + " -> " +
+                       std::to_string(c.valNllAfter) + ")";
+    if (const auto& t = out_.result.test; t && !t->logits.empty()) {
+      const auto yt = labelsOfRows(*t);
+      const auto before = topPredictions(t->logits, classes, yt);
+      const auto after = topPredictions(t->logits, classes, yt, c.temperature);
+      c.hasTest = true;
+      c.testEceBefore = reliability(before.confidence, before.correct).ece;
+      c.testEceAfter = reliability(after.confidence, after.correct).ece;
+      line +=
+          "; test ECE " + std::to_string(c.testEceBefore) + " -> " + std::to_string(c.testEceAfter);
+    }
+    log(line);
+  }
+
+  // Class means of the training split's features and the distance 95% of the validation split
+  // stays within: what makes an input "unlike the training data" at prediction time. A frozen
+  // backbone's cached features serve; otherwise one inference pass over train (and val).
+  void fitOod() {
+    if (train_.empty()) return;
+    const auto featuresOf = [&](const std::vector<size_t>& idx, const CachedFeatures& cached,
+                                const char* split, std::vector<size_t>& kept) {
+      if (useCache_ && cached.features.defined()) {
+        kept = cached.samples;
+        return cached.features;
+      }
+      InferenceOptions io;
+      io.workers = cfg_.workers;
+      io.precision = precision_;
+      io.progress = taskReporter(std::string("features for the unsure check (") + split + " split)",
+                                 idx.size());
+      return extractFeatures(*net_, dataset_, idx, preprocess_, kept, io);
+    };
+    try {
+      std::vector<size_t> trainKept, valKept;
+      const auto tf = featuresOf(train_, trainFeat_, "train", trainKept)
+                          .to(torch::kCPU, torch::kFloat)
+                          .contiguous();
+      torch::Tensor vf;
+      if (!val_.empty())
+        vf = featuresOf(val_, valFeat_, "val", valKept).to(torch::kCPU, torch::kFloat).contiguous();
+      std::vector<int32_t> labels;
+      for (size_t s : trainKept) labels.push_back(dataset_->samples[s].label);
+      const auto flat = [](const torch::Tensor& t) {
+        return t.defined()
+                   ? std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())
+                   : std::vector<float>();
+      };
+      auto& ood = out_.result.calibration.ood;
+      ood =
+          fitOodReference(flat(tf), labels, flat(vf), tf.size(1), int64_t(dataset_->numClasses()));
+      log("unsure check: " + std::to_string(ood.classMeans.size()) +
+          " class means, distance threshold " + std::to_string(ood.threshold));
+    } catch (const std::exception& e) {  // the run is still good without it
+      log(std::string("no unsure check for unusual inputs: ") + e.what());
+    }
+  }
+
   void finish(Clock::time_point t0) {
     const bool cancelled = control_.cancel.load() && !earlyStopped_;
     if (cfg_.restoreBest && !best_.empty() && !cancelled) {
@@ -576,6 +654,8 @@ class Session {
     if (!cancelled) {
       if (!val_.empty()) out_.result.val = evaluate(val_, valFeat_, "val");
       if (!test_.empty()) out_.result.test = evaluate(test_, testFeat_, "test");
+      calibrate();
+      if (dp_->writes()) fitOod();
     }
     net_->eval();
     out_.result.state = cancelled ? RunState::Cancelled : RunState::Finished;

@@ -15,8 +15,9 @@ EvaluateController::EvaluateController(ProjectController* project, QObject* pare
 
 void EvaluateController::setEvaluation(const core::EvaluationResult& result,
                                        std::shared_ptr<const core::Dataset> dataset,
-                                       const QString& title) {
+                                       const QString& title, double temperature) {
   result_ = result;
+  temperature_ = temperature;
   dataset_ = std::move(dataset);
   title_ = title;
   gallery_.clear();

@@ -28,8 +28,11 @@ class EvaluateController : public QObject {
  public:
   explicit EvaluateController(ProjectController* project, QObject* parent = nullptr);
 
+  /// `temperature`: the run's calibration (probabilities are softmax(logits / temperature)).
   void setEvaluation(const core::EvaluationResult& result,
-                     std::shared_ptr<const core::Dataset> dataset, const QString& title);
+                     std::shared_ptr<const core::Dataset> dataset, const QString& title,
+                     double temperature = 1.0);
+  double temperature() const { return temperature_; }
   bool hasEvaluation() const { return dataset_ != nullptr; }
   const core::EvaluationResult& evaluation() const { return result_; }
   std::shared_ptr<const core::Dataset> dataset() const { return dataset_; }
@@ -58,6 +61,7 @@ class EvaluateController : public QObject {
   core::EvaluationResult result_;
   std::shared_ptr<const core::Dataset> dataset_;
   QString title_, galleryTitle_;
+  double temperature_ = 1.0;
   QVector<GalleryItem> gallery_;
 };
 

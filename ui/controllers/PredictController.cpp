@@ -42,7 +42,14 @@ Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInf
     const torch::Tensor x = inputOf(info.preprocess, input, text);
     torch::NoGradGuard g;
     std::lock_guard<std::mutex> lock(inferenceMutex());
-    const auto probs = torch::softmax(net.forward(x.to(core::deviceOf(net))).to(torch::kCPU), 1)[0];
+    const auto features = net.features(x.to(core::deviceOf(net)));
+    const auto logits = net.classify(features).to(torch::kCPU, torch::kFloat);
+    const auto probs = torch::softmax(logits / info.temperature, 1)[0];
+    if (!info.ood.empty()) {
+      const auto f = features.to(torch::kCPU, torch::kFloat).contiguous();
+      p.unlike =
+          core::nearestMeanDistance(info.ood, f.data_ptr<float>(), f.size(1)) > info.ood.threshold;
+    }
     const auto [values, indices] = probs.topk(std::min<int64_t>(topK, probs.size(0)));
     for (int64_t i = 0; i < values.size(0); ++i) {
       const auto c = size_t(indices[i].item<int64_t>());
@@ -50,6 +57,7 @@ Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInf
                                               : QString::number(c));
       p.probabilities << values[i].item<double>();
     }
+    p.unsure = p.unlike || (!p.probabilities.isEmpty() && p.probabilities[0] < info.unsureBelow);
   } catch (const std::exception& e) {
     p.error = QString::fromStdString(e.what());
   }
@@ -216,7 +224,7 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
     }
     files.sort();
     *total = int(files.size());
-    std::string csv = "path,label,probability,error\n";
+    std::string csv = "path,label,probability,unsure,error\n";
     auto quote = [](QString s) {  // RFC 4180
       s.replace(QLatin1Char('"'), QStringLiteral("\"\""));
       return "\"" + s.toStdString() + "\"";
@@ -227,7 +235,7 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
       Prediction p = predictOne(*net, info, f, false, 1);
       csv += quote(f) + "," + (p.labels.isEmpty() ? "" : quote(p.labels[0])) + "," +
              (p.probabilities.isEmpty() ? "" : std::to_string(p.probabilities[0])) + "," +
-             quote(p.error) + "\n";
+             (p.error.isEmpty() ? (p.unsure ? "1" : "0") : "") + "," + quote(p.error) + "\n";
       rows.push_back(std::move(p));
       ++*done;
     }

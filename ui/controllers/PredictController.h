@@ -26,7 +26,9 @@ namespace tlab::ui {
 struct Prediction {
   QString input;  ///< file path or text
   QStringList labels;
-  QVector<double> probabilities;  ///< top-k, highest first
+  QVector<double> probabilities;  ///< top-k, highest first (calibrated: the model's temperature)
+  bool unsure = false;            ///< below the model's threshold, or unlike the training data
+  bool unlike = false;  ///< the features lie far from every class the model was trained on
   QString error;
 };
 
@@ -55,6 +57,9 @@ class PredictController : public QObject {
   bool isText() const { return bool(info_.preprocess.tokenizer); }
   QString modelName() const { return name_; }
   const core::ModelBundleInfo& info() const { return info_; }
+  /// Predictions whose calibrated top probability is below this are reported as unsure (0:
+  /// never); exported bundles keep it as their default.
+  void setUnsureBelow(double threshold) { info_.unsureBelow = threshold; }
 
   void predictFiles(const QStringList& files, int topK = 5);
   void predictText(const QString& text, int topK = 5);

@@ -59,6 +59,7 @@ void SampleModel::setFilter(int classIndex, std::optional<core::Split> split,
   for (size_t i = 0; i < dataset_->size(); ++i) {
     const core::Sample& s = dataset_->samples[i];
     if (classIndex >= 0 && s.label != classIndex) continue;
+    if (only_ && !only_->count(i)) continue;
     if (split && splitOf(i) != *split) continue;
     if (!needle.empty()) {
       std::string hay = s.path.empty() ? s.text : s.path;

@@ -11,6 +11,9 @@
 #include <QSet>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/dataset/Dataset.h"
 #include "ui/workers/Async.h"
@@ -32,6 +35,8 @@ class SampleModel : public QAbstractTableModel {
   /// -1: all classes; split nullopt: all splits; search: case-insensitive substring of the
   /// file name, path or text.
   void setFilter(int classIndex, std::optional<core::Split> split, const QString& search);
+  /// Further restricts the next setFilter() to these samples (nullopt: no restriction).
+  void setOnly(std::optional<std::unordered_set<size_t>> samples) { only_ = std::move(samples); }
   /// The split each sample has in training (see core::sourceSplits), shown and filtered on
   /// instead of the source's own; ignored unless it has one entry per sample. Rows stay as
   /// they are: re-apply a split filter afterwards. setDataset() clears it.
@@ -61,6 +66,7 @@ class SampleModel : public QAbstractTableModel {
   std::unordered_map<size_t, int> rowOf_;
   QHash<size_t, QString> overrides_;
   std::vector<core::Split> trainingSplits_;  // empty: the source's own splits
+  std::optional<std::unordered_set<size_t>> only_;
   // Bounded by memory, in KiB: 4,000 thumbnails of 96x96 RGB, or 1,000 at HiDPI 2x.
   mutable QCache<size_t, QImage> cache_{4000 * 27};
   mutable std::deque<size_t> wanted_;  // newest at the front

@@ -12,10 +12,12 @@
 #include <QVBoxLayout>
 
 #include "core/dataset/Dataset.h"
+#include "ui/controllers/DataIssuesController.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/widgets/AugmentationPanel.h"
 #include "ui/widgets/ClassBalanceChart.h"
+#include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/SampleBrowser.h"
 #include "ui/workers/Async.h"
 
@@ -29,6 +31,8 @@ DatasetPage::DatasetPage(DatasetController* controller, ProjectController* proje
       skipped_(new QTableWidget(0, 2, this)),
       browser_(new SampleBrowser(project, this)),
       augmentation_(new AugmentationPanel(project, controller, this)),
+      issues_(new DataIssuesController(project, this)),
+      issuesView_(new DataIssuesView(issues_, project, this)),
       top_(new QTabWidget(this)),
       cancel_(new QPushButton(tr("Cancel"), this)),
       project_(project) {
@@ -61,6 +65,7 @@ void DatasetPage::buildLayout() {
   overview->addTab(skipped_, tr("Skipped files"));
   top_->addTab(browser_, tr("Samples"));
   top_->addTab(augmentation_, tr("Augmentation"));
+  top_->addTab(issuesView_, tr("Data issues"));
   splitter->addWidget(top_);
   splitter->addWidget(overview);
   splitter->setStretchFactor(0, 3);
@@ -101,7 +106,10 @@ void DatasetPage::connectController(DatasetController* controller) {
             dataset_ = ds;
             showDataset(*ds);
             browser_->setDataset(ds);
+            issuesView_->setDataset(ds);
           });
+  connect(issues_, &DataIssuesController::finished, this,
+          [this] { browser_->setFlaggedKeys(issues_->flaggedKeys()); });
   connect(controller, &DatasetController::failed, this, [this](const QString& message) {
     progress_->hide();
     cancel_->hide();
@@ -133,6 +141,8 @@ void DatasetPage::refreshBalance() {
 }
 
 QString DatasetPage::summaryText() const { return summary_->text(); }
+
+void DatasetPage::showIssues() { top_->setCurrentWidget(issuesView_); }
 
 void DatasetPage::showAugmentation(bool show) {
   top_->setCurrentWidget(show ? static_cast<QWidget*>(augmentation_) : browser_);

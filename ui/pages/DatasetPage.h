@@ -23,6 +23,8 @@ class QTabWidget;
 namespace tlab::ui {
 class AugmentationPanel;
 class ClassBalanceChart;
+class DataIssuesController;
+class DataIssuesView;
 class DatasetController;
 class ProjectController;
 class SampleBrowser;
@@ -35,6 +37,10 @@ class DatasetPage : public QWidget {
   ClassBalanceChart* chart() const { return chart_; }
   SampleBrowser* browser() const { return browser_; }
   AugmentationPanel* augmentation() const { return augmentation_; }
+  DataIssuesView* issuesView() const { return issuesView_; }
+  DataIssuesController* issues() const { return issues_; }
+  /// Shows the "Data issues" tab.
+  void showIssues();
   /// Shows the augmentation panel (true) or the sample browser (false).
   void showAugmentation(bool show);
   QString summaryText() const;
@@ -58,6 +64,8 @@ class DatasetPage : public QWidget {
   QTableWidget* skipped_;
   SampleBrowser* browser_;
   AugmentationPanel* augmentation_;
+  DataIssuesController* issues_;
+  DataIssuesView* issuesView_;
   QTabWidget* top_;
   QPushButton* cancel_;
   QElapsedTimer openClock_;

@@ -20,6 +20,7 @@
 
 #include "ui/controllers/EvaluateController.h"
 #include "ui/controllers/ExplainController.h"
+#include "ui/widgets/CalibrationView.h"
 #include "ui/widgets/EmbeddingMap.h"
 #include "ui/widgets/PlotLabels.h"
 #include "ui/workers/Async.h"
@@ -47,7 +48,8 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, ExplainController* ex
       explainStatus_(new QLabel(this)),
       detailImage_(new QLabel(this)),
       detailText_(new QLabel(this)),
-      tabs_(new QTabWidget(this)) {
+      tabs_(new QTabWidget(this)),
+      calibration_(new CalibrationView(this)) {
   if (explain_) map2d_ = new EmbeddingMapView(explain_, this);
   setUpWidgets();
   buildLayout();
@@ -200,6 +202,7 @@ void EvaluatePage::buildLayout() {
   lowerLayout->addWidget(galleryAndDetail, 1);
   tabs_->addTab(lower, tr("Gallery"));
   if (map2d_) tabs_->addTab(map2d_, tr("Embedding map"));
+  tabs_->addTab(calibration_, tr("Calibration"));
   tabs_->setDocumentMode(true);
   for (QWidget* w :
        std::initializer_list<QWidget*>{explainOn_, opacity_, explainClass_, explainLayer_})
@@ -238,6 +241,13 @@ void EvaluatePage::showEvaluation() {
   }
   classes_->resizeColumnsToContents();
   showMatrix();
+  std::vector<int32_t> labels;
+  for (const auto& p : r.predictions) labels.push_back(p.label);
+  if (r.logits.empty())
+    calibration_->clear();
+  else
+    calibration_->setData(r.logits, labels, int64_t(r.classNames.size()),
+                          controller_->temperature(), controller_->title());
 }
 
 void EvaluatePage::showMatrix() {

@@ -25,6 +25,7 @@ namespace tlab::ui {
 class EvaluateController;
 class ExplainController;
 class EmbeddingMapView;
+class CalibrationView;
 
 class EvaluatePage : public QWidget {
   Q_OBJECT
@@ -45,6 +46,7 @@ class EvaluatePage : public QWidget {
   QLabel* detailText() const { return detailText_; }
   EmbeddingMapView* embeddingMap() const { return map2d_; }
   QTabWidget* lowerTabs() const { return tabs_; }
+  CalibrationView* calibrationView() const { return calibration_; }
   /// The gallery's current icon of row `row` (for tests: with or without its heat map).
   QImage galleryIcon(int row) const;
   /// Centre of a confusion-matrix cell in plot pixels (for tests and tooltips).
@@ -78,6 +80,7 @@ class EvaluatePage : public QWidget {
   QLabel *explainStatus_, *detailImage_, *detailText_;
   QTabWidget* tabs_;
   EmbeddingMapView* map2d_ = nullptr;
+  CalibrationView* calibration_;
   QVector<QImage> thumbs_;  // plain thumbnails of the gallery shown now
   QImage detailPlain_;      // the detail view's sample, without overlay
   size_t detailSample_ = size_t(-1);

@@ -25,6 +25,8 @@
 #include "ui/pages/ModelPage.h"
 #include "ui/pages/PredictPage.h"
 #include "ui/pages/TrainPage.h"
+#include "ui/widgets/CalibrationView.h"
+#include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
 
 namespace tlab::ui {
@@ -111,8 +113,19 @@ void MainWindow::connectControllers() {
     const bool test = result->test.has_value();
     evaluate_->setEvaluation(
         test ? *result->test : *result->val, trainer_->lastDataset(),
-        tr("%1 · %2 split").arg(QString::fromStdString(r.id), test ? tr("test") : tr("val")));
+        tr("%1 · %2 split").arg(QString::fromStdString(r.id), test ? tr("test") : tr("val")),
+        result->calibration.temperature);
+    // The unsure threshold the Evaluate page shows is the one Predict and exports use.
+    predict_->setUnsureBelow(evaluatePage_->calibrationView()->threshold());
   });
+  // "Retrain with fixes" after reviewing data issues: the project's set-up with its edits.
+  connect(datasetPage_->issuesView(), &DataIssuesView::retrainRequested, this, [this] {
+    const auto strategy = core::strategyName(project_->project().config.strategy);
+    if (trainPage_->startRunNamed(std::string(strategy) + " (with data fixes)"))
+      pages_->setCurrentWidget(trainPage_);
+  });
+  connect(evaluatePage_->calibrationView(), &CalibrationView::thresholdChanged, predict_,
+          &PredictController::setUnsureBelow);
   // "Explain at this layer" from the layer tree: Grad-CAM of the last run's model there.
   connect(modelPage_, &ModelPage::explainLayerRequested, this, [this](const QString& path) {
     if (!explain_->hasModel()) {

@@ -292,10 +292,16 @@ void PredictPage::showResults(const QVector<Prediction>& results) {
   for (const Prediction& p : results) {
     const QString name =
         p.input.size() > 80 ? p.input.left(77) + QStringLiteral("\u2026") : p.input;
-    results_->insertItem(0, p.error.isEmpty() ? tr("%1 \u2192 %2 (%3%)")
-                                                    .arg(name, p.labels.value(0))
-                                                    .arg(100 * p.probabilities.value(0), 0, 'f', 1)
-                                              : tr("%1: %2").arg(name, p.error));
+    QString line = p.error.isEmpty() ? tr("%1 \u2192 %2 (%3%)")
+                                           .arg(name, p.labels.value(0))
+                                           .arg(100 * p.probabilities.value(0), 0, 'f', 1)
+                                     : tr("%1: %2").arg(name, p.error);
+    if (p.unlike)
+      line += tr("  \u2014 unsure: unlike the training data");
+    else if (p.unsure)
+      line +=
+          tr("  \u2014 unsure (below %1%)").arg(100 * controller_->info().unsureBelow, 0, 'f', 0);
+    results_->insertItem(0, line);
   }
   if (results.isEmpty()) return;
   showBars(results.back());
@@ -315,7 +321,7 @@ void PredictPage::showBars(const Prediction& p) {
     return;
   }
   auto* bars = new QCPBars(bars_->yAxis, bars_->xAxis);
-  bars->setBrush(QColor(52, 101, 164));
+  bars->setBrush(p.unsure ? QColor(206, 92, 0) : QColor(52, 101, 164));  // orange: unsure
   auto ticker = QSharedPointer<QCPAxisTickerText>::create();
   QVector<double> keys, values;
   for (int i = 0; i < p.labels.size(); ++i) {

@@ -242,6 +242,10 @@ bool TrainPage::startRun() {
   return queue({{c, core::strategyName(c.strategy)}});
 }
 
+bool TrainPage::startRunNamed(const std::string& name) {
+  return queue({{project_->project().config, name}});
+}
+
 bool TrainPage::compareWithScratch() {
   const core::TrainConfig c = project_->project().config;
   core::TrainConfig twin = core::withStrategyDefaults(c, core::Strategy::Scratch);

@@ -34,6 +34,8 @@ class TrainPage : public QWidget {
   /// false with a reason shown on the page when no dataset is loaded.
   bool startRun();
   bool compareWithScratch();
+  /// Queues a run of the project's set-up named `name` (e.g. after reviewing data issues).
+  bool startRunNamed(const std::string& name);
   bool compareStrategies();
   /// The LR-finder dialog on the project's set-up and dataset (modal; Apply sets the rate).
   void findLearningRate();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
@@ -38,6 +39,7 @@ SampleBrowser::SampleBrowser(ProjectController* project, QWidget* parent)
       class_(new QComboBox(this)),
       split_(new QComboBox(this)),
       search_(new QLineEdit(this)),
+      flagged_(new QCheckBox(tr("Flagged only"), this)),
       count_(new QLabel(this)),
       detailImage_(new QLabel(this)),
       detailText_(new QLabel(this)),
@@ -51,6 +53,9 @@ SampleBrowser::SampleBrowser(ProjectController* project, QWidget* parent)
   connect(split_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           &SampleBrowser::applyFilter);
   connect(search_, &QLineEdit::textChanged, this, &SampleBrowser::applyFilter);
+  connect(flagged_, &QCheckBox::toggled, this, &SampleBrowser::applyFilter);
+  flagged_->setToolTip(tr("Only the samples the Data issues check flagged"));
+  flagged_->hide();
   connect(project_, &ProjectController::labelEditsChanged, this, &SampleBrowser::refreshOverrides);
   connect(project_, &ProjectController::projectReplaced, this, &SampleBrowser::refreshOverrides);
 }
@@ -99,6 +104,7 @@ void SampleBrowser::buildLayout() {
   filters->addWidget(class_);
   filters->addWidget(split_);
   filters->addWidget(search_, 1);
+  filters->addWidget(flagged_);
   filters->addWidget(count_);
   auto* detail = new QWidget(this);
   auto* detailLayout = new QVBoxLayout(detail);
@@ -143,6 +149,7 @@ void SampleBrowser::setDataset(std::shared_ptr<const core::Dataset> dataset) {
     }
   }
   model_->setDataset(std::move(dataset));
+  setFlaggedKeys({});  // findings were about the previous dataset
   refreshOverrides();
   applyFilter();
 }
@@ -153,7 +160,21 @@ void SampleBrowser::setTrainingSplits(std::vector<core::Split> splits) {
   if (split_->currentData().toInt() >= 0) applyFilter();
 }
 
+void SampleBrowser::setFlaggedKeys(const std::set<std::string>& keys) {
+  flaggedKeys_ = keys;
+  flaggedSamples_.clear();
+  if (const auto ds = model_->dataset()) {
+    for (size_t i = 0; i < ds->size() && !keys.empty(); ++i)
+      if (keys.count(core::sampleKey(*ds, i))) flaggedSamples_.insert(i);
+  }
+  flagged_->setText(tr("Flagged only (%1)").arg(flaggedSamples_.size()));
+  flagged_->setVisible(!keys.empty());
+  if (keys.empty()) flagged_->setChecked(false);
+  applyFilter();
+}
+
 void SampleBrowser::applyFilter() {
+  model_->setOnly(flagged_->isChecked() ? std::optional(flaggedSamples_) : std::nullopt);
   const int s = split_->currentData().toInt();
   model_->setFilter(class_->currentData().toInt(),
                     s < 0 ? std::nullopt : std::optional<core::Split>(core::Split(s)),

@@ -5,11 +5,15 @@
 // menu, as undoable project edits shown in the grid as "(was ...)" / "(excluded)".
 #include <QWidget>
 #include <memory>
+#include <set>
+#include <string>
+#include <unordered_set>
 
 #include "core/dataset/Dataset.h"
 #include "ui/workers/Async.h"
 
 class QAbstractItemView;
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -34,6 +38,9 @@ class SampleBrowser : public QWidget {
   QComboBox* classFilter() const { return class_; }
   QComboBox* splitFilter() const { return split_; }
   QLineEdit* search() const { return search_; }
+  /// Samples flagged by the data-issues check (core::sampleKey); "Flagged only" shows just these.
+  void setFlaggedKeys(const std::set<std::string>& keys);
+  QCheckBox* flaggedFilter() const { return flagged_; }
   QString detailText() const;
 
  protected:
@@ -51,6 +58,9 @@ class SampleBrowser : public QWidget {
   SampleModel* model_;
   QComboBox *class_, *split_;
   QLineEdit* search_;
+  QCheckBox* flagged_;
+  std::unordered_set<size_t> flaggedSamples_;
+  std::set<std::string> flaggedKeys_;
   QLabel *count_, *detailImage_, *detailText_;
   QStackedWidget* views_;
   QListView* grid_;

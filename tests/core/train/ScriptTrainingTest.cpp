@@ -93,7 +93,10 @@ TEST(ScriptBackbone, FineTunesAndExportsTorchScript) {
                      c.backbone,
                      {HeadSpec::Kind::Linear, 2, 256, 0.2},
                      r.classNames,
-                     r.preprocess});
+                     r.preprocess,
+                     1.0,
+                     0.5,
+                     {}});
   EXPECT_TRUE(std::filesystem::exists(dir / "model/backbone.pt"));
   ASSERT_TRUE(std::filesystem::exists(dir / "model/model.pt"));
   // The exported bundle carries TorchScript: it opens only once the user trusts it.

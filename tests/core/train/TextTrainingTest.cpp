@@ -171,7 +171,10 @@ TEST(TextData, ExportedTextBundleCarriesItsTokenizer) {
                      "tiny_bert",
                      {HeadSpec::Kind::Linear, 3, 256, 0.2},
                      r.classNames,
-                     r.preprocess});
+                     r.preprocess,
+                     1.0,
+                     0.5,
+                     {}});
   EXPECT_TRUE(std::filesystem::exists(dir / "model" / "vocab.txt"));
   const LoadedModel m = loadModelBundle(dir / "model");
   ASSERT_TRUE(m.info.preprocess.tokenizer);

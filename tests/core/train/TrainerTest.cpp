@@ -349,7 +349,10 @@ TEST(Trainer, ExportedBundlePredictsLikeTheTrainedModel) {
                      "small_cnn_fmnist",
                      {HeadSpec::Kind::Linear, 3, 256, 0.2},
                      r.classNames,
-                     r.preprocess});
+                     r.preprocess,
+                     1.0,
+                     0.5,
+                     {}});
   const LoadedModel m = loadModelBundle(dir / "model");
   EXPECT_EQ(m.info.classNames, r.classNames);
   torch::NoGradGuard g;
