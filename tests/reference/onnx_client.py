@@ -172,6 +172,9 @@ def main():
     ap.add_argument("--expected", required=True, help="transferlab-cli predict --json output")
     ap.add_argument("--texts", help="the text file given to predict --text-file")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--temperature", type=float, default=1.0,
+                    help="the bundle's calibration temperature: TransferLab reports "
+                    "softmax(logits / T); the ONNX graph ends in softmax(logits)")
     ap.add_argument("--latency-runs", type=int, default=30)
     a = ap.parse_args()
 
@@ -204,7 +207,11 @@ def main():
     for feed, r in zip(feeds, expected):
         if "error" in r:
             raise SystemExit(f"TransferLab failed on an input: {r['error']}")
-        probs = session.run(None, feed)[0][0]
+        probs = session.run(None, feed)[0][0].astype(np.float64)
+        if a.temperature != 1.0:  # softmax(log p / T) = softmax(logits / T)
+            z = np.log(np.clip(probs, 1e-38, None)) / a.temperature
+            z -= z.max()
+            probs = np.exp(z) / np.exp(z).sum()
         theirs = np.zeros(len(names), dtype=np.float64)
         for t in r["top"]:
             theirs[t["index"]] = t["prob"]

@@ -60,7 +60,9 @@ def main():
     with torch.no_grad():
         for r in expected:
             x = torch.from_numpy(preprocess_image(load_image(r["path"], pre["channels"]), pre))
-            probs = torch.softmax(model(x), 1)[0].double().numpy()
+            # TransferLab reports calibrated probabilities: softmax(logits / temperature).
+            temperature = meta.get("calibration", {}).get("temperature", 1.0)
+            probs = torch.softmax(model(x).double() / temperature, 1)[0].numpy()
             theirs = np.zeros(n)
             for t in r["top"]:
                 theirs[t["index"]] = t["prob"]
