@@ -433,7 +433,6 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
     report.folds = cv.folds;
     report.probeAccuracy = cv.accuracy;
     report.probeWeightDecay = cv.weightDecay;
-    po.weightDecay = cv.weightDecay;  // the test-accuracy probes below use the same
   }
   report.labels = findLabelIssues(report.probabilities, labels, classes);
   throwIfCancelled(o.cancel);
@@ -447,13 +446,8 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
     ProbeOptions light = po;
     light.weightDecay = kLightWeightDecay;
     const auto accuracyOf = [&](const torch::Tensor& x, const std::vector<int32_t>& trainLabels) {
-      const auto p = probeProbabilities(x, trainLabels, test.features, classes, light);
-      int64_t right = 0;
-      for (size_t r = 0; r < testLabels.size(); ++r) {
-        const float* row = p.data() + r * size_t(classes);
-        right += (std::max_element(row, row + classes) - row) == testLabels[r] ? 1 : 0;
-      }
-      return double(right) / double(testLabels.size());
+      return argmaxAccuracy(probeProbabilities(x, trainLabels, test.features, classes, light),
+                            testLabels, classes);
     };
     const std::string stage = "test accuracy with and without the fixes";
     if (o.progress) o.progress(stage, 0, 3);
