@@ -406,7 +406,8 @@ void addIssues(CLI::App* dataset, int& exitCode) {
                   "report how many of them the finder flags")
       ->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--write-projects", ia->writeProjects,
-                  "With --simulate-noise: write PREFIX-noisy.tlproj (the flips as label edits) and "
+                  "With --simulate-noise: write PREFIX-clean.tlproj (no edits, the same split), "
+                  "PREFIX-noisy.tlproj (the flips as label edits), "
                   "PREFIX-fixed.tlproj (the flips, then every suggestion accepted) and "
                   "PREFIX-excluded.tlproj (the flips, flagged samples excluded), to retrain with "
                   "`train --project`");
@@ -494,15 +495,16 @@ void addIssues(CLI::App* dataset, int& exitCode) {
         project.dataset.valFraction = ia->val;
         project.dataset.testFraction = ia->test;
         project.dataset.splitSeed = ia->seed;
-        for (size_t s : flipped)
-          project.labelEdits.push_back(
-              {core::sampleKey(*shared, s), shared->classNames[size_t(shared->samples[s].label)]});
         const auto write = [&](const std::string& suffix) {
           const fs::path file = ia->writeProjects + "-" + suffix + ".tlproj";
           project.name = fs::path(ia->writeProjects).filename().string() + " (" + suffix + ")";
           core::saveProject(file, project);
           j["simulated_noise"]["projects"][suffix] = file.string();
         };
+        write("clean");
+        for (size_t s : flipped)
+          project.labelEdits.push_back(
+              {core::sampleKey(*shared, s), shared->classNames[size_t(shared->samples[s].label)]});
         write("noisy");
         for (const auto& i : issues) {  // accepted: the suggestion replaces any earlier edit
           const std::string key = core::sampleKey(*shared, report.samples[i.row]);

@@ -119,7 +119,11 @@ void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core
     metrics["calibration"] = {{"temperature", c.temperature},
                               {"fit_samples", c.fitSamples},
                               {"val_nll_before", c.valNllBefore},
-                              {"val_nll_after", c.valNllAfter}};
+                              {"val_nll_after", c.valNllAfter},
+                              {"fitted_temperature", c.fittedTemperature}};
+    if (c.check.folds > 0)  // the fit out of sample: 1 is kept unless the fitted T wins
+      metrics["calibration"]["cross_validated_nll"] = {
+          {"folds", c.check.folds}, {"at_1", c.check.nllAtOne}, {"fitted", c.check.nllFitted}};
     if (c.hasTest) {
       metrics["calibration"]["test_ece_before"] = c.testEceBefore;
       metrics["calibration"]["test_ece_after"] = c.testEceAfter;

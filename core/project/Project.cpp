@@ -120,6 +120,7 @@ json toJson(const Project& p, const fs::path& base) {
             {"split_seed", p.dataset.splitSeed},
             {"keep_predefined_split", p.dataset.keepPredefinedSplit}}},
           {"label_edits", edits},
+          {"kept_labels", p.keptLabels},
           {"config", toJson(p.config)},
           {"runs", runs}};
 }
@@ -156,6 +157,11 @@ Project projectFromJson(const json& j, const fs::path& base, const std::string& 
     key = "label_edits";
     for (const auto& e : j.value("label_edits", json::array()))
       p.labelEdits.push_back({e.at("sample").get<std::string>(), e.at("label").get<std::string>()});
+    key = "kept_labels";
+    if (j.contains("kept_labels")) {
+      if (!j["kept_labels"].is_array()) throw FormatError(source, "kept_labels is not a list");
+      for (const auto& k : j["kept_labels"]) p.keptLabels.push_back(k.get<std::string>());
+    }
     key = "config";
     p.config = trainConfigFromJson(j.at("config"), source);
     key = "runs";

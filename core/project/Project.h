@@ -53,6 +53,9 @@ struct Project {
   std::string name = "Untitled";
   DatasetSettings dataset;
   std::vector<LabelEdit> labelEdits;
+  /// Samples (core::sampleKey) the user reviewed in Data issues and kept as labelled, so a
+  /// later check shows them as reviewed.
+  std::vector<std::string> keptLabels;
   TrainConfig config = defaultTrainConfig();  ///< the set-up the next run starts from
   std::vector<RunRecord> runs;
 

@@ -471,12 +471,20 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
   }
 
   if (o.progress) o.progress("duplicates and outliers", 0, 1);
+  // Similarity of features centred on the training mean: post-ReLU features share a large
+  // positive common direction that puts merely similar images above 0.99 (the small Fashion-MNIST
+  // CNN: 1,861 pairs on the few-shot set against its test split, 20 of them planted copies);
+  // a copy stays at 1 whatever is subtracted.
+  const auto centre = labelled.mean(0, /*keepdim=*/true);
   if (test.features.defined()) {
-    for (const auto& d : nearDuplicates(labelled, test.features, o.duplicateThreshold))
+    for (const auto& d : nearDuplicates(labelled - centre, test.features.to(torch::kFloat) - centre,
+                                        o.duplicateThreshold))
       report.duplicates.push_back({report.samples[d.a], test.samples[d.b], d.similarity});
   }
   if (train.features.defined() && val.features.defined()) {
-    for (const auto& d : nearDuplicates(train.features, val.features, o.duplicateThreshold))
+    for (const auto& d :
+         nearDuplicates(train.features.to(torch::kFloat) - centre,
+                        val.features.to(torch::kFloat) - centre, o.duplicateThreshold))
       report.duplicates.push_back({train.samples[d.a], val.samples[d.b], d.similarity});
   }
   std::stable_sort(report.duplicates.begin(), report.duplicates.end(),

@@ -67,6 +67,33 @@ double fitTemperature(const std::vector<float>& z, int64_t c, const std::vector<
   return 1.0 / std::exp(0.5 * (lo + hi));
 }
 
+TemperatureCheck crossValidateTemperature(const std::vector<float>& z, int64_t c,
+                                          const std::vector<int32_t>& y, int folds) {
+  checkShape(z, c, y.size());
+  if (folds < 2) throw InvalidArgument("crossValidateTemperature: at least two folds");
+  TemperatureCheck check;
+  if (y.size() < size_t(2 * folds)) return check;
+  check.folds = folds;
+  double atOne = 0, fitted = 0;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<float> fitZ, heldZ;
+    std::vector<int32_t> fitY, heldY;
+    for (size_t r = 0; r < y.size(); ++r) {
+      auto& zs = int(r % size_t(folds)) == f ? heldZ : fitZ;
+      (int(r % size_t(folds)) == f ? heldY : fitY).push_back(y[r]);
+      zs.insert(zs.end(), z.begin() + std::ptrdiff_t(r * size_t(c)),
+                z.begin() + std::ptrdiff_t((r + 1) * size_t(c)));
+    }
+    const double t = fitTemperature(fitZ, c, fitY);
+    // Weighted by the fold's size, so the means are over rows.
+    atOne += meanNll(heldZ, c, heldY) * double(heldY.size());
+    fitted += meanNll(heldZ, c, heldY, t) * double(heldY.size());
+  }
+  check.nllAtOne = atOne / double(y.size());
+  check.nllFitted = fitted / double(y.size());
+  return check;
+}
+
 std::vector<float> softmaxRows(const std::vector<float>& z, int64_t c, double t) {
   if (c < 1 || z.size() % size_t(c) != 0) throw InvalidArgument("softmaxRows: bad shape");
   std::vector<float> p(z.size());

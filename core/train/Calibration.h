@@ -16,6 +16,20 @@ namespace tlab::core {
 double fitTemperature(const std::vector<float>& logits, int64_t classes,
                       const std::vector<int32_t>& labels);
 
+/// Whether a temperature fitted on these rows also helps on rows it was not fitted on. The rows
+/// are dealt into `folds` folds (row i into fold i % folds); for each fold, T is fitted on the
+/// others and the fold's NLL at that T is compared with its NLL at T = 1. A temperature fitted on
+/// a small validation split of an already calibrated model can be noise (it then raises the
+/// test ECE); a run keeps T = 1 unless the fit wins out of sample.
+struct TemperatureCheck {
+  int folds = 0;         ///< 0: too few rows to check (fewer than 2 per fold)
+  double nllAtOne = 0;   ///< mean held-out NLL at T = 1
+  double nllFitted = 0;  ///< mean held-out NLL at each fold's fitted T
+  bool helps() const { return folds == 0 || nllFitted < nllAtOne; }
+};
+TemperatureCheck crossValidateTemperature(const std::vector<float>& logits, int64_t classes,
+                                          const std::vector<int32_t>& labels, int folds = 5);
+
 /// Mean negative log-likelihood of softmax(logits / T).
 double meanNll(const std::vector<float>& logits, int64_t classes,
                const std::vector<int32_t>& labels, double temperature = 1.0);
@@ -84,8 +98,10 @@ double nearestMeanDistance(const OodReference& reference, const float* feature, 
 /// What a run's calibration step found (TrainResult, metrics.json, the bundle's temperature).
 struct CalibrationSummary {
   bool fitted = false;
-  double temperature = 1.0;
-  int64_t fitSamples = 0;  ///< validation samples the temperature was fitted on
+  double temperature = 1.0;        ///< what the run applies: the fit, or 1 when it did not help
+  double fittedTemperature = 1.0;  ///< the fit on the whole validation split
+  TemperatureCheck check;          ///< the fit out of sample (cross-validated on validation)
+  int64_t fitSamples = 0;          ///< validation samples the temperature was fitted on
   double valNllBefore = 0, valNllAfter = 0;
   bool hasTest = false;
   double testEceBefore = 0, testEceAfter = 0;  ///< 15 bins

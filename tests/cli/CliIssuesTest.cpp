@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -103,10 +104,27 @@ TEST(CliIssues, SimulatedNoiseAndLeakageReportTheirOwnFigures) {
   const auto [code, out] =
       runCli("dataset issues " + data.string() +
              " --backbone small_cnn_fmnist --no-cache --json --seed 5 --simulate-noise 0.1 "
-             "--simulate-leakage 4");
+             "--simulate-leakage 4 --write-projects " +
+             (dir.path() / "P").string());
   ASSERT_EQ(code, 0) << out;
   const json j = json::parse(out);
   const auto& n = j["simulated_noise"];
+  // The four projects share one split; they differ only in their label edits.
+  const auto edits = [&](const std::string& suffix) {
+    std::ifstream in(dir.path() / ("P-" + suffix + ".tlproj"));
+    const json p = json::parse(in);
+    EXPECT_EQ(p["dataset"]["split_seed"], 5) << suffix;
+    return p["label_edits"];
+  };
+  EXPECT_TRUE(edits("clean").empty());
+  EXPECT_EQ(edits("noisy").size(), 15u);
+  size_t excluded = 0;
+  for (const auto& e : edits("excluded")) excluded += e["label"].get<std::string>().empty();
+  EXPECT_EQ(excluded, n["flagged"].get<size_t>());
+  // Every flagged sample carries the finder's suggestion; a true positive gets its label back.
+  size_t edited = edits("fixed").size();
+  EXPECT_GE(edited, 15u);
+  EXPECT_LE(edited, 15u + n["flagged"].get<size_t>());
   EXPECT_EQ(n["flipped"], 15);  // 10% of 120 train + 30 val
   EXPECT_GE(n["recall"].get<double>(), 0.8) << n.dump();
   EXPECT_GE(n["precision"].get<double>(), 0.6) << n.dump();

@@ -56,6 +56,16 @@ TEST(CliText, InspectTrainEvaluatePredictOnText) {
   ASSERT_EQ(code, 0) << log;
   const json metrics = json::parse(std::ifstream(out / "metrics.json"));
   EXPECT_GE(metrics["test"]["accuracy"].get<double>(), 0.9);
+  // bf16 (autocast, emulated where the CPU has no native bf16) trains text models too: their
+  // token ids keep their layout (channels_last is for images; it once failed here on a CPU
+  // with native bf16, where `auto` picks bf16).
+  const auto [bcode, blog] = runCli("train --dataset " + data.string() +
+                                        " --backbone tiny_bert --strategy full --epochs 1"
+                                        " --batch-size 16 --precision bf16 --seed 5 --out " +
+                                        (dir / "bf16").string(),
+                                    "", /*withStderr=*/true);
+  ASSERT_EQ(bcode, 0) << blog;
+  EXPECT_EQ(blog.find("channels_last"), std::string::npos) << blog;
   EXPECT_TRUE(fs::exists(out / "model/vocab.txt"));
 
   const auto [ecode, eout] = runCli("evaluate --model " + (out / "model").string() + " --dataset " +

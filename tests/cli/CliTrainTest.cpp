@@ -60,6 +60,20 @@ TEST(CliTrain, TrainEvaluateExportPredictRoundTrip) {
   ASSERT_TRUE(metrics.contains("test"));
   EXPECT_GT(metrics["test"]["accuracy"].get<double>(), 0.9);
   EXPECT_TRUE(metrics["test"].contains("macro_f1"));
+  // Temperature scaling: the fit is applied only when it lowers the cross-validated NLL, and the
+  // bundle carries what the run applies.
+  const json& cal = metrics["calibration"];
+  ASSERT_TRUE(cal.contains("cross_validated_nll")) << cal.dump();
+  const json& cv = cal["cross_validated_nll"];
+  EXPECT_DOUBLE_EQ(cal["temperature"].get<double>(),
+                   cv["fitted"].get<double>() < cv["at_1"].get<double>()
+                       ? cal["fitted_temperature"].get<double>()
+                       : 1.0)
+      << cal.dump();
+  EXPECT_LE(cal["val_nll_after"].get<double>(), cal["val_nll_before"].get<double>() + 1e-12);
+  const json bundle = json::parse(std::ifstream(out / "model/model.json"));
+  EXPECT_DOUBLE_EQ(bundle["calibration"]["temperature"].get<double>(),
+                   cal["temperature"].get<double>());
   for (const char* f :
        {"config.json", "history.csv", "history.json", "confusion_matrix.csv", "predictions.csv",
         "model/model.json", "model/model.safetensors", "checkpoints/latest"}) {

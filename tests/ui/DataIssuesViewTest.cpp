@@ -126,6 +126,15 @@ TEST(DataIssuesView, ReviewFromTheKeyboardIsUndoableAndFiltersTheBrowser) {
   EXPECT_EQ(view.table()->item(labelRows[2], 5)->text(), QStringLiteral("kept"));
   EXPECT_TRUE(view.retrainButton()->isEnabled());
 
+  // The review is part of the project: the kept mark and the edits are saved and read back.
+  const QString file = QString::fromStdString((dir.path() / "reviewed.tlproj").string());
+  QString error;
+  ASSERT_TRUE(project.saveAs(file, &error)) << error.toStdString();
+  const core::Project saved = core::loadProject(file.toStdString());
+  EXPECT_EQ(saved.keptLabels, std::vector<std::string>{rows[labelRows[2]].key});
+  ASSERT_EQ(saved.labelEdits.size(), 2u);
+  EXPECT_EQ(saved.labelEdits[1].label, "");
+
   // Undo takes them back one by one, newest first; redo replays.
   project.undoStack()->undo();
   EXPECT_EQ(controller.reviewOf(labelRows[2]), DataIssuesController::Review::Open);

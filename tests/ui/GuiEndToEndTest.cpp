@@ -23,6 +23,7 @@
 #include "core/TestImages.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
+#include "ui/controllers/DataIssuesController.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
 #include "ui/controllers/ExplainController.h"
@@ -37,6 +38,8 @@
 #include "ui/pages/PredictPage.h"
 #include "ui/pages/TrainPage.h"
 #include "ui/widgets/AugmentationPanel.h"
+#include "ui/widgets/CalibrationView.h"
+#include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
 #include "ui/widgets/EmbeddingMap.h"
 #include "ui/widgets/SampleBrowser.h"
@@ -175,6 +178,12 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     EXPECT_EQ(map->result().before.size(), 4000);  // the pre-trained small_cnn_fmnist
     EXPECT_GT(map->result().knnAfter, 0.5);
     screenshot(w, 3, QStringLiteral("embedding-map.png"));
+    // Calibration: the run's reliability diagram before and after its temperature, and
+    // accuracy against coverage with the "unsure" threshold.
+    page->lowerTabs()->setCurrentWidget(page->calibrationView());
+    EXPECT_GT(page->calibrationView()->eceBefore(), 0);
+    EXPECT_FALSE(page->calibrationView()->summaryText().isEmpty());
+    screenshot(w, 3, QStringLiteral("evaluate-calibration.png"));
     page->lowerTabs()->setCurrentIndex(0);
     page->overlayToggle()->setChecked(false);
   }
@@ -204,6 +213,20 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     ASSERT_TRUE(explained.wait(60000));
     EXPECT_FALSE(page->explainView()->pixmap().isNull());
     screenshot(w, 4, QStringLiteral("predict-page.png"));
+  }
+
+  // Data issues on the demo project (the run's backbone, its features): the ranked findings
+  // with thumbnails, given and suggested labels.
+  {
+    w.pages()->setCurrentIndex(0);
+    DataIssuesView* issues = w.datasetPage()->issuesView();
+    for (auto* tabs : w.datasetPage()->findChildren<QTabWidget*>())
+      if (tabs->indexOf(issues) >= 0) tabs->setCurrentWidget(issues);
+    QSignalSpy found(w.datasetPage()->issues(), &DataIssuesController::finished);
+    issues->findIssues();
+    ASSERT_TRUE(found.wait(300000)) << issues->summaryText().toStdString();
+    EXPECT_GT(issues->table()->rowCount(), 0);
+    screenshot(w, 0, QStringLiteral("data-issues.png"));
   }
   EXPECT_TRUE(w.close());
 }

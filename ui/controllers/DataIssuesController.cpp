@@ -1,10 +1,7 @@
 #include "ui/controllers/DataIssuesController.h"
 #include "ui/workers/TorchQt.h"  // first: LibTorch before any Qt header
 
-#include <QPointer>
 #include <QTimer>
-#include <QUndoCommand>
-#include <QUndoStack>
 #include <algorithm>
 
 #include "core/project/Project.h"
@@ -12,25 +9,6 @@
 #include "ui/controllers/ProjectController.h"
 
 namespace tlab::ui {
-
-/// "Keep as labelled": a review mark, undone like the project's own edits.
-class KeepCommand : public QUndoCommand {
- public:
-  KeepCommand(DataIssuesController* c, std::string key)
-      : QUndoCommand(DataIssuesController::tr("Keep sample as labelled")),
-        c_(c),
-        key_(std::move(key)) {}
-  void redo() override {
-    if (c_) c_->setKept(key_, true);
-  }
-  void undo() override {
-    if (c_) c_->setKept(key_, false);
-  }
-
- private:
-  QPointer<DataIssuesController> c_;  // the stack may outlive the controller
-  std::string key_;
-};
 
 DataIssuesController::DataIssuesController(ProjectController* project, QObject* parent)
     : QObject(parent), project_(project), poll_(new QTimer(this)) {
@@ -41,7 +19,6 @@ DataIssuesController::DataIssuesController(ProjectController* project, QObject* 
   connect(project_, &ProjectController::projectReplaced, this, [this] {
     cancel();
     rows_.clear();
-    kept_.clear();
     training_.reset();
     report_.reset();
     summary_.clear();
@@ -62,14 +39,10 @@ void DataIssuesController::run(std::shared_ptr<const core::Dataset> source, cons
   o.imageSize = imageSize;
   o.probe.folds = folds;
   o.probe.seed = settings.dataset.splitSeed;
-  auto shared = std::make_shared<Shared>();
+  auto shared = std::make_shared<ProgressTracker>();
   shared_ = shared;
   o.progress = [shared](const std::string& stage, size_t done, size_t total) {
-    std::lock_guard<std::mutex> lock(shared->mutex);
-    if (stage != shared->stage) shared->stageStarted = std::chrono::steady_clock::now();
-    shared->stage = stage;
-    shared->done = done;
-    shared->total = total;
+    shared->report(stage, done, total);
   };
   task_.start(
       [source, settings, o](const std::atomic<bool>& cancelled) mutable {
@@ -97,25 +70,8 @@ void DataIssuesController::cancel() {
 
 void DataIssuesController::poll() {
   if (!shared_) return;
-  std::string stage;
-  size_t done = 0, total = 0;
-  std::chrono::steady_clock::time_point since;
-  {
-    std::lock_guard<std::mutex> lock(shared_->mutex);
-    stage = shared_->stage;
-    done = shared_->done;
-    total = shared_->total;
-    since = shared_->stageStarted;
-  }
-  if (stage.empty()) return;
-  const double fraction = total ? double(done) / double(total) : 0;
-  QString eta;
-  if (done > 0 && done < total) {
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-    eta = tr("%1 s left").arg(int(s / fraction * (1 - fraction) + 0.5));
-  }
-  emit progress(QString::fromStdString(stage), fraction, eta);
+  const auto r = shared_->read();
+  if (!r.stage.isEmpty()) emit progress(r.stage, r.fraction, r.eta());
 }
 
 void DataIssuesController::takeOutcome(const Outcome& outcome) {
@@ -194,7 +150,8 @@ DataIssuesController::Review DataIssuesController::reviewOf(int row, QString* la
     if (label) *label = QString::fromStdString(it->label);
     return Review::Relabelled;
   }
-  return kept_.count(key) ? Review::Kept : Review::Open;
+  const auto& kept = project_->project().keptLabels;
+  return std::find(kept.begin(), kept.end(), key) != kept.end() ? Review::Kept : Review::Open;
 }
 
 bool DataIssuesController::accept(int row) {
@@ -210,15 +167,7 @@ void DataIssuesController::exclude(int row) {
 
 void DataIssuesController::keep(int row) {
   if (row < 0 || row >= rows_.size()) return;
-  project_->undoStack()->push(new KeepCommand(this, rows_[row].key));
-}
-
-void DataIssuesController::setKept(const std::string& key, bool kept) {
-  if (kept)
-    kept_.insert(key);
-  else
-    kept_.erase(key);
-  emit reviewChanged();
+  project_->setKept(rows_[row].key, true);
 }
 
 }  // namespace tlab::ui

@@ -9,14 +9,13 @@
 #include <QObject>
 #include <QString>
 #include <QVector>
-#include <chrono>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "core/dataset/Dataset.h"
 #include "ui/workers/Async.h"
+#include "ui/workers/ProgressTracker.h"
 
 class QTimer;
 
@@ -74,29 +73,20 @@ class DataIssuesController : public QObject {
   void reviewChanged();
 
  private:
-  friend class KeepCommand;
   struct Outcome {
     std::shared_ptr<const core::Dataset> training;
     std::shared_ptr<const core::DataIssueReport> report;
     QString error;
   };
-  struct Shared {  // written by the worker, read by the poll timer
-    std::mutex mutex;
-    std::string stage;
-    size_t done = 0, total = 0;
-    std::chrono::steady_clock::time_point stageStarted;
-  };
   void poll();
-  void setKept(const std::string& key, bool kept);
   void takeOutcome(const Outcome& outcome);
 
   ProjectController* project_;
   QVector<DataIssueRow> rows_;
   std::shared_ptr<const core::Dataset> training_;
   std::shared_ptr<const core::DataIssueReport> report_;
-  std::set<std::string> kept_;
   QString summary_;
-  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<ProgressTracker> shared_;  // written by the worker, read by the poll timer
   QTimer* poll_;
   Async<Outcome> task_{this};
 };

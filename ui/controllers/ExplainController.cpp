@@ -71,7 +71,9 @@ SampleMap sampleMapOf(const core::ClassMap& m, const cv::Mat& image, const core:
 ExplainController::ExplainController(QObject* parent) : QObject(parent), poll_(new QTimer(this)) {
   poll_->setInterval(150);
   connect(poll_, &QTimer::timeout, this, [this] {
-    if (done_) emit progress(*done_, total_);
+    if (!progress_) return;
+    const auto r = progress_->read();
+    if (r.total > 0) emit progress(int(r.done), int(r.total), r.eta());
   });
 }
 ExplainController::~ExplainController() = default;
@@ -167,12 +169,13 @@ void ExplainController::request(const std::vector<size_t>& samples) {
     pending_.insert(pending_.end(), missing.begin(), missing.end());
     return;
   }
-  auto done = std::make_shared<std::atomic<int>>(0);
+  auto done = std::make_shared<ProgressTracker>();
   const int total = int(missing.size());
-  done_ = done;
-  total_ = total;
+  const std::string stage = tr("Explaining").toStdString();
+  done->report(stage, 0, size_t(total));
+  progress_ = done;
   poll_->start();
-  emit progress(0, total);
+  emit progress(0, total, QString());
   const auto net = net_;
   const auto info = info_;
   const auto dataset = dataset_;
@@ -181,7 +184,8 @@ void ExplainController::request(const std::vector<size_t>& samples) {
   QStringList keys;
   for (size_t s : missing) keys << key(s);
   task_.start(
-      [net, info, dataset, target, layer, missing, keys, done](const std::atomic<bool>& cancelled) {
+      [net, info, dataset, target, layer, missing, keys, done,
+       stage](const std::atomic<bool>& cancelled) {
         Batch out;
         const auto& pre = info.preprocess;
         for (size_t i = 0; i < missing.size(); ++i) {
@@ -223,7 +227,7 @@ void ExplainController::request(const std::vector<size_t>& samples) {
             }
             out.maps.push_back({keys[int(i)], m});
           }
-          *done = int(i + 1);
+          done->report(stage, i + 1, missing.size());
         }
         return out;
       },
@@ -231,7 +235,7 @@ void ExplainController::request(const std::vector<size_t>& samples) {
         poll_->stop();
         for (const auto& [k, m] : b.maps) maps_.insert(k, m);
         for (const auto& [k, w] : b.words) words_.insert(k, w);
-        emit progress(total, total);
+        emit progress(total, total, QString());
         emit mapsReady();
         if (!pending_.empty()) request(std::exchange(pending_, {}));
       });

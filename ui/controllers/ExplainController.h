@@ -22,6 +22,7 @@
 #include "core/train/ModelBundle.h"
 #include "core/train/TrainConfig.h"
 #include "ui/workers/Async.h"
+#include "ui/workers/ProgressTracker.h"
 
 namespace cv {
 class Mat;
@@ -123,7 +124,8 @@ class ExplainController : public QObject {
   /// Class, layer, opacity or on/off changed: views redraw (and request what they miss).
   void settingsChanged();
   void mapsReady();
-  void progress(int done, int total);
+  /// Samples explained of `total` in the running job, and its time left ("" while unknown).
+  void progress(int done, int total, const QString& eta);
 
  private:
   struct Batch {
@@ -145,10 +147,9 @@ class ExplainController : public QObject {
   double opacity_ = 0.5;
   QHash<QString, SampleMap> maps_;
   QHash<QString, SampleWords> words_;
-  std::vector<size_t> pending_;  ///< asked for while a job ran
-  QTimer* poll_;                 ///< reports the job's progress from done_
-  std::shared_ptr<std::atomic<int>> done_;
-  int total_ = 0;
+  std::vector<size_t> pending_;                ///< asked for while a job ran
+  QTimer* poll_;                               ///< reports the job's progress from progress_
+  std::shared_ptr<ProgressTracker> progress_;  ///< the running job's, written by its worker
   Async<Batch> task_{this};
 };
 

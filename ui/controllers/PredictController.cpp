@@ -69,21 +69,21 @@ Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInf
 PredictController::PredictController(QObject* parent)
     : QObject(parent),
       cancel_(std::make_shared<std::atomic<bool>>(false)),
-      done_(std::make_shared<std::atomic<int>>(0)),
-      total_(std::make_shared<std::atomic<int>>(0)),
+      progress_(std::make_shared<ProgressTracker>()),
       task_(this),
-      exportStatus_(std::make_shared<ExportStatus>()),
+      exportProgress_(std::make_shared<ProgressTracker>(/*clockPerStage=*/false)),
       exportTask_(this) {
   qRegisterMetaType<Prediction>();
   auto* poll = new QTimer(this);
   poll->setInterval(100);
   connect(poll, &QTimer::timeout, this, [this] {
-    if (task_.isRunning()) emit progress(done_->load(), total_->load());
+    if (task_.isRunning()) {
+      const auto r = progress_->read();
+      emit progress(int(r.done), int(r.total), r.eta());
+    }
     if (exportTask_.isRunning()) {
-      std::lock_guard<std::mutex> lock(exportStatus_->mutex);
-      if (exportStatus_->total > 0)
-        emit exportProgress(QString::fromStdString(exportStatus_->step), exportStatus_->done,
-                            exportStatus_->total);
+      const auto r = exportProgress_->read();
+      if (r.total > 0) emit exportProgress(r.stage, int(r.done), int(r.total), r.eta());
     }
   });
   poll->start();
@@ -208,14 +208,12 @@ void PredictController::predictText(const QString& text, int topK) {
 void PredictController::predictFolderToCsv(const QString& folder, const QString& csvPath) {
   if (!net_ || isBusy() || isText()) return;
   *cancel_ = false;
-  *done_ = 0;
-  *total_ = 0;
+  progress_->reset();
   pendingCsv_ = csvPath;
   auto net = net_;
   auto info = info_;
   auto cancel = cancel_;
-  auto done = done_;
-  auto total = total_;
+  auto progress = progress_;
   auto work = [=](const std::atomic<bool>& dropped) {
     QStringList files;
     for (QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
@@ -223,7 +221,8 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
       if (core::hasImageExtension(f.toStdString())) files << f;
     }
     files.sort();
-    *total = int(files.size());
+    const std::string stage = QObject::tr("Predicting").toStdString();
+    progress->report(stage, 0, size_t(files.size()));
     std::string csv = "path,label,probability,unsure,error\n";
     auto quote = [](QString s) {  // RFC 4180
       s.replace(QLatin1Char('"'), QStringLiteral("\"\""));
@@ -237,7 +236,7 @@ void PredictController::predictFolderToCsv(const QString& folder, const QString&
              (p.probabilities.isEmpty() ? "" : std::to_string(p.probabilities[0])) + "," +
              (p.error.isEmpty() ? (p.unsure ? "1" : "0") : "") + "," + quote(p.error) + "\n";
       rows.push_back(std::move(p));
-      ++*done;
+      progress->report(stage, size_t(rows.size()), size_t(files.size()));
     }
     try {
       core::writeFileVerified(csvPath.toStdString(), csv);
@@ -258,16 +257,12 @@ bool PredictController::canExportOnnx() const {
 void PredictController::exportModel(const QString& dir, bool onnx) {
   if (!net_ || isBusy()) return;
   *cancel_ = false;
-  {
-    std::lock_guard<std::mutex> lock(exportStatus_->mutex);
-    exportStatus_->step.clear();
-    exportStatus_->done = exportStatus_->total = 0;
-  }
+  exportProgress_->reset();
   auto net = net_;
   auto info = info_;
   auto dataset = dataset_;
   auto cancel = cancel_;
-  auto status = exportStatus_;  // the poll timer shows it on the GUI thread
+  auto status = exportProgress_;  // the poll timer shows it on the GUI thread
   exportTask_.start(
       [net, info, dataset, cancel, status, dir, onnx](const std::atomic<bool>& dropped) {
         const auto inputs = core::verificationInputs(dataset.get(), info);
@@ -280,10 +275,7 @@ void PredictController::exportModel(const QString& dir, bool onnx) {
             dir.toStdString(), *net, info, inputs, options,
             [&](const std::string& step, int done, int total) {
               stop = cancel->load() || dropped.load();
-              std::lock_guard<std::mutex> l(status->mutex);
-              status->step = step;
-              status->done = done;
-              status->total = total;
+              status->report(step, size_t(std::max(0, done)), size_t(std::max(0, total)));
             },
             &stop);
         ExportOutcome out;

@@ -16,6 +16,7 @@
 #include "core/train/ModelBundle.h"
 #include "ui/controllers/ExplainController.h"
 #include "ui/workers/Async.h"
+#include "ui/workers/ProgressTracker.h"
 
 namespace tlab::core {
 class Dataset;
@@ -79,10 +80,12 @@ class PredictController : public QObject {
 
  signals:
   void predicted(const QVector<tlab::ui::Prediction>& results);
-  void progress(int done, int total);
+  /// How far a folder prediction is, and its time left ("" while unknown).
+  void progress(int done, int total, const QString& eta);
   void folderDone(const QString& csvPath, int rows, const QString& error);
   void modelChanged();
-  void exportProgress(const QString& step, int done, int total);
+  /// The export's step ("writing model.onnx"), step `done` of `total`, and the time left.
+  void exportProgress(const QString& step, int done, int total, const QString& eta);
   /// `report` lists what was verified; `error` is empty on success.
   void exported(const QString& dir, const QString& report, const QString& error);
   void explained(const tlab::ui::PredictExplanation& explanation);
@@ -96,18 +99,14 @@ class PredictController : public QObject {
   void finished(const QVector<Prediction>& results);
 
   std::shared_ptr<std::atomic<bool>> cancel_;  ///< the user's Stop: keep what is done so far
-  std::shared_ptr<std::atomic<int>> done_, total_;
+  std::shared_ptr<ProgressTracker> progress_;  ///< the folder prediction's, read by the poll timer
   QString pendingCsv_;
   Async<QVector<Prediction>> task_;
   struct ExportOutcome {
     QString report, error;
   };
-  struct ExportStatus {  ///< written by the export's worker, shown by the poll timer
-    std::mutex mutex;
-    std::string step;
-    int done = 0, total = 0;
-  };
-  std::shared_ptr<ExportStatus> exportStatus_;
+  /// The export's steps; the estimate spans them all (each step is one of a known count).
+  std::shared_ptr<ProgressTracker> exportProgress_;
   Async<ExportOutcome> exportTask_;
   Async<PredictExplanation> explainTask_{this};
 };

@@ -163,6 +163,18 @@ void ProjectController::setLabel(const std::string& sampleKey, const std::string
       [before](core::Project& p) { p.labelEdits = before; }, &ProjectController::labelEditsChanged);
 }
 
+void ProjectController::setKept(const std::string& sampleKey, bool kept) {
+  const auto before = project_.keptLabels;
+  auto after = before;
+  after.erase(std::remove(after.begin(), after.end(), sampleKey), after.end());
+  if (kept) after.push_back(sampleKey);
+  if (after == before) return;
+  pushEdit(
+      kept ? tr("Keep sample as labelled") : tr("Clear kept mark"),
+      [after](core::Project& p) { p.keptLabels = after; },
+      [before](core::Project& p) { p.keptLabels = before; }, &ProjectController::labelEditsChanged);
+}
+
 core::RunRecord ProjectController::addQueuedRun(const core::TrainConfig& config,
                                                 const std::string& name) {
   core::RunRecord r;

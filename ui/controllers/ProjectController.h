@@ -44,6 +44,8 @@ class ProjectController : public QObject {
   void setDatasetSettings(const core::DatasetSettings& settings, const QString& what);
   /// New class for a sample (see core::sampleKey); an empty label excludes the sample.
   void setLabel(const std::string& sampleKey, const std::string& label);
+  /// Marks a sample reviewed and kept as labelled (Data issues), or clears the mark.
+  void setKept(const std::string& sampleKey, bool kept);
 
   // Runs: not undoable (they happened); autosaved when the project has a file.
   void upsertRun(const core::RunRecord& run);

@@ -83,10 +83,15 @@ EvaluatePage::EvaluatePage(EvaluateController* controller, ExplainController* ex
     refreshIcons();
     showDetail();
   });
-  connect(explain_, &ExplainController::progress, this, [this](int done, int total) {
-    explainStatus_->setText(done < total ? tr("Explaining %1 of %2\u2026").arg(done + 1).arg(total)
-                                         : QString());
-  });
+  connect(explain_, &ExplainController::progress, this,
+          [this](int done, int total, const QString& eta) {
+            explainStatus_->setText(
+                done < total ? tr("Explaining %1 of %2\u2026%3")
+                                   .arg(done + 1)
+                                   .arg(total)
+                                   .arg(eta.isEmpty() ? QString() : QStringLiteral(" ") + eta)
+                             : QString());
+          });
   connect(explainOn_, &QCheckBox::toggled, explain_, &ExplainController::setOverlaysOn);
   connect(opacity_, &QSlider::valueChanged, this,
           [this](int v) { explain_->setOpacity(v / 100.0); });

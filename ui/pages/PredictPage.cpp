@@ -115,15 +115,25 @@ void PredictPage::connectController() {
     showExplanation();
   });
   connect(controller_, &PredictController::predicted, this, &PredictPage::showResults);
-  connect(controller_, &PredictController::progress, this, [this](int done, int total) {
-    progress_->setRange(0, std::max(1, total));
-    progress_->setValue(done);
-  });
-  connect(controller_, &PredictController::exportProgress, this,
-          [this](const QString& step, int done, int total) {
+  connect(controller_, &PredictController::progress, this,
+          [this](int done, int total, const QString& eta) {
             progress_->setRange(0, std::max(1, total));
             progress_->setValue(done);
-            hint_->setText(tr("Exporting: %1 (%2 of %3)").arg(step).arg(done + 1).arg(total));
+            if (total > 0)
+              hint_->setText(tr("Predicting: %1 of %2 images%3")
+                                 .arg(done)
+                                 .arg(total)
+                                 .arg(eta.isEmpty() ? QString() : QStringLiteral(", ") + eta));
+          });
+  connect(controller_, &PredictController::exportProgress, this,
+          [this](const QString& step, int done, int total, const QString& eta) {
+            progress_->setRange(0, std::max(1, total));
+            progress_->setValue(done);
+            hint_->setText(tr("Exporting: %1 (%2 of %3)%4")
+                               .arg(step)
+                               .arg(done + 1)
+                               .arg(total)
+                               .arg(eta.isEmpty() ? QString() : QStringLiteral(", ") + eta));
           });
   connect(controller_, &PredictController::exported, this,
           [this](const QString& dir, const QString& report, const QString& error) {

@@ -127,11 +127,17 @@ void CalibrationView::setData(const std::vector<float>& logits, const std::vecto
   double lowest = 1;
   for (double v : y) lowest = std::min(lowest, v);
   coverage_->yAxis->setRange(std::max(0.0, lowest - 0.05), 1.01);
-  summary_->setText(tr("%1, %2 samples. Temperature %3 fitted on the validation split: expected "
-                       "calibration error %4 before, %5 after (15 bins; lower is better).")
+  // T = 1: no validation split, or a fit that did not beat T = 1 on held-out validation folds.
+  const QString scaling =
+      temperature == 1.0
+          ? tr("No temperature scaling (no validation split, or the fitted temperature did not "
+               "beat 1 on held-out validation folds)")
+          : tr("Temperature %1 fitted on the validation split").arg(temperature, 0, 'f', 3);
+  summary_->setText(tr("%1, %2 samples. %3: expected calibration error %4 before, %5 after (15 "
+                       "bins; lower is better).")
                         .arg(split)
                         .arg(labels.size())
-                        .arg(temperature, 0, 'f', 3)
+                        .arg(scaling)
                         .arg(rb.ece, 0, 'f', 4)
                         .arg(ra.ece, 0, 'f', 4));
   showThreshold();

@@ -12,6 +12,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 #include <chrono>
+#include <cmath>
 
 #include "core/dataset/Dataset.h"
 #include "core/explain/Projection.h"
@@ -156,14 +157,13 @@ void EmbeddingMapView::compute() {
     indices.resize(limit);
     std::sort(indices.begin(), indices.end());
   }
-  auto shared = std::make_shared<Progress>();
+  auto shared = std::make_shared<ProgressTracker>(/*clockPerStage=*/false);
   shared_ = shared;
   const auto net = explain_->networkCopy();
   const auto info = explain_->info();
   const auto config = explain_->config();
   const bool umap = method_->currentData().toString() == QLatin1String("umap");
   const uint64_t seed = config.seed;
-  clock_.start();
   poll_->start(100);
   progress_->setValue(0);
   progress_->setVisible(true);
@@ -178,9 +178,7 @@ void EmbeddingMapView::compute() {
         // Stage weights of the progress bar: features 0-0.35 (fine-tuned) and 0.35-0.7
         // (pre-trained), projections 0.7-1.
         const auto report = [&](const QString& stage, double fraction) {
-          std::lock_guard<std::mutex> lock(shared->mutex);
-          shared->stage = stage;
-          shared->fraction = fraction;
+          shared->report(stage.toStdString(), size_t(std::lround(1000 * fraction)), 1000);
         };
         core::InferenceOptions opts;
         opts.cancel = &cancelled;
@@ -278,19 +276,11 @@ void EmbeddingMapView::compute() {
 
 void EmbeddingMapView::updateProgress() {
   if (!shared_) return;
-  QString stage;
-  double fraction;
-  {
-    std::lock_guard<std::mutex> lock(shared_->mutex);
-    stage = shared_->stage;
-    fraction = shared_->fraction;
-  }
-  progress_->setValue(int(1000 * fraction));
-  const double elapsed = clock_.elapsed() / 1000.0;
-  const QString eta =
-      fraction > 0.02 ? tr(", about %1 s left").arg(elapsed * (1 - fraction) / fraction, 0, 'f', 0)
-                      : QString();
-  status_->setText(tr("%1 (%2%)%3").arg(stage).arg(int(100 * fraction)).arg(eta));
+  const auto r = shared_->read();
+  if (r.stage.isEmpty()) return;
+  progress_->setValue(int(1000 * r.fraction));
+  const QString eta = r.fraction > 0.02 ? QStringLiteral(", ") + r.eta() : QString();
+  status_->setText(tr("%1 (%2%)%3").arg(r.stage).arg(int(100 * r.fraction)).arg(eta));
 }
 
 void EmbeddingMapView::draw() {

@@ -5,16 +5,15 @@
 // or a lasso (drag around points) opens those samples in the gallery. PCA (exact) or UMAP
 // (seeded), computed in the background with progress, ETA and Cancel; a k-NN accuracy on each
 // map says in one number how well the classes separate there.
-#include <QElapsedTimer>
 #include <QPolygonF>
 #include <QVector>
 #include <QWidget>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "ui/controllers/EvaluateController.h"
 #include "ui/workers/Async.h"
+#include "ui/workers/ProgressTracker.h"
 
 class QComboBox;
 class QCustomPlot;
@@ -86,13 +85,7 @@ class EmbeddingMapView : public QWidget {
   int lassoSide_ = -1;
   QPolygonF lassoPixels_;
   QTimer* poll_;
-  QElapsedTimer clock_;
-  struct Progress {
-    std::mutex mutex;
-    QString stage;
-    double fraction = 0;
-  };
-  std::shared_ptr<Progress> shared_;
+  std::shared_ptr<ProgressTracker> shared_;  // written by the worker, read by the poll timer
   EmbeddingMapResult result_;
   Async<EmbeddingMapResult> task_{this};
   Async<QImage> hoverTask_{this};

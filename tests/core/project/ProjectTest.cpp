@@ -98,6 +98,11 @@ TEST(Project, SaveLoadRoundTripWithRelativePaths) {
   EXPECT_EQ(q.nextRunId(), "run-4");
   const Project fresh;
   EXPECT_EQ(fresh.nextRunId(), "run-1");
+  EXPECT_TRUE(q.keptLabels.empty());
+  Project reviewed = p;  // samples kept as labelled in Data issues
+  reviewed.keptLabels = {"train/Shirt/3.png", "train/Coat/9.png"};
+  saveProject(dir / "reviewed.tlproj", reviewed);
+  EXPECT_EQ(loadProject(dir / "reviewed.tlproj").keptLabels, reviewed.keptLabels);
 
   // The folder moves as a whole: relative paths follow it.
   fs::rename(dir.path() / "demo.tlproj", dir.path() / "moved.tlproj");
@@ -157,7 +162,20 @@ TEST(Project, BadFilesGiveClearErrorsAndSavingNeverHalfWrites) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("aug_min_scale"), std::string::npos) << e.what();
   }
-  // Files written before these settings existed: auto format, an on/off augmentation switch.
+  for (const auto& bad : {nlohmann::json("a.png"), nlohmann::json::array({1})}) {
+    j["config"]["aug_max_scale"] = 1.0;
+    j["kept_labels"] = bad;
+    test::writeText(dir / "badkept.tlproj", j.dump());
+    try {
+      loadProject(dir / "badkept.tlproj");
+      FAIL() << bad.dump();
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("kept_labels"), std::string::npos) << e.what();
+    }
+  }
+  // Files written before these settings existed: auto format, an on/off augmentation switch,
+  // no review marks.
+  j.erase("kept_labels");
   j["config"]["aug_min_scale"] = 0.4;
   j["config"].erase("aug_max_scale");
   j["config"]["augment"] = false;
@@ -168,6 +186,7 @@ TEST(Project, BadFilesGiveClearErrorsAndSavingNeverHalfWrites) {
   EXPECT_FALSE(older.config.augmentation.enabled);
   EXPECT_DOUBLE_EQ(older.config.augmentation.minScale, 0.4);  // the rest as saved
   EXPECT_DOUBLE_EQ(older.config.augmentation.maxScale, 1.0);  // absent: the default
+  EXPECT_TRUE(older.keptLabels.empty());
 
   // A failed save (no such folder) throws and leaves the existing project untouched.
   saveProject(dir / "keep.tlproj", sampleProject(dir.path()));

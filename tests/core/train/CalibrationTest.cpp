@@ -35,6 +35,44 @@ TEST(CalibrationTest, TemperatureOfASeparableSetIsClampedAndEmptyIsOne) {
   EXPECT_THROW(fitTemperature({1, 2}, 2, {2}), InvalidArgument);
 }
 
+TEST(CalibrationTest, CrossValidatedTemperatureKeepsAFitThatHoldsOutOfSample) {
+  // 20 rows with logits [4, 0]; rows 0-4 are labelled 1, the rest 0, so each of the 5 folds
+  // (row i in fold i % 5) holds three 0s and one 1, as does every fit set: each fold's T makes
+  // sigmoid(4 / T) = 3/4, and the held-out NLL is the entropy of (3/4, 1/4).
+  std::vector<float> logits;
+  std::vector<int32_t> labels;
+  for (int r = 0; r < 20; ++r) {
+    logits.insert(logits.end(), {4, 0});
+    labels.push_back(r < 5 ? 1 : 0);
+  }
+  const auto check = crossValidateTemperature(logits, 2, labels, 5);
+  EXPECT_EQ(check.folds, 5);
+  EXPECT_NEAR(check.nllFitted, -(0.75 * std::log(0.75) + 0.25 * std::log(0.25)), 1e-7);
+  // At T = 1: ln(1 + e^-4) for every row, plus 4 for the rows labelled 1.
+  EXPECT_NEAR(check.nllAtOne, std::log(1 + std::exp(-4.0)) + 0.25 * 4, 1e-9);
+  EXPECT_TRUE(check.helps());
+}
+
+TEST(CalibrationTest, CrossValidatedTemperatureRejectsAFitThatDoesNotGeneralise) {
+  // Logits [2, 0] throughout; fold 0 (rows 0, 2) is labelled 0, fold 1 (rows 1, 3) is labelled
+  // 1. On all four rows the fit flattens to the bound (T = 100), but each fold's fit comes from
+  // the other fold: all wrong (T = 100) for fold 0, all right (T = 0.01) for fold 1.
+  const std::vector<float> logits{2, 0, 2, 0, 2, 0, 2, 0};
+  const std::vector<int32_t> labels{0, 1, 0, 1};
+  EXPECT_NEAR(fitTemperature(logits, 2, labels), 1e2, 1e-6);
+  const auto check = crossValidateTemperature(logits, 2, labels, 2);
+  EXPECT_EQ(check.folds, 2);
+  EXPECT_NEAR(check.nllAtOne, 1 + std::log(1 + std::exp(-2.0)), 1e-9);
+  // Fold 0 at T = 100: ln(1 + e^-0.02); fold 1 at T = 0.01: 200 + ln(1 + e^-200).
+  EXPECT_NEAR(check.nllFitted, 0.5 * (std::log(1 + std::exp(-0.02)) + 200), 1e-4);
+  EXPECT_FALSE(check.helps());
+  // Too few rows for the folds: no check, and the fit stands.
+  const auto none = crossValidateTemperature(logits, 2, labels, 5);
+  EXPECT_EQ(none.folds, 0);
+  EXPECT_TRUE(none.helps());
+  EXPECT_THROW(crossValidateTemperature(logits, 2, labels, 1), InvalidArgument);
+}
+
 TEST(CalibrationTest, SoftmaxAndTopPredictionsUseTheTemperature) {
   const std::vector<float> logits{2, 0, 0, 1};
   const auto p = softmaxRows(logits, 2, 2.0);  // [1, 0] and [0, 0.5] after dividing by 2
