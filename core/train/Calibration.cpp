@@ -79,8 +79,9 @@ TemperatureCheck crossValidateTemperature(const std::vector<float>& z, int64_t c
     std::vector<float> fitZ, heldZ;
     std::vector<int32_t> fitY, heldY;
     for (size_t r = 0; r < y.size(); ++r) {
-      auto& zs = int(r % size_t(folds)) == f ? heldZ : fitZ;
-      (int(r % size_t(folds)) == f ? heldY : fitY).push_back(y[r]);
+      const bool held = int(r % size_t(folds)) == f;
+      (held ? heldY : fitY).push_back(y[r]);
+      auto& zs = held ? heldZ : fitZ;
       zs.insert(zs.end(), z.begin() + std::ptrdiff_t(r * size_t(c)),
                 z.begin() + std::ptrdiff_t((r + 1) * size_t(c)));
     }

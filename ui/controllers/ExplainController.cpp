@@ -169,11 +169,11 @@ void ExplainController::request(const std::vector<size_t>& samples) {
     pending_.insert(pending_.end(), missing.begin(), missing.end());
     return;
   }
-  auto done = std::make_shared<ProgressTracker>();
+  auto tracker = std::make_shared<ProgressTracker>();
   const int total = int(missing.size());
   const std::string stage = tr("Explaining").toStdString();
-  done->report(stage, 0, size_t(total));
-  progress_ = done;
+  tracker->report(stage, 0, size_t(total));
+  progress_ = tracker;
   poll_->start();
   emit progress(0, total, QString());
   const auto net = net_;
@@ -184,7 +184,7 @@ void ExplainController::request(const std::vector<size_t>& samples) {
   QStringList keys;
   for (size_t s : missing) keys << key(s);
   task_.start(
-      [net, info, dataset, target, layer, missing, keys, done,
+      [net, info, dataset, target, layer, missing, keys, tracker,
        stage](const std::atomic<bool>& cancelled) {
         Batch out;
         const auto& pre = info.preprocess;
@@ -227,7 +227,7 @@ void ExplainController::request(const std::vector<size_t>& samples) {
             }
             out.maps.push_back({keys[int(i)], m});
           }
-          done->report(stage, i + 1, missing.size());
+          tracker->report(stage, i + 1, missing.size());
         }
         return out;
       },
