@@ -167,6 +167,7 @@ void addPredictCommand(CLI::App& app, int& exitCode);
 void addExplainCommand(CLI::App& app, int& exitCode);
 void addPretrainCommand(CLI::App& app, int& exitCode);
 void addTrainCommands(CLI::App& app, int& exitCode);
+void addExperimentCommands(CLI::App& app, int& exitCode);
 
 void addModelCommands(CLI::App& app, int& exitCode) {
   auto* backbones = app.add_subcommand("backbones", "The backbone catalog");
@@ -204,6 +205,7 @@ void addModelCommands(CLI::App& app, int& exitCode) {
   addExplainCommand(app, exitCode);
   addPretrainCommand(app, exitCode);
   addTrainCommands(app, exitCode);
+  addExperimentCommands(app, exitCode);
 }
 
 }  // namespace tlab::cli

@@ -1,5 +1,5 @@
 #pragma once
-// `transferlab-cli backbones|model|predict|pretrain` subcommands.
+// `transferlab-cli backbones|model|predict|explain|pretrain|train|experiment` subcommands.
 namespace CLI {
 class App;
 }

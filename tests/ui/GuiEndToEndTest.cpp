@@ -23,6 +23,7 @@
 #include "core/TestImages.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
+#include "ui/controllers/DataEfficiencyController.h"
 #include "ui/controllers/DataIssuesController.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
@@ -39,6 +40,7 @@
 #include "ui/pages/TrainPage.h"
 #include "ui/widgets/AugmentationPanel.h"
 #include "ui/widgets/CalibrationView.h"
+#include "ui/widgets/DataEfficiencyDialog.h"
 #include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
 #include "ui/widgets/EmbeddingMap.h"
@@ -227,6 +229,30 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     ASSERT_TRUE(found.wait(300000)) << issues->summaryText().toStdString();
     EXPECT_GT(issues->table()->rowCount(), 0);
     screenshot(w, 0, QStringLiteral("data-issues.png"));
+  }
+
+  // Train -> Data-Efficiency Curve on the demo: the pre-trained CNN's linear probe against the
+  // same CNN from scratch, the plot growing as runs finish.
+  {
+    w.pages()->setCurrentWidget(w.trainPage());
+    w.trainPage()->showDataEfficiency();
+    auto* dialog = w.trainPage()->findChild<DataEfficiencyDialog*>();
+    ASSERT_NE(dialog, nullptr);
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(dialog));
+    dialog->sizesEdit()->setText(QStringLiteral("1, 5, 20, 90"));
+    dialog->seedsBox()->setValue(2);
+    QSignalSpy done(dialog->controller(), &DataEfficiencyController::finished);
+    ASSERT_TRUE(dialog->start());
+    ASSERT_TRUE(done.wait(600000)) << dialog->status()->text().toStdString();
+    EXPECT_FALSE(done.at(0).at(0).toBool());
+    EXPECT_EQ(dialog->controller()->rows().size(), 16u);
+    EXPECT_EQ(dialog->plot()->graphCount(), 2);
+    const QByteArray shots = qgetenv("TLAB_SCREENSHOT_DIR");
+    if (!shots.isEmpty()) {
+      QTest::qWait(300);  // screenshots only
+      dialog->grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/data-efficiency.png"));
+    }
+    dialog->close();
   }
   EXPECT_TRUE(w.close());
 }

@@ -219,6 +219,7 @@ void MainWindow::createMenus() {
           &TrainPage::findLearningRate);
   train->addAction(tr("Compare with From &Scratch"), trainPage_, &TrainPage::compareWithScratch);
   train->addAction(tr("Compare S&trategies"), trainPage_, &TrainPage::compareStrategies);
+  train->addAction(tr("&Data-Efficiency Curve\u2026"), trainPage_, &TrainPage::showDataEfficiency);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (int i = 0; i < pages_->count(); ++i) {

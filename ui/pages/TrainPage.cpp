@@ -16,6 +16,7 @@
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/controllers/TrainController.h"
+#include "ui/widgets/DataEfficiencyDialog.h"
 #include "ui/widgets/LrFinderDialog.h"
 #include "ui/widgets/TrainCharts.h"
 #include "ui/widgets/TrainSettingsForm.h"
@@ -272,6 +273,17 @@ void TrainPage::findLearningRate() {
   }
   LrFinderDialog dialog(project_, source, 100, this);
   dialog.exec();
+}
+
+void TrainPage::showDataEfficiency() {
+  const auto source = datasets_->dataset();
+  if (!source) {
+    status_->setText(tr("Open a dataset first (Data page)."));
+    return;
+  }
+  auto* dialog = new DataEfficiencyDialog(project_, source, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->show();
 }
 
 void TrainPage::refreshRuns() {

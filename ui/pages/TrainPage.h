@@ -39,6 +39,8 @@ class TrainPage : public QWidget {
   bool compareStrategies();
   /// The LR-finder dialog on the project's set-up and dataset (modal; Apply sets the rate).
   void findLearningRate();
+  /// Opens the data-efficiency experiment (non-modal: the workbench stays usable meanwhile).
+  void showDataEfficiency();
   TrainCharts* charts() const { return charts_; }
   QTreeWidget* runList() const { return runs_; }
   /// Processes a run trains on (data-parallel on this machine when more than one).
