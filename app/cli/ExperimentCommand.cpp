@@ -52,17 +52,15 @@ std::string clock(double seconds) {
 // stays quiet, as the runs are many and short.
 class ExperimentObserver : public core::DataEfficiencyObserver {
  public:
-  explicit ExperimentObserver(bool asJson) : json_(asJson), t0_(std::chrono::steady_clock::now()) {}
+  explicit ExperimentObserver(bool asJson) : json_(asJson) {}
   void onRunStarted(const core::DataEfficiencyRun& r, int index, int total) override {
     if (json_) return;
     std::printf("[%d/%d] n=%d %s seed %d (%lld samples, %d epochs) ...", index + 1, total,
                 r.perClass, core::strategyName(r.strategy), r.seed, (long long)r.samples, r.epochs);
     std::fflush(stdout);
   }
-  void onRunFinished(const core::DataEfficiencyRow& row, int index, int total) override {
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    const double left = elapsed / double(index + 1) * double(total - index - 1);
+  void onRunFinished(const core::DataEfficiencyRow& row, int index, int total,
+                     double left) override {
     if (json_) {
       std::cout << json{{"event", "run"},
                         {"index", index + 1},
@@ -88,7 +86,6 @@ class ExperimentObserver : public core::DataEfficiencyObserver {
 
  private:
   bool json_;
-  std::chrono::steady_clock::time_point t0_;
 };
 
 core::TrainConfig baseConfig(const ExperimentArgs& a) {

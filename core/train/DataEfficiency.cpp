@@ -41,6 +41,12 @@ std::shared_ptr<const Dataset> runDataset(const Dataset& split, const std::vecto
   return ds;
 }
 
+TrainConfig configFor(const TrainConfig& base, const DataEfficiencyPlan& plan, Strategy strategy) {
+  TrainConfig cfg = withStrategyDefaults(base, strategy);
+  if (plan.epochs > 0) cfg.epochs = plan.epochs;
+  return cfg;
+}
+
 int epochsFor(const TrainConfig& cfg, int64_t samples, int minSteps) {
   const int64_t batch = std::max<int64_t>(1, cfg.batchSize);
   const int64_t stepsPerEpoch = std::max<int64_t>(1, (samples + batch - 1) / batch);
@@ -48,7 +54,34 @@ int epochsFor(const TrainConfig& cfg, int64_t samples, int minSteps) {
   return int(std::max<int64_t>(cfg.epochs, needed));
 }
 
+double workOf(const DataEfficiencyRun& r, int64_t val, int64_t test) {
+  return double(r.samples + val) * double(std::max(1, r.epochs)) + double(test);
+}
+
 }  // namespace
+
+double estimateSecondsLeft(const std::vector<DataEfficiencyRow>& done,
+                           const std::vector<DataEfficiencyRun>& remaining, int64_t valSamples,
+                           int64_t testSamples) {
+  if (done.empty()) return -1;
+  std::map<int, std::pair<double, double>> spent;  // strategy -> (seconds, work)
+  for (const auto& r : done) {
+    auto& [seconds, work] = spent[int(r.run.strategy)];
+    seconds += r.seconds;
+    work += workOf(r.run, valSamples, testSamples);
+  }
+  double slowest = 0;
+  for (const auto& [strategy, sw] : spent)
+    if (sw.second > 0) slowest = std::max(slowest, sw.first / sw.second);
+  double left = 0;
+  for (const auto& r : remaining) {
+    const auto it = spent.find(int(r.strategy));
+    const double rate =
+        it != spent.end() && it->second.second > 0 ? it->second.first / it->second.second : slowest;
+    left += rate * workOf(r, valSamples, testSamples);
+  }
+  return left;
+}
 
 std::vector<size_t> nestedSubsample(const Dataset& dataset, const std::vector<size_t>& pool,
                                     int perClass, uint64_t seed) {
@@ -140,6 +173,16 @@ DataEfficiencyResult runDataEfficiency(const TrainConfig& base,
   result.totalRuns = int(result.perClass.size()) * plan.seeds * int(plan.strategies.size());
   std::vector<size_t> held = val;
   held.insert(held.end(), test.begin(), test.end());
+  // Every run, in order, known before the first starts (for the time left).
+  std::vector<DataEfficiencyRun> planned;
+  for (int n : result.perClass) {
+    int64_t samples = 0;
+    for (int64_t count : counts) samples += std::min<int64_t>(count, n);
+    for (int seed = 0; seed < plan.seeds; ++seed)
+      for (Strategy strategy : plan.strategies)
+        planned.push_back({n, strategy, seed, samples,
+                           epochsFor(configFor(base, plan, strategy), samples, plan.minSteps)});
+  }
 
   int index = 0;
   for (int n : result.perClass) {
@@ -147,8 +190,7 @@ DataEfficiencyResult runDataEfficiency(const TrainConfig& base,
       const auto subsample = nestedSubsample(split, train, n, mixSeed(base.seed, uint64_t(seed)));
       const auto ds = runDataset(split, held, subsample);
       for (Strategy strategy : plan.strategies) {
-        TrainConfig cfg = withStrategyDefaults(base, strategy);
-        if (plan.epochs > 0) cfg.epochs = plan.epochs;
+        TrainConfig cfg = configFor(base, plan, strategy);
         cfg.epochs = epochsFor(cfg, int64_t(subsample.size()), plan.minSteps);
         cfg.seed = base.seed + uint64_t(seed);
         cfg.valFraction = 0;  // the shared split is already in place
@@ -176,7 +218,12 @@ DataEfficiencyResult runDataEfficiency(const TrainConfig& base,
                               std::chrono::duration<double>(Clock::now() - r0).count(),
                               out.result.featureCache};
         result.rows.push_back(row);
-        if (observer) observer->onRunFinished(row, index, result.totalRuns);
+        if (observer) {
+          const std::vector<DataEfficiencyRun> rest(planned.begin() + index + 1, planned.end());
+          observer->onRunFinished(
+              row, index, result.totalRuns,
+              estimateSecondsLeft(result.rows, rest, result.valSamples, result.testSamples));
+        }
         ++index;
       }
     }

@@ -70,11 +70,22 @@ struct CurvePoint {
 /// One point per (strategy, n) present in `rows`, ordered by strategy then n.
 std::vector<CurvePoint> summarizeCurve(const std::vector<DataEfficiencyRow>& rows);
 
+/// The experiment's time left. Runs differ a hundredfold (a cached probe on 10 images against
+/// training from scratch on 900), so the pace of finished runs alone misleads: per strategy, the
+/// seconds its finished runs took per unit of work, (training + validation samples) x epochs +
+/// test samples, times the work of its remaining runs; a strategy without a finished run yet
+/// is assumed as slow as the slowest one seen. -1 while nothing has finished.
+double estimateSecondsLeft(const std::vector<DataEfficiencyRow>& done,
+                           const std::vector<DataEfficiencyRun>& remaining, int64_t valSamples,
+                           int64_t testSamples);
+
 class DataEfficiencyObserver : public TrainerObserver {
  public:
   /// `index` is 0-based of `total` runs.
   virtual void onRunStarted(const DataEfficiencyRun&, int /*index*/, int /*total*/) {}
-  virtual void onRunFinished(const DataEfficiencyRow&, int /*index*/, int /*total*/) {}
+  /// `secondsLeft`: estimateSecondsLeft() after this run.
+  virtual void onRunFinished(const DataEfficiencyRow&, int /*index*/, int /*total*/,
+                             double /*secondsLeft*/) {}
 };
 
 struct DataEfficiencyResult {

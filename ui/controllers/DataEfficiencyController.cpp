@@ -1,17 +1,28 @@
 #include "ui/controllers/DataEfficiencyController.h"
 
 #include <QTimer>
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "ui/workers/ProgressTracker.h"
 
 namespace tlab::ui {
 
+namespace {
+// The experiment's own estimate after the last finished run, and when it was made.
+struct Estimate {
+  double secondsLeft = -1;
+  std::chrono::steady_clock::time_point at;
+};
+}  // namespace
+
 struct DataEfficiencyController::Shared {
   std::mutex mutex;
   std::vector<core::DataEfficiencyRow> pending;  // finished, not yet drained
   ProgressTracker progress{false};               // runs done of all runs, one clock
   core::TrainerControl control;
+  Estimate estimate;  // guarded by mutex
 };
 
 namespace {
@@ -30,21 +41,25 @@ QString runLabel(const core::DataEfficiencyRun& r, int index, int total) {
 class Bridge : public core::DataEfficiencyObserver {
  public:
   Bridge(core::TrainerControl& control, ProgressTracker& progress, std::mutex& mutex,
-         std::vector<core::DataEfficiencyRow>& pending, const std::atomic<bool>& dropped)
+         std::vector<core::DataEfficiencyRow>& pending, Estimate& estimate,
+         const std::atomic<bool>& dropped)
       : control_(control),
         progress_(progress),
         mutex_(mutex),
         pending_(pending),
+        estimate_(estimate),
         dropped_(dropped) {}
   void onRunStarted(const core::DataEfficiencyRun& r, int index, int total) override {
     check();
     stage_ = runLabel(r, index, total).toStdString();
     progress_.report(stage_, size_t(index), size_t(total));
   }
-  void onRunFinished(const core::DataEfficiencyRow& row, int index, int total) override {
+  void onRunFinished(const core::DataEfficiencyRow& row, int index, int total,
+                     double secondsLeft) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       pending_.push_back(row);
+      estimate_ = {secondsLeft, std::chrono::steady_clock::now()};
     }
     progress_.report(stage_, size_t(index + 1), size_t(total));
   }
@@ -61,6 +76,7 @@ class Bridge : public core::DataEfficiencyObserver {
   ProgressTracker& progress_;
   std::mutex& mutex_;
   std::vector<core::DataEfficiencyRow>& pending_;
+  Estimate& estimate_;
   const std::atomic<bool>& dropped_;
   std::string stage_;
 };
@@ -93,7 +109,8 @@ void DataEfficiencyController::start(const core::Project& project,
     Outcome out;
     // The project's label edits and split, applied here rather than on the GUI thread.
     auto dataset = std::make_shared<const core::Dataset>(core::projectDataset(*source, p));
-    Bridge bridge(shared->control, shared->progress, shared->mutex, shared->pending, dropped);
+    Bridge bridge(shared->control, shared->progress, shared->mutex, shared->pending,
+                  shared->estimate, dropped);
     out.result = core::runDataEfficiency(p.config, dataset, plan, shared->control, &bridge);
     return out;
   };
@@ -120,15 +137,23 @@ void DataEfficiencyController::cancel() {
 void DataEfficiencyController::drain() {
   if (!shared_) return;
   std::vector<core::DataEfficiencyRow> fresh;
+  Estimate estimate;
   {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     fresh.swap(shared_->pending);
+    estimate = shared_->estimate;
   }
   for (auto& row : fresh) {
     rows_.push_back(row);
     emit runFinished(int(rows_.size()) - 1);
   }
-  const auto reading = shared_->progress.read();
+  auto reading = shared_->progress.read();
+  // The experiment's estimate (it knows the runs ahead differ), counted down since it was made.
+  if (estimate.secondsLeft >= 0) {
+    const double since =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - estimate.at).count();
+    reading.secondsLeft = std::max(1.0, estimate.secondsLeft - since);
+  }
   if (!reading.stage.isEmpty()) {
     if (reading.total > 0) totalRuns_ = int(reading.total);
     emit progress(reading.stage, reading.fraction, reading.eta());

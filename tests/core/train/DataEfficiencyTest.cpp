@@ -139,6 +139,21 @@ TEST(DataEfficiency, CurveHasMeanSpreadAndRangePerPoint) {
   EXPECT_DOUBLE_EQ(points[2].stddev, 0.0);
 }
 
+TEST(DataEfficiency, TimeLeftScalesEachStrategysPaceByTheWorkAhead) {
+  DataEfficiencyRow probe, scratch;
+  probe.run = {1, Strategy::LinearProbe, 0, 10, 10};  // (10 + 10 val) x 10 + 100 test = 300
+  probe.seconds = 3;                                  // 0.01 s per unit
+  scratch.run = {1, Strategy::Scratch, 0, 10, 20};    // (10 + 10) x 20 + 100 = 500
+  scratch.seconds = 50;                               // 0.1 s per unit
+  const std::vector<DataEfficiencyRun> ahead{
+      {10, Strategy::LinearProbe, 0, 100, 10},  // (100 + 10) x 10 + 100 = 1200 -> 12 s
+      {10, Strategy::Scratch, 0, 100, 20},      // (100 + 10) x 20 + 100 = 2300 -> 230 s
+      {10, Strategy::Full, 0, 100, 10}};        // no pace yet: the slowest's, 1200 -> 120 s
+  EXPECT_NEAR(estimateSecondsLeft({probe, scratch}, ahead, 10, 100), 12 + 230 + 120, 1e-9);
+  EXPECT_DOUBLE_EQ(estimateSecondsLeft({probe}, {}, 10, 100), 0.0);
+  EXPECT_DOUBLE_EQ(estimateSecondsLeft({}, ahead, 10, 100), -1.0);
+}
+
 TEST(DataEfficiency, CsvHasTheDocumentedColumns) {
   DataEfficiencyRow r;
   r.run = {5, Strategy::Scratch, 2, 15, 3};
@@ -202,8 +217,10 @@ struct Recorder : DataEfficiencyObserver {
   std::vector<int> finishedIndex;
   TrainerControl* cancelAfterFirst = nullptr;
   void onRunStarted(const DataEfficiencyRun& r, int, int) override { started.push_back(r); }
-  void onRunFinished(const DataEfficiencyRow&, int index, int) override {
+  std::vector<double> secondsLeft;
+  void onRunFinished(const DataEfficiencyRow&, int index, int, double left) override {
     finishedIndex.push_back(index);
+    secondsLeft.push_back(left);
     if (cancelAfterFirst) cancelAfterFirst->cancel = true;
   }
 };
@@ -234,6 +251,8 @@ TEST(DataEfficiency, RunsEveryPointOnTheSharedSplit) {
     EXPECT_EQ(row.featureCache == FeatureCacheUse::Off, row.run.strategy == Strategy::Scratch);
     EXPECT_EQ(rec.finishedIndex[i], int(i));
   }
+  EXPECT_GE(rec.secondsLeft.front(), 0.0);
+  EXPECT_DOUBLE_EQ(rec.secondsLeft.back(), 0.0);  // nothing left after the last run
   // n ascending, then seeds, then strategies: the curve fills from the left.
   EXPECT_EQ(rec.started[0].perClass, 1);
   EXPECT_EQ(rec.started[0].strategy, Strategy::LinearProbe);
