@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "core/Errors.h"
@@ -52,6 +53,51 @@ int epochsFor(const TrainConfig& cfg, int64_t samples, int minSteps) {
   const int64_t stepsPerEpoch = std::max<int64_t>(1, (samples + batch - 1) / batch);
   const int64_t needed = minSteps > 0 ? (minSteps + stepsPerEpoch - 1) / stepsPerEpoch : 0;
   return int(std::max<int64_t>(cfg.epochs, needed));
+}
+
+// Every run, in the order they run, known before the first starts (for the time left).
+std::vector<DataEfficiencyRun> planRuns(const TrainConfig& base, const DataEfficiencyPlan& plan,
+                                        const std::vector<int>& perClass,
+                                        const std::vector<int64_t>& trainCounts) {
+  std::vector<DataEfficiencyRun> runs;
+  for (int n : perClass) {
+    int64_t samples = 0;
+    for (int64_t count : trainCounts) samples += std::min<int64_t>(count, n);
+    for (int seed = 0; seed < plan.seeds; ++seed)
+      for (Strategy strategy : plan.strategies)
+        runs.push_back({n, strategy, seed, samples,
+                        epochsFor(configFor(base, plan, strategy), samples, plan.minSteps)});
+  }
+  return runs;
+}
+
+TrainConfig runConfig(const TrainConfig& base, const DataEfficiencyPlan& plan,
+                      const DataEfficiencyRun& run) {
+  TrainConfig cfg = configFor(base, plan, run.strategy);
+  cfg.epochs = run.epochs;
+  cfg.seed = base.seed + uint64_t(run.seed);
+  cfg.valFraction = 0;  // the shared split is already in place
+  cfg.testFraction = 0;
+  cfg.checkpointEvery = 0;
+  return cfg;
+}
+
+// One run; nullopt when it was cancelled. Throws Error naming the run when it fails.
+std::optional<TrainResult> trainOnce(const TrainConfig& cfg, std::shared_ptr<const Dataset> ds,
+                                     const DataEfficiencyRun& run, TrainerControl& control,
+                                     TrainerObserver* observer) {
+  const std::string which = std::string("the ") + strategyName(run.strategy) +
+                            " run at n=" + std::to_string(run.perClass) + " (seed " +
+                            std::to_string(run.seed) + ")";
+  SessionOutput out;
+  try {
+    out = runTrainingSession(cfg, std::move(ds), {}, false, control, observer);
+  } catch (const std::exception& e) {
+    throw Error("data-efficiency: " + which + " failed: " + e.what());
+  }
+  if (out.result.state == RunState::Cancelled || control.cancel.load()) return std::nullopt;
+  if (!out.result.test) throw Error("data-efficiency: " + which + " has no test evaluation");
+  return std::move(out.result);
 }
 
 double workOf(const DataEfficiencyRun& r, int64_t val, int64_t test) {
@@ -165,58 +211,38 @@ DataEfficiencyResult runDataEfficiency(const TrainConfig& base,
     throw InvalidArgument(dataset->source.string() +
                           ": the data-efficiency curve needs a test split (or a test fraction)");
   const auto counts = split.classCounts(Split::Train);
+  const auto smallest = std::min_element(counts.begin(), counts.end());
+  if (*smallest == 0)
+    throw InvalidArgument(dataset->source.string() + ": class '" +
+                          split.classNames[size_t(smallest - counts.begin())] +
+                          "' has no training samples");
   DataEfficiencyResult result;
-  result.perClass =
-      runnablePerClass(plan.perClass, *std::min_element(counts.begin(), counts.end()));
+  result.perClass = runnablePerClass(plan.perClass, *smallest);
   result.valSamples = int64_t(val.size());
   result.testSamples = int64_t(test.size());
   result.totalRuns = int(result.perClass.size()) * plan.seeds * int(plan.strategies.size());
   std::vector<size_t> held = val;
   held.insert(held.end(), test.begin(), test.end());
-  // Every run, in order, known before the first starts (for the time left).
-  std::vector<DataEfficiencyRun> planned;
-  for (int n : result.perClass) {
-    int64_t samples = 0;
-    for (int64_t count : counts) samples += std::min<int64_t>(count, n);
-    for (int seed = 0; seed < plan.seeds; ++seed)
-      for (Strategy strategy : plan.strategies)
-        planned.push_back({n, strategy, seed, samples,
-                           epochsFor(configFor(base, plan, strategy), samples, plan.minSteps)});
-  }
+  const auto planned = planRuns(base, plan, result.perClass, counts);
 
   int index = 0;
   for (int n : result.perClass) {
     for (int seed = 0; seed < plan.seeds; ++seed) {
       const auto subsample = nestedSubsample(split, train, n, mixSeed(base.seed, uint64_t(seed)));
       const auto ds = runDataset(split, held, subsample);
-      for (Strategy strategy : plan.strategies) {
-        TrainConfig cfg = configFor(base, plan, strategy);
-        cfg.epochs = epochsFor(cfg, int64_t(subsample.size()), plan.minSteps);
-        cfg.seed = base.seed + uint64_t(seed);
-        cfg.valFraction = 0;  // the shared split is already in place
-        cfg.testFraction = 0;
-        cfg.checkpointEvery = 0;
-        DataEfficiencyRun run{n, strategy, seed, int64_t(subsample.size()), cfg.epochs};
+      for (size_t k = 0; k < plan.strategies.size(); ++k) {
+        const DataEfficiencyRun& run = planned[size_t(index)];
         if (observer) observer->onRunStarted(run, index, result.totalRuns);
         const auto r0 = Clock::now();
-        const std::string which = std::string("the ") + strategyName(strategy) +
-                                  " run at n=" + std::to_string(n) + " (seed " +
-                                  std::to_string(seed) + ")";
-        SessionOutput out;
-        try {
-          out = runTrainingSession(cfg, ds, {}, false, control, observer);
-        } catch (const std::exception& e) {
-          throw Error("data-efficiency: " + which + " failed: " + e.what());
-        }
-        if (out.result.state == RunState::Cancelled || control.cancel.load()) {
+        const auto trained = trainOnce(runConfig(base, plan, run), ds, run, control, observer);
+        if (!trained) {
           result.cancelled = true;
           result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
           return result;
         }
-        if (!out.result.test) throw Error("data-efficiency: " + which + " has no test evaluation");
-        DataEfficiencyRow row{run, out.result.test->accuracy, out.result.test->macroF1,
+        DataEfficiencyRow row{run, trained->test->accuracy, trained->test->macroF1,
                               std::chrono::duration<double>(Clock::now() - r0).count(),
-                              out.result.featureCache};
+                              trained->featureCache};
         result.rows.push_back(row);
         if (observer) {
           const std::vector<DataEfficiencyRun> rest(planned.begin() + index + 1, planned.end());
