@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <opencv2/imgproc.hpp>
 
+#include "cli/ShapesDataset.h"
 #include "core/Errors.h"
 #include "core/TestImages.h"
 #include "core/util/Random.h"
@@ -164,16 +165,11 @@ TEST(DataEfficiency, CsvHasTheDocumentedColumns) {
             "n,strategy,seed,accuracy,macro_f1,seconds\n5,scratch,2,0.500000,0.250000,1.500000\n");
 }
 
-// 28x28 grey noise with a class-specific bright shape (a square, a horizontal or vertical bar).
+// The CLI tests' shapes (noise with a square, a horizontal or a vertical bar), class index % 3.
 class ShapesStore : public ImageStore {
  public:
   cv::Mat image(int64_t index) const override {
-    cv::Mat m(28, 28, CV_8UC1);
-    Rng rng(uint64_t(index) * 7919 + 3);
-    for (int i = 0; i < 28 * 28; ++i) m.data[i] = uint8_t(rng.below(60));
-    const cv::Rect shapes[3] = {{9, 9, 10, 10}, {3, 11, 22, 6}, {11, 3, 6, 22}};
-    cv::rectangle(m, shapes[index % 3], cv::Scalar(230), cv::FILLED);
-    return m;
+    return test::shapeImage(int(index % 3), int(index));
   }
 };
 
