@@ -10,23 +10,18 @@
 #include <cstring>
 
 #include "core/runtime/Runtime.h"
-#include "core/zoo/BackboneCatalog.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/pages/MainWindow.h"
+#include "ui/widgets/ExampleDialog.h"
 
 namespace {
 
 QString demoProject() {
   const QByteArray env = qgetenv("TLAB_DEMO_PROJECT");
   if (!env.isEmpty()) return QString::fromLocal8Bit(env);
-  // Next to the source tree's resources (builds run in place) or the installed share folder.
-  const QString resources = QString::fromStdString(tlab::core::resourceDirectory().string());
-  for (const QString& candidate :
-       {resources + QStringLiteral("/../build/demo/fashion-fewshot.tlproj"),
-        resources + QStringLiteral("/demo/fashion-fewshot.tlproj")}) {
-    if (QFileInfo::exists(candidate)) return QFileInfo(candidate).absoluteFilePath();
-  }
-  return {};
+  const QString demo = tlab::ui::demoFolder();
+  const QString project = demo + QStringLiteral("/fashion-fewshot.tlproj");
+  return !demo.isEmpty() && QFileInfo::exists(project) ? project : QString();
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTreeView>
 
 #include "core/TestImages.h"
@@ -44,6 +45,7 @@
 #include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
 #include "ui/widgets/EmbeddingMap.h"
+#include "ui/widgets/ExampleDialog.h"
 #include "ui/widgets/SampleBrowser.h"
 #include "ui/widgets/TrainCharts.h"
 #include "ui/workers/Thumbnail.h"
@@ -51,13 +53,31 @@
 namespace tlab::ui {
 namespace {
 
-void screenshot(MainWindow& w, int page, const QString& name) {
+/// Saves `w` as TLAB_SCREENSHOT_DIR/name when that is set (for docs/screenshots).
+void screenshotOf(QWidget& w, const QString& name) {
   const QByteArray dir = qgetenv("TLAB_SCREENSHOT_DIR");
   if (dir.isEmpty()) return;
-  w.pages()->setCurrentIndex(page);
   QTest::qWait(300);  // screenshots only: queued replots and thumbnails land before the grab
   QDir().mkpath(QString::fromLocal8Bit(dir));
   w.grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + name);
+}
+
+/// Runs the open data-efficiency dialog over `sizes` with `seeds` until it finishes, not cancelled.
+void runCurve(DataEfficiencyDialog* dialog, const QString& sizes, int seeds) {
+  ASSERT_NE(dialog, nullptr);
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(dialog));
+  dialog->sizesEdit()->setText(sizes);
+  dialog->seedsBox()->setValue(seeds);
+  QSignalSpy done(dialog->controller(), &DataEfficiencyController::finished);
+  ASSERT_TRUE(dialog->start());
+  ASSERT_TRUE(done.wait(600000)) << dialog->status()->text().toStdString();
+  EXPECT_FALSE(done.at(0).at(0).toBool());
+}
+
+void screenshot(MainWindow& w, int page, const QString& name) {
+  if (qgetenv("TLAB_SCREENSHOT_DIR").isEmpty()) return;
+  w.pages()->setCurrentIndex(page);
+  screenshotOf(w, name);
 }
 
 TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
@@ -139,17 +159,19 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     ASSERT_TRUE(previewed.wait(30000));
     EXPECT_TRUE(previewed.at(0).at(0).toBool()) << importer.summaryText().toStdString();
     EXPECT_EQ(importer.classTable()->rowCount(), 10);
-    const QByteArray shots = qgetenv("TLAB_SCREENSHOT_DIR");
-    if (!shots.isEmpty()) {
-      QTest::qWait(300);  // screenshots only
-      importer.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/import-dialog.png"));
-    }
+    screenshotOf(importer, QStringLiteral("import-dialog.png"));
     importer.reject();
   }
   w.modelPage()->findChild<QTreeView*>()->expandToDepth(0);
   screenshot(w, 1, QStringLiteral("model-page.png"));
   w.trainPage()->runList()->topLevelItem(0)->setCheckState(0, Qt::Checked);
   screenshot(w, 2, QStringLiteral("train-page.png"));
+  // View -> Presenter Mode on the finished run, as a projector would show it.
+  if (!qgetenv("TLAB_SCREENSHOT_DIR").isEmpty()) {
+    w.setPresenterMode(true);
+    screenshot(w, 2, QStringLiteral("train-page-presenter.png"));
+    w.setPresenterMode(false);
+  }
   w.evaluateController()->showMistakes(40);
   screenshot(w, 3, QStringLiteral("evaluate-page.png"));
 
@@ -237,23 +259,50 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     w.pages()->setCurrentWidget(w.trainPage());
     w.trainPage()->showDataEfficiency();
     auto* dialog = w.trainPage()->findChild<DataEfficiencyDialog*>();
-    ASSERT_NE(dialog, nullptr);
-    ASSERT_TRUE(QTest::qWaitForWindowExposed(dialog));
-    dialog->sizesEdit()->setText(QStringLiteral("1, 5, 20, 90"));
-    dialog->seedsBox()->setValue(2);
-    QSignalSpy done(dialog->controller(), &DataEfficiencyController::finished);
-    ASSERT_TRUE(dialog->start());
-    ASSERT_TRUE(done.wait(600000)) << dialog->status()->text().toStdString();
-    EXPECT_FALSE(done.at(0).at(0).toBool());
+    ASSERT_NO_FATAL_FAILURE(runCurve(dialog, QStringLiteral("1, 5, 20, 90"), 2));
     EXPECT_EQ(dialog->controller()->rows().size(), 16u);
     EXPECT_EQ(dialog->plot()->graphCount(), 2);
-    const QByteArray shots = qgetenv("TLAB_SCREENSHOT_DIR");
-    if (!shots.isEmpty()) {
-      QTest::qWait(300);  // screenshots only
-      dialog->grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/data-efficiency.png"));
-    }
+    screenshotOf(*dialog, QStringLiteral("data-efficiency.png"));
     dialog->close();
   }
+  EXPECT_TRUE(w.close());
+}
+
+// Help -> Examples -> Transfer Hurts on the bundled digits: the explanation, then its curve
+// (probe and fine-tune-last of the clothing CNN against scratch), which shows what it claims:
+// with 90 digits per class the network trained from scratch beats the frozen clothing features.
+TEST(GuiEndToEnd, NegativeTransferExampleShowsItsCurve) {
+  test::TempDir dir;
+  MainWindow w(core::configureRuntime({0, false}));
+  w.setExamplesFolder(QString::fromStdString((dir / "examples").string()));
+  w.resize(1280, 800);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  QSignalSpy loaded(w.datasetController(), &DatasetController::loaded);
+  QString error;
+  ASSERT_TRUE(w.openExample(QStringLiteral("negative-transfer-digits"), &error))
+      << error.toStdString();
+  ASSERT_TRUE(loaded.wait(60000));
+  ExampleDialog* explanation = w.exampleDialog();
+  ASSERT_NE(explanation, nullptr);
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(explanation));
+  screenshotOf(*explanation, QStringLiteral("example-negative-transfer.png"));
+
+  explanation->curveButton()->click();
+  auto* dialog = w.trainPage()->findChild<DataEfficiencyDialog*>();
+  ASSERT_NO_FATAL_FAILURE(runCurve(dialog, QStringLiteral("1, 5, 20, 90"), 1));
+  ASSERT_EQ(dialog->controller()->rows().size(), 12u);  // 4 sizes x 3 strategies x 1 seed
+  EXPECT_EQ(dialog->plot()->graphCount(), 3);
+  double probe90 = -1, scratch90 = -1;
+  for (const auto& row : dialog->controller()->rows()) {
+    if (row.run.perClass != 90) continue;
+    if (row.run.strategy == core::Strategy::LinearProbe) probe90 = row.accuracy;
+    if (row.run.strategy == core::Strategy::Scratch) scratch90 = row.accuracy;
+  }
+  EXPECT_GT(scratch90, probe90 + 0.1) << "probe " << probe90 << ", scratch " << scratch90;
+  screenshotOf(*dialog, QStringLiteral("example-negative-transfer-curve.png"));
+  dialog->close();
+  explanation->close();
   EXPECT_TRUE(w.close());
 }
 

@@ -1,5 +1,7 @@
 #include "ui/pages/MainWindow.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -7,8 +9,10 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QUndoStack>
@@ -28,6 +32,7 @@
 #include "ui/widgets/CalibrationView.h"
 #include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
+#include "ui/widgets/ExampleDialog.h"
 
 namespace tlab::ui {
 namespace {
@@ -160,6 +165,7 @@ void MainWindow::restoreWindowState() {
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   pages_->setCurrentIndex(settings.value(QStringLiteral("window/page"), 0).toInt());
+  setPresenterMode(settings.value(QStringLiteral("view/presenter"), false).toBool());
   for (const char* name : kSplitters) {
     if (auto* s = findChild<QSplitter*>(QLatin1String(name)))
       s->restoreState(
@@ -170,6 +176,7 @@ void MainWindow::restoreWindowState() {
 // Background tasks cancelled while running were handed to the synchronizer; they are told to
 // stop and waited for here, before the controllers they might still reference are deleted.
 MainWindow::~MainWindow() {
+  if (presenterFont_) QApplication::setFont(*presenterFont_);  // the font is application-wide
   synchronizer_.cancelAndWait();
   FutureSynchronizer::setCurrent(nullptr);
 }
@@ -228,7 +235,25 @@ void MainWindow::createMenus() {
             [this, i] { pages_->setCurrentIndex(i); });
   }
 
+  view->addSeparator();
+  presenterAction_ = view->addAction(tr("&Presenter Mode"));
+  presenterAction_->setCheckable(true);
+  presenterAction_->setShortcut(QKeySequence(Qt::Key_F9));
+  presenterAction_->setToolTip(
+      tr("Larger text and chart lines and a simpler Train page, for a "
+         "projector"));
+  connect(presenterAction_, &QAction::toggled, this, &MainWindow::setPresenterMode);
+
   QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QMenu* examples = help->addMenu(tr("&Examples"));
+  for (const Example& example : builtInExamples()) {
+    examples->addAction(example.title, this, [this, id = example.id] {
+      QString error;
+      if (!openExample(id, &error) && !error.isEmpty())
+        QMessageBox::warning(this, tr("Could not open the example"), error);
+    });
+  }
+  help->addSeparator();
   help->addAction(tr("&About TransferLab"), this, [this] {
     QMessageBox::about(this, tr("About TransferLab"),
                        tr("<b>TransferLab %1</b><br>A desktop workbench for transfer learning.")
@@ -315,6 +340,62 @@ bool MainWindow::openProject(const QString& path) {
   return true;
 }
 
+void MainWindow::setPresenterMode(bool on) {
+  if (on == presenterMode()) return;
+  if (on) {
+    presenterFont_ = QApplication::font();
+    QFont large = *presenterFont_;
+    if (large.pointSizeF() > 0) {
+      large.setPointSizeF(large.pointSizeF() * 1.5);
+    } else {
+      large.setPixelSize(large.pixelSize() * 3 / 2);
+    }
+    QApplication::setFont(large);
+  } else {
+    QApplication::setFont(*presenterFont_);
+    presenterFont_.reset();
+  }
+  trainPage_->setPresenterMode(on);
+  QSignalBlocker block(presenterAction_);
+  presenterAction_->setChecked(on);
+}
+
+ExampleDialog* MainWindow::exampleDialog() const { return exampleDialog_.data(); }
+
+bool MainWindow::openExample(const QString& id, QString* error) {
+  const std::vector<Example> all = builtInExamples();
+  const auto it =
+      std::find_if(all.begin(), all.end(), [&](const Example& e) { return e.id == id; });
+  if (it == all.end()) {
+    *error = tr("There is no example called %1.").arg(id);
+    return false;
+  }
+  *error = exampleProblem(*it);
+  if (!error->isEmpty()) return false;
+  if (!maybeSave()) return false;  // the user cancelled: no message
+  QString folder = examplesFolder_;
+  if (folder.isEmpty())
+    folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+             QStringLiteral("/examples");
+  QString path;
+  try {
+    path = exampleProject(*it, folder);
+  } catch (const std::exception& e) {
+    *error = QString::fromStdString(e.what());
+    return false;
+  }
+  if (!openProject(path)) return false;  // openProject has shown why
+  if (exampleDialog_) exampleDialog_->close();
+  exampleDialog_ = new ExampleDialog(*it, this);
+  exampleDialog_->setAttribute(Qt::WA_DeleteOnClose);
+  connect(
+      exampleDialog_->curveButton(), &QPushButton::clicked, this,
+      [this, strategies = it->curveStrategies] { trainPage_->showDataEfficiencyFor(strategies); });
+  pages_->setCurrentWidget(trainPage_);
+  exampleDialog_->show();
+  return true;
+}
+
 bool MainWindow::saveProject() {
   if (project_->filePath().isEmpty()) return saveProjectAs();
   QString error;
@@ -361,6 +442,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   QSettings settings;
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
   settings.setValue(QStringLiteral("window/page"), pages_->currentIndex());
+  settings.setValue(QStringLiteral("view/presenter"), presenterMode());
   for (const char* name : kSplitters) {
     if (auto* s = findChild<QSplitter*>(QLatin1String(name)))
       settings.setValue(QStringLiteral("window/") + QLatin1String(name), s->saveState());

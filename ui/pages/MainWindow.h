@@ -2,8 +2,10 @@
 // The application window: assembles the pages (Data, Model, Train, Evaluate, Predict), the project
 // and training controllers, menus and shortcuts, and wires them; no logic of its own. Closing while
 // training asks, then cancels and joins the run; closing with unsaved changes offers to save.
+#include <QFont>
 #include <QMainWindow>
 #include <QMessageBox>
+#include <QPointer>
 #include <functional>
 #include <optional>
 
@@ -19,6 +21,7 @@ class DatasetController;
 class DatasetPage;
 class EvaluateController;
 class EvaluatePage;
+class ExampleDialog;
 class ExplainController;
 class ModelController;
 class ModelPage;
@@ -39,6 +42,16 @@ class MainWindow : public QMainWindow {
   void openDataset(const QString& path);
   /// Opens a project and its dataset; a failure is shown, the current project stays.
   bool openProject(const QString& path);
+  /// Help -> Examples: opens the user's copy of the example `id` (ExampleDialog.h) and shows its
+  /// explanation. False with `error` set when it cannot open here; nothing changes then.
+  bool openExample(const QString& id, QString* error);
+  /// Where the examples' project copies go (default: the application data folder's examples/).
+  void setExamplesFolder(const QString& folder) { examplesFolder_ = folder; }
+  ExampleDialog* exampleDialog() const;
+  /// View -> Presenter Mode, for a projector: the application's text 1.5x, thicker chart lines,
+  /// a simplified Train page. Remembered across sessions; off restores everything.
+  void setPresenterMode(bool on);
+  bool presenterMode() const { return presenterFont_.has_value(); }
 
   DatasetController* datasetController() const { return datasetController_; }
   DatasetPage* datasetPage() const { return datasetPage_; }
@@ -96,6 +109,10 @@ class MainWindow : public QMainWindow {
   Async<core::RuntimeReport> blasProbe_;
   Ask ask_;
   std::optional<core::DatasetSettings> loadedSource_;  // the dataset source last opened
+  QString examplesFolder_;
+  std::optional<QFont> presenterFont_;  // the font before presenter mode, while it is on
+  QAction* presenterAction_ = nullptr;
+  QPointer<ExampleDialog> exampleDialog_;
 };
 
 }  // namespace tlab::ui

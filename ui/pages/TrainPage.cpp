@@ -1,5 +1,6 @@
 #include "ui/pages/TrainPage.h"
 
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -91,9 +92,9 @@ void TrainPage::buildLayout() {
   auto* buttons = new QHBoxLayout;
   for (QPushButton* b : {start_, pause_, stop_}) buttons->addWidget(b);
   buttons->addWidget(lrFinder_);
-  auto* processesLabel = new QLabel(tr("P&rocesses"), this);
-  processesLabel->setBuddy(processes_);
-  buttons->addWidget(processesLabel);
+  processesLabel_ = new QLabel(tr("P&rocesses"), this);
+  processesLabel_->setBuddy(processes_);
+  buttons->addWidget(processesLabel_);
   buttons->addWidget(processes_);
   buttons->addStretch();
   buttons->addWidget(scratch_);
@@ -275,15 +276,35 @@ void TrainPage::findLearningRate() {
   dialog.exec();
 }
 
-void TrainPage::showDataEfficiency() {
+DataEfficiencyDialog* TrainPage::showDataEfficiency() {
   const auto source = datasets_->dataset();
   if (!source) {
     status_->setText(tr("Open a dataset first (Data page)."));
-    return;
+    return nullptr;
   }
   auto* dialog = new DataEfficiencyDialog(project_, source, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->show();
+  return dialog;
+}
+
+void TrainPage::setPresenterMode(bool on) {
+  for (QWidget* w : std::initializer_list<QWidget*>{form_, log_, lrFinder_, strategies_, processes_,
+                                                    processesLabel_})
+    w->setVisible(!on);
+  runs_->setColumnHidden(kState, on);  // the progress bar says what runs; the accuracies fit
+  runs_->setColumnHidden(kTime, on);
+  charts_->setPresenterMode(on);
+}
+
+DataEfficiencyDialog* TrainPage::showDataEfficiencyFor(const QStringList& strategies) {
+  DataEfficiencyDialog* dialog = showDataEfficiency();
+  if (!dialog) return nullptr;
+  for (const auto& [strategy, name] : core::kStrategyNames.entries) {
+    if (QCheckBox* box = dialog->strategyBox(strategy))
+      box->setChecked(strategies.contains(QLatin1String(name)));
+  }
+  return dialog;
 }
 
 void TrainPage::refreshRuns() {

@@ -18,6 +18,7 @@ class QSpinBox;
 class QTreeWidget;
 
 namespace tlab::ui {
+class DataEfficiencyDialog;
 class DatasetController;
 class ProjectController;
 class TrainController;
@@ -39,9 +40,17 @@ class TrainPage : public QWidget {
   bool compareStrategies();
   /// The LR-finder dialog on the project's set-up and dataset (modal; Apply sets the rate).
   void findLearningRate();
-  /// Opens the data-efficiency experiment (non-modal: the workbench stays usable meanwhile).
-  void showDataEfficiency();
+  /// Train -> Data-Efficiency Curve (non-modal); nullptr with a status message when no dataset
+  /// is open.
+  DataEfficiencyDialog* showDataEfficiency();
+  /// The same with only the named strategies (core::kStrategyNames) ticked.
+  DataEfficiencyDialog* showDataEfficiencyFor(const QStringList& strategies);
+  /// Presenter mode: the run buttons, progress, run list and the two main charts, large; the
+  /// settings form, the log and the expert buttons hidden.
+  void setPresenterMode(bool on);
   TrainCharts* charts() const { return charts_; }
+  TrainSettingsForm* settingsForm() const { return form_; }
+  QPlainTextEdit* log() const { return log_; }
   QTreeWidget* runList() const { return runs_; }
   /// Processes a run trains on (data-parallel on this machine when more than one).
   QSpinBox* processesBox() const { return processes_; }
@@ -63,6 +72,7 @@ class TrainPage : public QWidget {
   TrainCharts* charts_;
   QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_;
   QSpinBox* processes_;
+  QLabel* processesLabel_ = nullptr;
   QProgressBar* progress_;
   QLabel* status_;
   QPlainTextEdit* log_;

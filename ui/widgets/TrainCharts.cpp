@@ -1,5 +1,8 @@
 #include "ui/widgets/TrainCharts.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <qcustomplot.h>
 #include <QGridLayout>
 
@@ -9,16 +12,25 @@ namespace {
 constexpr double kSmoothing = 0.9;  // exponential moving average of the per-batch values
 
 QCPGraph* addGraph(QCustomPlot* plot, const QString& name, const QColor& colour, double width,
-                   bool markers = false) {
+                   bool markers = false, double markerSize = 6) {
   QCPGraph* g = plot->addGraph();
   g->setName(name);
   QPen pen(colour);
   pen.setWidthF(width);
   g->setPen(pen);
   if (markers) {
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colour, Qt::white, 6));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colour, Qt::white, markerSize));
   }
   return g;
+}
+
+QFont scaled(QFont font, double factor) {
+  if (font.pointSizeF() > 0) {
+    font.setPointSizeF(font.pointSizeF() * factor);
+  } else {
+    font.setPixelSize(std::max(1, int(std::lround(font.pixelSize() * factor))));
+  }
+  return font;
 }
 
 }  // namespace
@@ -72,6 +84,36 @@ QCustomPlot* TrainCharts::makePlot(const QString& yLabel) {
   return plot;
 }
 
+void TrainCharts::setPresenterMode(bool on) {
+  const double lines = on ? 2.0 : 1.0, fonts = on ? 1.5 : 1.0;
+  if (lines == lineScale_) return;
+  const double l = lines / lineScale_, f = fonts / fontScale_;
+  for (QCustomPlot* p : {loss_, accuracy_, lr_, compare_}) {
+    for (int i = 0; i < p->graphCount(); ++i) {
+      QCPGraph* g = p->graph(i);
+      QPen pen = g->pen();
+      pen.setWidthF(pen.widthF() * l);
+      g->setPen(pen);
+      QCPScatterStyle style = g->scatterStyle();
+      if (!style.isNone()) {
+        style.setSize(style.size() * l);
+        g->setScatterStyle(style);
+      }
+    }
+    for (QCPAxis* a : {p->xAxis, p->yAxis}) {
+      a->setLabelFont(scaled(a->labelFont(), f));
+      a->setTickLabelFont(scaled(a->tickLabelFont(), f));
+    }
+    p->legend->setFont(scaled(p->legend->font(), f));
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
+  compareHint_->setFont(scaled(compareHint_->font(), f));
+  lr_->setVisible(!on);  // a projector shows the two curves that tell the story, large
+  compare_->setVisible(!on);
+  lineScale_ = lines;
+  fontScale_ = fonts;
+}
+
 void TrainCharts::clear() {
   for (QCPGraph* g : {lossRaw_, lossSmooth_, lossVal_, accRaw_, accSmooth_, accVal_, lrGraph_})
     g->data()->clear();
@@ -122,8 +164,8 @@ void TrainCharts::setOverlays(const std::vector<core::RunRecord>& runs) {
   double maxEpoch = 1;
   for (const auto& r : runs) {
     if (r.history.empty()) continue;
-    QCPGraph* g =
-        addGraph(compare_, QString::fromStdString(r.id + " " + r.name), palette[i++ % 6], 2, true);
+    QCPGraph* g = addGraph(compare_, QString::fromStdString(r.id + " " + r.name), palette[i++ % 6],
+                           2 * lineScale_, true, 6 * lineScale_);
     for (const auto& e : r.history) {
       g->addData(e.epoch, e.valAccuracy);
       maxEpoch = std::max(maxEpoch, double(e.epoch));

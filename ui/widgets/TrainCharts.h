@@ -31,6 +31,11 @@ class TrainCharts : public QWidget {
   /// Whether the comparison chart shows its "tick runs to compare" hint; for tests.
   bool compareHintShown() const;
 
+  /// Presenter mode (View menu): lines twice as thick, axis and legend text 1.5x, only the
+  /// loss and accuracy charts; off restores the normal look exactly.
+  void setPresenterMode(bool on);
+  bool presenterMode() const { return lineScale_ > 1; }
+
   /// Points held by the live loss curve (raw per-batch losses); for tests.
   int lossPointCount() const;
   QCustomPlot* lossPlot() const { return loss_; }
@@ -47,7 +52,9 @@ class TrainCharts : public QWidget {
   QCPGraph* lrGraph_;
   QCPItemText* compareHint_;
   double smoothLoss_ = 0, smoothAcc_ = 0, lastStep_ = 0;
-  double correction_ = 1;  ///< kSmoothing^n, for the moving average's bias correction
+  double correction_ = 1;
+  double lineScale_ = 1, fontScale_ = 1;  ///< presenter mode: 2 and 1.5  ///< kSmoothing^n, for the
+                                          ///< moving average's bias correction
 };
 
 }  // namespace tlab::ui
