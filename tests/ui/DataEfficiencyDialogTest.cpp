@@ -12,6 +12,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QTest>
 
 #include "core/Errors.h"
 #include "core/TestImages.h"
@@ -95,6 +96,57 @@ TEST(DataEfficiencyDialog, StopKeepsTheFinishedRuns) {
   EXPECT_EQ(runs.count(), int(kept));
   EXPECT_TRUE(dialog.status()->text().startsWith("Stopped:"))
       << dialog.status()->text().toStdString();
+}
+
+TEST(DataEfficiencyDialog, ClosingAsksBeforeStoppingRunsOrLosingUnsavedResults) {
+  test::TinyTextCatalog catalog;
+  ProjectController project;
+  useTinyText(project);
+  DataEfficiencyDialog dialog(&project, test::topicTexts(6));
+  QStringList asked;
+  QMessageBox::StandardButton answer = QMessageBox::Cancel;
+  dialog.setAsk([&](const QString& text, QMessageBox::StandardButtons) {
+    asked << text;
+    return answer;
+  });
+  dialog.sizesEdit()->setText("1, 2, 3, 4, 5, 6");
+  dialog.seedsBox()->setValue(3);
+  dialog.show();
+  QSignalSpy runs(dialog.controller(), &DataEfficiencyController::runFinished);
+  QSignalSpy finished(dialog.controller(), &DataEfficiencyController::finished);
+  ASSERT_TRUE(dialog.start());
+  ASSERT_TRUE(runs.wait(60000));
+
+  // While it runs: Cancel keeps it open and running; Escape asks the same.
+  EXPECT_FALSE(dialog.close());
+  ASSERT_EQ(asked.size(), 1);
+  EXPECT_TRUE(asked[0].contains("running")) << asked[0].toStdString();
+  EXPECT_TRUE(dialog.isVisible());
+  EXPECT_TRUE(dialog.controller()->isRunning());
+  QTest::keyClick(&dialog, Qt::Key_Escape);
+  EXPECT_EQ(asked.size(), 2);
+  EXPECT_TRUE(dialog.isVisible());
+  // Close: the runs stop (the finished ones stay).
+  answer = QMessageBox::Close;
+  EXPECT_TRUE(dialog.close());
+  EXPECT_EQ(asked.size(), 3);
+  ASSERT_TRUE(finished.wait(60000));
+  EXPECT_TRUE(finished.at(0).at(0).toBool());  // cancelled
+  ASSERT_GE(dialog.controller()->rows().size(), 1u);
+
+  // Stopped with unsaved results: asked again; Cancel keeps the window.
+  dialog.show();
+  answer = QMessageBox::Cancel;
+  EXPECT_FALSE(dialog.close());
+  ASSERT_EQ(asked.size(), 4) << asked.join(" | ").toStdString();
+  EXPECT_TRUE(asked[3].contains("not saved")) << asked[3].toStdString();
+  // Saved: closing needs no question.
+  test::TempDir dir;
+  QString error;
+  ASSERT_TRUE(dialog.saveTo(QString::fromStdString((dir / "curve.csv").string()), &error))
+      << error.toStdString();
+  EXPECT_TRUE(dialog.close());
+  EXPECT_EQ(asked.size(), 4);
 }
 
 TEST(DataEfficiencyDialog, RefusesAnUnusableForm) {

@@ -11,10 +11,8 @@
 #include <QTabWidget>
 #include <QTest>
 #include <QTextBrowser>
-#include <cstdlib>
-#include <optional>
-#include <string>
 
+#include "core/ScopedEnv.h"
 #include "core/TestImages.h"
 #include "core/dataset/Dataset.h"
 #include "core/project/Project.h"
@@ -28,26 +26,6 @@ namespace tlab::ui {
 namespace {
 
 constexpr const char* kDigits = "negative-transfer-digits";
-
-/// Sets an environment variable for one scope and puts the old value back.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(Examples, TheMenuOffersOneWherePretrainingHelpsAndOneWhereItHurts) {
   const std::vector<Example> examples = builtInExamples();
@@ -109,6 +87,27 @@ TEST(Examples, NegativeTransferOpensAsTheUsersOwnCopyWithItsExplanation) {
             QFileInfo(builtInExamples()[1].datasetPath).absoluteFilePath().toStdString());
 }
 
+// Needs scripts/prepare-demo-data and scripts/fetch-weights (scripts/test runs both).
+TEST(Examples, TransferHelpsOpensWhereItsDataAndWeightsAre) {
+  const Example helps = builtInExamples()[0];
+  const QString problem = exampleProblem(helps);
+  if (!problem.isEmpty()) GTEST_SKIP() << problem.toStdString();
+  test::TempDir dir;
+  MainWindow window(core::RuntimeReport{});
+  window.setExamplesFolder(QString::fromStdString((dir / "examples").string()));
+  QSignalSpy loaded(window.datasetController(), &DatasetController::loaded);
+  QString error;
+  ASSERT_TRUE(window.openExample(helps.id, &error)) << error.toStdString();
+  ASSERT_TRUE(loaded.wait(60000));
+  const core::TrainConfig& config = window.projectController()->project().config;
+  EXPECT_EQ(config.backbone, "efficientnet_lite0");
+  EXPECT_EQ(config.strategy, core::Strategy::LinearProbe);
+  EXPECT_EQ(config.imageSize, 96);
+  EXPECT_EQ(window.datasetController()->dataset()->size(), 11000u);  // 1,000 train + 10,000 test
+  ASSERT_TRUE(window.exampleDialog());
+  EXPECT_TRUE(window.exampleDialog()->text()->toPlainText().contains(QStringLiteral("78%")));
+}
+
 TEST(Examples, MissingDataAreNamedAndTheOpenProjectStays) {
   test::TempDir dir;
   core::RuntimeReport runtime;
@@ -120,7 +119,7 @@ TEST(Examples, MissingDataAreNamedAndTheOpenProjectStays) {
   EXPECT_TRUE(error.contains(QStringLiteral("no-such-example"))) << error.toStdString();
   {
     // A resource folder without the bundled digits (a broken install).
-    ScopedEnv resources("TLAB_RESOURCE_DIR", (dir / "empty-resources").string());
+    test::ScopedEnv resources("TLAB_RESOURCE_DIR", (dir / "empty-resources").string());
     EXPECT_FALSE(window.openExample(QLatin1String(kDigits), &error));
   }
   EXPECT_TRUE(error.contains(QStringLiteral("opencv-digits.h5"))) << error.toStdString();

@@ -263,7 +263,9 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     EXPECT_EQ(dialog->controller()->rows().size(), 16u);
     EXPECT_EQ(dialog->plot()->graphCount(), 2);
     screenshotOf(*dialog, QStringLiteral("data-efficiency.png"));
-    dialog->close();
+    dialog->setAsk(
+        [](const QString&, QMessageBox::StandardButtons) { return QMessageBox::Discard; });
+    EXPECT_TRUE(dialog->close());
   }
   EXPECT_TRUE(w.close());
 }
@@ -301,7 +303,8 @@ TEST(GuiEndToEnd, NegativeTransferExampleShowsItsCurve) {
   }
   EXPECT_GT(scratch90, probe90 + 0.1) << "probe " << probe90 << ", scratch " << scratch90;
   screenshotOf(*dialog, QStringLiteral("example-negative-transfer-curve.png"));
-  dialog->close();
+  dialog->setAsk([](const QString&, QMessageBox::StandardButtons) { return QMessageBox::Discard; });
+  EXPECT_TRUE(dialog->close());
   explanation->close();
   EXPECT_TRUE(w.close());
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/ScopedEnv.h"
 #include "core/TestImages.h"
 #include "core/image/ImageDecoder.h"
 #include "ui/controllers/DatasetController.h"
@@ -45,7 +46,9 @@ TEST(HostileFiles, EveryGuiOpenPathRefusesOrReadsTheCorpus) {
   test::TempDir dir;
   const auto cases = makeCorpus(dir.path());
   if (cases.empty()) GTEST_SKIP() << "python3 is needed to generate the corpus";
-  qputenv("TLAB_CACHE_DIR", QByteArray::fromStdString((dir / ".cache").string()));
+  // Restored at the end: a cache folder that is deleted with `dir` would hide the real
+  // weight cache from every later test.
+  test::ScopedEnv cache("TLAB_CACHE_DIR", (dir / ".cache").string());
   size_t checked = 0;
   for (const auto& c : cases) {
     const QString path = QString::fromStdString((dir / c.name).string());

@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 #include <QCheckBox>
+#include <QCloseEvent>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -120,7 +121,13 @@ DataEfficiencyDialog::DataEfficiencyDialog(ProjectController* project,
   connect(start_, &QPushButton::clicked, this, [this] { start(); });
   connect(stop_, &QPushButton::clicked, controller_, &DataEfficiencyController::cancel);
   connect(save_, &QPushButton::clicked, this, &DataEfficiencyDialog::save);
-  connect(controller_, &DataEfficiencyController::runFinished, this, [this] { refresh(); });
+  connect(controller_, &DataEfficiencyController::runFinished, this, [this] {
+    saved_ = false;
+    refresh();
+  });
+  ask_ = [this](const QString& text, QMessageBox::StandardButtons buttons) {
+    return QMessageBox::question(this, windowTitle(), text, buttons);
+  };
   connect(controller_, &DataEfficiencyController::progress, this,
           [this](const QString& stage, double fraction, const QString& eta) {
             progress_->setValue(int(fraction * 1000));
@@ -144,6 +151,41 @@ DataEfficiencyDialog::DataEfficiencyDialog(ProjectController* project,
 }
 
 DataEfficiencyDialog::~DataEfficiencyDialog() = default;
+
+bool DataEfficiencyDialog::confirmClose() {
+  const size_t finished = controller_->rows().size();
+  if (controller_->isRunning()) {
+    const auto answer =
+        ask_(tr("The experiment is running (%1 of %2 runs finished). Stop it and close? "
+                "Results that are not saved are lost.")
+                 .arg(finished)
+                 .arg(controller_->totalRuns()),
+             QMessageBox::Close | QMessageBox::Cancel);
+    if (answer != QMessageBox::Close) return false;
+    controller_->cancel();
+    return true;
+  }
+  if (saved_ || finished == 0) return true;
+  const auto answer =
+      ask_(tr("The finished runs (%1) are not saved. Save them before closing?").arg(finished),
+           QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+  if (answer == QMessageBox::Save) save();
+  return answer == QMessageBox::Discard || (answer == QMessageBox::Save && saved_);
+}
+
+void DataEfficiencyDialog::closeEvent(QCloseEvent* event) {
+  if (!confirmClose()) {
+    event->ignore();
+    return;
+  }
+  closing_ = true;
+  QDialog::closeEvent(event);
+  closing_ = false;
+}
+
+void DataEfficiencyDialog::reject() {
+  if (closing_ || confirmClose()) QDialog::reject();
+}
 
 core::DataEfficiencyPlan DataEfficiencyDialog::plan() const {
   core::DataEfficiencyPlan p;
@@ -287,6 +329,7 @@ bool DataEfficiencyDialog::saveTo(const QString& csvPath, QString* error) {
     *error = tr("%1: the written plot does not read back as a %2x%3 image").arg(png).arg(w).arg(h);
     return false;
   }
+  saved_ = true;
   return true;
 }
 

@@ -6,6 +6,8 @@
 // table grow as runs finish. Save writes results.csv and the plot as PNG, each read back.
 #include <QDialog>
 #include <QMap>
+#include <QMessageBox>
+#include <functional>
 #include <memory>
 #include "ui/workers/TorchQt.h"  // first: before any Qt header
 
@@ -42,6 +44,14 @@ class DataEfficiencyDialog : public QDialog {
   /// with `error` set when either is missing or differs.
   bool saveTo(const QString& csvPath, QString* error);
 
+  /// Asks the user a question (a message box); tests replace it to answer without a dialog.
+  using Ask = std::function<QMessageBox::StandardButton(const QString& text,
+                                                        QMessageBox::StandardButtons buttons)>;
+  void setAsk(Ask ask) { ask_ = std::move(ask); }
+  /// Closing (or Escape) while runs go on asks before stopping them; closing with finished runs
+  /// that were never saved offers to save them first.
+  void reject() override;
+
   DataEfficiencyController* controller() const { return controller_; }
   QCustomPlot* plot() const { return plot_; }
   QTableWidget* table() const { return table_; }
@@ -52,7 +62,12 @@ class DataEfficiencyDialog : public QDialog {
   QPushButton* stopButton() const { return stop_; }
   QLabel* status() const { return status_; }
 
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
  private:
+  /// True when the dialog may close now (asked where runs or unsaved results would be lost).
+  bool confirmClose();
   void refresh();
   void setRunning(bool running);
   void save();
@@ -69,6 +84,9 @@ class DataEfficiencyDialog : public QDialog {
   QCustomPlot* plot_;
   QTableWidget* table_;
   QMap<int, QPair<QCPGraph*, QCPErrorBars*>> series_;  // per strategy
+  Ask ask_;
+  bool saved_ = true;     // every finished run is in a saved CSV
+  bool closing_ = false;  // inside closeEvent, whose QDialog part calls reject()
 };
 
 }  // namespace tlab::ui
