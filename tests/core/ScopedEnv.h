@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "core/TestImages.h"
+
 namespace tlab::test {
 
 class ScopedEnv {
@@ -27,6 +29,12 @@ class ScopedEnv {
  private:
   std::string name_;
   std::optional<std::string> old_;
+};
+
+/// Points the weight and feature caches (TLAB_CACHE_DIR) at a fresh folder for one test.
+struct ScopedCache {
+  TempDir dir;
+  ScopedEnv env{"TLAB_CACHE_DIR", (dir / "weights").string()};
 };
 
 }  // namespace tlab::test

@@ -33,6 +33,7 @@
 #include "ui/widgets/DataIssuesView.h"
 #include "ui/widgets/DatasetImportDialog.h"
 #include "ui/widgets/ExampleDialog.h"
+#include "ui/widgets/PresenterMode.h"
 
 namespace tlab::ui {
 namespace {
@@ -344,13 +345,7 @@ void MainWindow::setPresenterMode(bool on) {
   if (on == presenterMode()) return;
   if (on) {
     presenterFont_ = QApplication::font();
-    QFont large = *presenterFont_;
-    if (large.pointSizeF() > 0) {
-      large.setPointSizeF(large.pointSizeF() * 1.5);
-    } else {
-      large.setPixelSize(large.pixelSize() * 3 / 2);
-    }
-    QApplication::setFont(large);
+    QApplication::setFont(scaledFont(*presenterFont_, kPresenterFontScale));
   } else {
     QApplication::setFont(*presenterFont_);
     presenterFont_.reset();

@@ -1,10 +1,9 @@
 #include "ui/widgets/TrainCharts.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <qcustomplot.h>
 #include <QGridLayout>
+
+#include "ui/widgets/PresenterMode.h"
 
 namespace tlab::ui {
 namespace {
@@ -22,15 +21,6 @@ QCPGraph* addGraph(QCustomPlot* plot, const QString& name, const QColor& colour,
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colour, Qt::white, markerSize));
   }
   return g;
-}
-
-QFont scaled(QFont font, double factor) {
-  if (font.pointSizeF() > 0) {
-    font.setPointSizeF(font.pointSizeF() * factor);
-  } else {
-    font.setPixelSize(std::max(1, int(std::lround(font.pixelSize() * factor))));
-  }
-  return font;
 }
 
 }  // namespace
@@ -85,7 +75,7 @@ QCustomPlot* TrainCharts::makePlot(const QString& yLabel) {
 }
 
 void TrainCharts::setPresenterMode(bool on) {
-  const double lines = on ? 2.0 : 1.0, fonts = on ? 1.5 : 1.0;
+  const double lines = on ? kPresenterLineScale : 1.0, fonts = on ? kPresenterFontScale : 1.0;
   if (lines == lineScale_) return;
   const double l = lines / lineScale_, f = fonts / fontScale_;
   for (QCustomPlot* p : {loss_, accuracy_, lr_, compare_}) {
@@ -101,13 +91,13 @@ void TrainCharts::setPresenterMode(bool on) {
       }
     }
     for (QCPAxis* a : {p->xAxis, p->yAxis}) {
-      a->setLabelFont(scaled(a->labelFont(), f));
-      a->setTickLabelFont(scaled(a->tickLabelFont(), f));
+      a->setLabelFont(scaledFont(a->labelFont(), f));
+      a->setTickLabelFont(scaledFont(a->tickLabelFont(), f));
     }
-    p->legend->setFont(scaled(p->legend->font(), f));
+    p->legend->setFont(scaledFont(p->legend->font(), f));
     p->replot(QCustomPlot::rpQueuedReplot);
   }
-  compareHint_->setFont(scaled(compareHint_->font(), f));
+  compareHint_->setFont(scaledFont(compareHint_->font(), f));
   lr_->setVisible(!on);  // a projector shows the two curves that tell the story, large
   compare_->setVisible(!on);
   lineScale_ = lines;

@@ -8,6 +8,7 @@
 
 #include "cli/ShapesDataset.h"
 #include "core/Errors.h"
+#include "core/ScopedEnv.h"
 #include "core/TestImages.h"
 #include "core/util/Random.h"
 
@@ -199,15 +200,6 @@ TrainConfig shapesConfig() {
   return c;
 }
 
-class ScopedCache {  // caches in a fresh folder for the test
- public:
-  ScopedCache() { setenv("TLAB_CACHE_DIR", (dir_.path() / "weights").c_str(), 1); }
-  ~ScopedCache() { unsetenv("TLAB_CACHE_DIR"); }
-
- private:
-  test::TempDir dir_;
-};
-
 struct Recorder : DataEfficiencyObserver {
   std::vector<DataEfficiencyRun> started;
   std::vector<int> finishedIndex;
@@ -222,7 +214,7 @@ struct Recorder : DataEfficiencyObserver {
 };
 
 TEST(DataEfficiency, RunsEveryPointOnTheSharedSplit) {
-  ScopedCache cache;
+  test::ScopedCache cache;
   DataEfficiencyPlan plan;
   plan.perClass = {1, 3, 20};  // 20 is more than a class has: replaced by 10
   plan.seeds = 2;
@@ -261,7 +253,7 @@ TEST(DataEfficiency, RunsEveryPointOnTheSharedSplit) {
 }
 
 TEST(DataEfficiency, CancelKeepsTheFinishedRuns) {
-  ScopedCache cache;
+  test::ScopedCache cache;
   DataEfficiencyPlan plan;
   plan.perClass = {1, 2};
   plan.seeds = 2;

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/Errors.h"
+#include "core/ScopedEnv.h"
 #include "core/TestImages.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
@@ -65,16 +66,6 @@ TrainConfig smallConfig(Strategy s, int epochs) {
   c.featureCache = false;
   return c;
 }
-
-// Points caches at a fresh folder for the test.
-class ScopedCache {
- public:
-  ScopedCache() { setenv("TLAB_CACHE_DIR", (dir_.path() / "weights").c_str(), 1); }
-  ~ScopedCache() { unsetenv("TLAB_CACHE_DIR"); }
-
- private:
-  test::TempDir dir_;
-};
 
 // Records what the trainer reports (on its thread). Read the vectors directly only after
 // join(); while a run is live use waitFor(), which holds the lock while it checks.
@@ -269,7 +260,7 @@ TEST(Trainer, ResumedRunEqualsUninterruptedRunInDeterministicMode) {
 }
 
 TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
-  ScopedCache cache;
+  test::ScopedCache cache;
   TrainConfig c = smallConfig(Strategy::LinearProbe, 2);
   c.featureCache = true;
   auto run = [&](const std::shared_ptr<Dataset>& ds) {
@@ -302,7 +293,7 @@ TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
 
 // Found by a new user: a linear probe showed no progress for the ~30 s of feature extraction.
 TEST(Trainer, FeatureExtractionAndEvaluationReportTheirProgress) {
-  ScopedCache cache;
+  test::ScopedCache cache;
   TrainConfig c = smallConfig(Strategy::LinearProbe, 1);
   c.featureCache = true;
   Recorder rec;
