@@ -122,16 +122,20 @@ int main(int argc, char** argv) {
   const std::string model = a["--model"];
   const int64_t size = std::stoll(a["--size"]), batch = std::stoll(a["--batch"]), classes = 10;
   const int steps = std::stoi(a["--steps"]), warmup = std::stoi(a["--warmup"]);
-  // auto: the layout the training engine itself picks for this architecture.
-  const Precision precision =
-      choosePrecision(kPrecisionNames.parse(a["--precision"], "--precision"), false,
-                      nativeBf16Feature())
+  // auto: as the training engine resolves it, per phase (depthwise networks train in fp32).
+  const Precision requested = kPrecisionNames.parse(a["--precision"], "--precision");
+  const bool depthwise = preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast;
+  const Precision trainPrecision =
+      choosePrecision(requested, false, nativeBf16Feature(), PrecisionUse::Training, depthwise)
+          .used;
+  const Precision inferPrecision =
+      choosePrecision(requested, false, nativeBf16Feature(), PrecisionUse::Inference, depthwise)
           .used;
   // auto: as the training engine chooses (channels_last for depthwise networks and for bf16).
-  const bool channelsLast = a["--channels-last"] == "on" ||
-                            (a["--channels-last"] == "auto" &&
-                             (precision == Precision::Bf16 ||
-                              preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast));
+  const bool channelsLast =
+      a["--channels-last"] == "on" ||
+      (a["--channels-last"] == "auto" &&
+       (trainPrecision == Precision::Bf16 || inferPrecision == Precision::Bf16 || depthwise));
   torch::manual_seed(0);
   auto net = createArchitecture(model, classes, 3);
   const FreezeSpec spec =
@@ -150,10 +154,10 @@ int main(int argc, char** argv) {
   // Backward: dX everywhere it must flow and dW for trainable layers (as py_finetune.py counts).
   const double trainGflop =
       a["--freeze"] == "backbone" ? 2 * gmac + 4 * (1280.0 * classes / 1e9) : 3 * 2 * gmac;
-  const BenchInfo info{model,        a["--freeze"], size, batch, rt.intraOpThreads,
-                       channelsLast, precision};
   auto report = [&](const char* phase, const std::vector<double>& ts, double gflopPerImage) {
-    printPhase(info, phase, ts, gflopPerImage);
+    const Precision used = std::string(phase) == "train" ? trainPrecision : inferPrecision;
+    printPhase({model, a["--freeze"], size, batch, rt.intraOpThreads, channelsLast, used}, phase,
+               ts, gflopPerImage);
   };
   const std::string phases = a["--phases"];
   if (phases.find("train") != std::string::npos) {
@@ -162,7 +166,7 @@ int main(int argc, char** argv) {
       opt.zero_grad();
       torch::Tensor logits;
       {
-        AutocastScope autocast(precision, false);
+        AutocastScope autocast(trainPrecision, false);
         logits = net->forward(xs[size_t(i) % 4]);
       }
       torch::nn::functional::cross_entropy(logits.to(torch::kFloat), ys[size_t(i) % 4]).backward();
@@ -176,7 +180,7 @@ int main(int argc, char** argv) {
     BatchNormFolding folding(*net);  // as the engine's inference paths run
     std::optional<torch::autograd::profiler::RecordProfile> trace;
     if (!a["--trace"].empty()) trace.emplace(a["--trace"]);
-    AutocastScope autocast(precision, false);
+    AutocastScope autocast(inferPrecision, false);
     report("infer", timeSteps(warmup, steps, [&](int i) { net->forward(xs[size_t(i) % 4]); }),
            2 * gmac);
   }

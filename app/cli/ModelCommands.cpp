@@ -168,6 +168,7 @@ void addExplainCommand(CLI::App& app, int& exitCode);
 void addPretrainCommand(CLI::App& app, int& exitCode);
 void addTrainCommands(CLI::App& app, int& exitCode);
 void addExperimentCommands(CLI::App& app, int& exitCode);
+void addReportCommand(CLI::App& app, int& exitCode);
 
 void addModelCommands(CLI::App& app, int& exitCode) {
   auto* backbones = app.add_subcommand("backbones", "The backbone catalog");
@@ -206,6 +207,7 @@ void addModelCommands(CLI::App& app, int& exitCode) {
   addPretrainCommand(app, exitCode);
   addTrainCommands(app, exitCode);
   addExperimentCommands(app, exitCode);
+  addReportCommand(app, exitCode);
 }
 
 }  // namespace tlab::cli

@@ -18,6 +18,7 @@
 #include "core/train/Evaluate.h"
 #include "core/train/LrFinder.h"
 #include "core/train/ModelBundle.h"
+#include "core/train/RunOutputs.h"
 #include "core/train/Trainer.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Json.h"
@@ -89,68 +90,6 @@ class RankObserver : public core::TrainerObserver {
  private:
   int rank_;
 };
-
-void writeRunOutputs(const fs::path& dir, const core::TrainResult& r, const core::Dataset& ds) {
-  json history = json::array();
-  std::string csv = "epoch,phase,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
-  for (const auto& e : r.history) {
-    history.push_back({{"epoch", e.epoch},
-                       {"phase", e.phase},
-                       {"train_loss", e.trainLoss},
-                       {"train_accuracy", e.trainAccuracy},
-                       {"val_loss", e.valLoss},
-                       {"val_accuracy", e.valAccuracy},
-                       {"lr", e.learningRate},
-                       {"seconds", e.seconds}});
-    csv += std::to_string(e.epoch) + "," + e.phase + "," + std::to_string(e.trainLoss) + "," +
-           std::to_string(e.trainAccuracy) + "," + std::to_string(e.valLoss) + "," +
-           std::to_string(e.valAccuracy) + "," + std::to_string(e.learningRate) + "," +
-           std::to_string(e.seconds) + "\n";
-  }
-  core::writeFileAtomic(dir / "history.json", history.dump(1));
-  core::writeFileAtomic(dir / "history.csv", csv);
-  json metrics{{"best_epoch", r.bestEpoch},
-               {"seconds", r.seconds},
-               {"feature_cache", core::kFeatureCacheUseNames.name(r.featureCache)}};
-  if (r.val) metrics["val"] = core::metricsJson(*r.val);
-  if (r.test) metrics["test"] = core::metricsJson(*r.test);
-  if (r.calibration.fitted) {
-    const auto& c = r.calibration;
-    metrics["calibration"] = {{"temperature", c.temperature},
-                              {"fit_samples", c.fitSamples},
-                              {"val_nll_before", c.valNllBefore},
-                              {"val_nll_after", c.valNllAfter},
-                              {"fitted_temperature", c.fittedTemperature}};
-    if (c.check.folds > 0)  // the fit out of sample: 1 is kept unless the fitted T wins
-      metrics["calibration"]["cross_validated_nll"] = {
-          {"folds", c.check.folds}, {"at_1", c.check.nllAtOne}, {"fitted", c.check.nllFitted}};
-    if (c.hasTest) {
-      metrics["calibration"]["test_ece_before"] = c.testEceBefore;
-      metrics["calibration"]["test_ece_after"] = c.testEceAfter;
-    }
-    if (r.test && !r.test->logits.empty()) {  // abstention at the bundle's default threshold
-      std::vector<int32_t> labels;
-      for (const auto& p : r.test->predictions) labels.push_back(p.label);
-      const auto top =
-          core::topPredictions(r.test->logits, int64_t(r.classNames.size()), labels, c.temperature);
-      const auto at = core::coverageAt(top.confidence, top.correct, core::kDefaultUnsureBelow);
-      metrics["calibration"]["unsure_below"] = core::kDefaultUnsureBelow;
-      metrics["calibration"]["test_unsure_rate"] = 1.0 - at.coverage;
-      metrics["calibration"]["test_accuracy_when_sure"] = at.accuracy;
-    }
-  }
-  if (r.worldSize > 1) {  // data-parallel: rank 0's own share of the communication
-    metrics["world_size"] = r.worldSize;
-    metrics["allreduce_seconds"] = r.allReduceSeconds;
-    metrics["allreduce_mb_per_step"] = r.steps ? r.allReduceBytes / 1e6 / double(r.steps) : 0;
-  }
-  core::writeFileAtomic(dir / "metrics.json", metrics.dump(1));
-  const auto* final = r.test ? &*r.test : (r.val ? &*r.val : nullptr);
-  if (final) {
-    core::writeFileAtomic(dir / "confusion_matrix.csv", core::confusionCsv(*final));
-    core::writeFileAtomic(dir / "predictions.csv", core::predictionsCsv(*final, ds));
-  }
-}
 
 // Precedence: flags, then the config's own keys, then its strategy's defaults (the same
 // core::withStrategyDefaults the GUI applies when the strategy is picked).
@@ -265,7 +204,7 @@ void train(const TrainArgs& a, int& exitCode) {
     exitCode = r.state == core::RunState::Finished ? 0 : 4;
     return;
   }
-  writeRunOutputs(out, r, *ds);
+  core::writeRunOutputs(out, cfg, r, *ds);
   // Where the data came from, so `export --run` can verify on the same validation samples.
   core::writeFileAtomic(out / "run.json",
                         json{{"dataset", a.project.empty() ? fs::absolute(a.dataset).string() : ""},

@@ -1,5 +1,7 @@
 #include "core/model/BertEncoder.h"
 
+#include "core/model/Activations.h"
+
 #include <cmath>
 #include <limits>
 #include <regex>
@@ -91,18 +93,22 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c, int64_t numClasses) : conf
 
 torch::Tensor BertEncoderImpl::runLayer(Layer& l, torch::Tensor x, const torch::Tensor& bias) {
   const int64_t n = x.size(0), len = x.size(1), h = config_.heads, d = config_.hidden / h;
-  auto split = [&](const torch::Tensor& t) { return t.view({n, len, h, d}).transpose(1, 2); };
-  const auto q = split(l.query->forward(x));
-  const auto k = split(l.key->forward(x));
-  const auto v = split(l.value->forward(x));
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(d)) + bias;
-  auto probs = torch::dropout(torch::softmax(scores, -1), config_.dropout, is_training());
-  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({n, len, config_.hidden});
+  // Q, K and V in one matrix product (the three weights side by side; autograd hands each its
+  // share of the gradient), with 1/sqrt(d) folded into Q's weights instead of scaling the
+  // len x len scores.
+  const double scale = 1.0 / std::sqrt(double(d));
+  const auto w = torch::cat({l.query->weight * scale, l.key->weight, l.value->weight});
+  const auto b = torch::cat({l.query->bias * scale, l.key->bias, l.value->bias});
+  const auto qkv = torch::linear(x, w, b).view({n, len, 3, h, d}).permute({2, 0, 3, 1, 4});
+  auto scores = torch::matmul(qkv[0], qkv[1].transpose(-1, -2));
+  if (bias.defined()) scores = scores + bias;
+  auto probs = fastDropout(torch::softmax(scores, -1), config_.dropout, is_training());
+  auto context = torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({n, len, config_.hidden});
   auto attn = l.attnNorm->forward(
-      torch::dropout(l.attnDense->forward(context), config_.dropout, is_training()) + x);
+      fastDropout(l.attnDense->forward(context), config_.dropout, is_training()) + x);
   auto inner = torch::gelu(l.interDense->forward(attn));
   return l.outNorm->forward(
-      torch::dropout(l.outDense->forward(inner), config_.dropout, is_training()) + attn);
+      fastDropout(l.outDense->forward(inner), config_.dropout, is_training()) + attn);
 }
 
 torch::Tensor BertEncoderImpl::encode(const torch::Tensor& ids, const torch::Tensor& mask) {
@@ -112,10 +118,14 @@ torch::Tensor BertEncoderImpl::encode(const torch::Tensor& ids, const torch::Ten
   const auto positions = torch::arange(len, ids.options());
   auto x = words_->forward(ids) + positions_->forward(positions).unsqueeze(0) +
            types_->forward(torch::zeros_like(ids));
-  x = record("embeddings", torch::dropout(embNorm_->forward(x), config_.dropout, is_training()));
-  // Additive mask: padded keys get the lowest float, so their softmax weight is exactly 0.
-  const auto bias = (1.0 - mask.to(x.dtype())).view({mask.size(0), 1, 1, len}) *
-                    std::numeric_limits<float>::lowest();
+  x = record("embeddings", fastDropout(embNorm_->forward(x), config_.dropout, is_training()));
+  // Additive mask: padded keys get the lowest float, so their softmax weight is exactly 0. A
+  // batch without padding (length-grouped batches mostly are) needs none: the scores keep the
+  // matrix product's own precision instead of being promoted to the mask's.
+  torch::Tensor bias;
+  if (!mask.all().item<bool>())
+    bias = (1.0 - mask.to(x.dtype())).view({mask.size(0), 1, 1, len}) *
+           std::numeric_limits<float>::lowest();
   for (size_t i = 0; i < layers_.size(); ++i) {
     x = record("encoder.layer." + std::to_string(i), runLayer(layers_[i], x, bias));
   }

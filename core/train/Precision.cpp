@@ -63,8 +63,8 @@ std::string nativeBf16Feature() {
   return "";
 }
 
-PrecisionChoice choosePrecision(Precision requested, bool onCuda,
-                                const std::string& nativeFeature) {
+PrecisionChoice choosePrecision(Precision requested, bool onCuda, const std::string& nativeFeature,
+                                PrecisionUse use, bool depthwise) {
   if (requested == Precision::Fp32) return {Precision::Fp32, "precision fp32 (as configured)"};
   if (requested == Precision::Bf16) {
     if (onCuda) return {Precision::Bf16, "precision bf16 (autocast on CUDA, as configured)"};
@@ -78,8 +78,14 @@ PrecisionChoice choosePrecision(Precision requested, bool onCuda,
     return {Precision::Fp32,
             "precision auto -> fp32 (auto picks mixed precision on CPUs with native bf16; on "
             "CUDA choose bf16 explicitly)"};
+  if (!nativeFeature.empty() && use == PrecisionUse::Training && depthwise)
+    return {Precision::Fp32, "precision auto -> fp32 for training (this CPU has " + nativeFeature +
+                                 ", but depthwise convolutions train faster in fp32)"};
   if (!nativeFeature.empty())
-    return {Precision::Bf16, "precision auto -> bf16 (this CPU has " + nativeFeature + ")"};
+    return {Precision::Bf16,
+            "precision auto -> bf16" +
+                std::string(use == PrecisionUse::Training ? "" : " for inference") +
+                " (this CPU has " + nativeFeature + ")"};
   return {Precision::Fp32,
           "precision auto -> fp32 (this CPU has no native bf16: no AVX512_BF16 or AMX)"};
 }

@@ -206,19 +206,29 @@ class Session {
           torch::kCUDA,
           int8_t(dist_.localRank % std::max<int64_t>(1, torch::cuda::device_count())));
     net_->to(device_);
-    const PrecisionChoice precision =
-        choosePrecision(cfg_.precision, device_.is_cuda(), nativeBf16Feature());
+    // Training and inference (feature extraction, evaluation) may differ under `auto`: the
+    // depthwise networks train faster in fp32 and infer faster in bf16.
+    const bool depthwise = !preprocess_.tokenizer &&
+                           preferredMemoryFormat(architecture) == torch::MemoryFormat::ChannelsLast;
+    const std::string native = nativeBf16Feature();
+    const PrecisionChoice precision = choosePrecision(cfg_.precision, device_.is_cuda(), native,
+                                                      PrecisionUse::Training, depthwise);
+    const PrecisionChoice inference = choosePrecision(cfg_.precision, device_.is_cuda(), native,
+                                                      PrecisionUse::Inference, depthwise);
     precision_ = precision.used;
+    inferencePrecision_ = inference.used;
     // bf16 kernels of oneDNN want channels_last for every convolutional network (PyTorch on a
     // Zen 4: ResNet-18 training 50.9 img/s in bf16, 65.4 with channels_last); in fp32 it pays
     // only for the depthwise ones. Text models take token ids (rank 2): no such layout.
-    memoryFormat_ = preprocess_.tokenizer           ? torch::MemoryFormat::Contiguous
-                    : precision_ == Precision::Bf16 ? torch::MemoryFormat::ChannelsLast
-                                                    : preferredMemoryFormat(architecture);
+    const bool bf16 = precision_ == Precision::Bf16 || inferencePrecision_ == Precision::Bf16;
+    memoryFormat_ = preprocess_.tokenizer ? torch::MemoryFormat::Contiguous
+                    : bf16                ? torch::MemoryFormat::ChannelsLast
+                                          : preferredMemoryFormat(architecture);
     setMemoryFormat(*net_, memoryFormat_);
     log(std::string("computing on ") + (device_.is_cuda() ? "CUDA" : "the CPU") +
         (memoryFormat_ == torch::MemoryFormat::ChannelsLast ? " (channels_last)" : ""));
     log(precision.reason);
+    if (inference.used != precision.used) log(inference.reason);
     out_.result.classNames = dataset_->classNames;
     out_.result.preprocess = preprocess_;
     out_.result.architecture = architecture;
@@ -315,7 +325,7 @@ class Session {
       if (idx.empty()) return;
       // bf16 features are not fp32 features: their own cache entries (fp32 keys unchanged).
       const std::string key = featureCacheKey(
-          *dataset_, idx, cfg_.backbone + (precision_ == Precision::Bf16 ? "@bf16" : ""),
+          *dataset_, idx, cfg_.backbone + (inferencePrecision_ == Precision::Bf16 ? "@bf16" : ""),
           weightsDigest, preprocess_);
       std::string note;
       auto hit = cache.load(key, idx, &note);
@@ -329,7 +339,7 @@ class Session {
       const std::vector<size_t> share = dp_->inferenceShare(idx);
       InferenceOptions io;
       io.workers = cfg_.workers;
-      io.precision = precision_;
+      io.precision = inferencePrecision_;
       if (!dp_->enabled()) io.cancel = &control_.cancel;  // ranks must not stop at different points
       io.progress =
           taskReporter(std::string("extracting features (") + split + " split" + shareNote() + ")",
@@ -368,7 +378,7 @@ class Session {
     const std::vector<size_t> share = dp_->inferenceShare(idx);
     InferenceOptions io;
     io.workers = cfg_.workers;
-    io.precision = precision_;
+    io.precision = inferencePrecision_;
     io.progress =
         taskReporter(std::string("evaluating the ") + split + " split" + shareNote(), share.size());
     std::vector<size_t> kept;
@@ -621,7 +631,7 @@ class Session {
       }
       InferenceOptions io;
       io.workers = cfg_.workers;
-      io.precision = precision_;
+      io.precision = inferencePrecision_;
       io.progress = taskReporter(std::string("features for the unsure check (") + split + " split)",
                                  idx.size());
       return extractFeatures(*net_, dataset_, idx, preprocess_, kept, io);
@@ -688,7 +698,8 @@ class Session {
   torch::Tensor classWeights_;
   torch::Device device_ = torch::kCPU;
   torch::MemoryFormat memoryFormat_ = torch::MemoryFormat::Contiguous;
-  Precision precision_ = Precision::Fp32;  // resolved from cfg_.precision: Fp32 or Bf16
+  Precision precision_ = Precision::Fp32;           // training steps: resolved from cfg_.precision
+  Precision inferencePrecision_ = Precision::Fp32;  // feature extraction and evaluation
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> multipliers_;
   FreezeSpec spec_;

@@ -13,6 +13,8 @@
 #include <QUndoStack>
 
 #include "core/TestImages.h"
+#include "core/report/PdfWriter.h"
+#include "core/util/FileUtil.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/models/SampleModel.h"
@@ -200,6 +202,24 @@ TEST(MainWindow, TrainPageRunsStreamIntoChartsAndTheRunList) {
   ASSERT_EQ(saved.runs.size(), 1u);
   EXPECT_EQ(saved.runs[0].history.size(), 3u);
   EXPECT_TRUE(saved.runs[0].testAccuracy.has_value());
+  // The run folder holds what a CLI run writes, and the run exports as a report (#17 part 4).
+  for (const char* f : {"metrics.json", "history.json", "dataset.json", "mistakes.json"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(saved.runs[0].folder) / f)) << f;
+  w.trainPage()->runList()->setCurrentItem(w.trainPage()->runList()->topLevelItem(0));
+  EXPECT_EQ(w.trainPage()->reportRunIds(), QStringList{"run-1"});
+  const QString html = QString::fromStdString((dir / "run-1.html").string());
+  ASSERT_TRUE(w.trainPage()->exportReport(html, w.trainPage()->reportRunIds(), &error))
+      << error.toStdString();
+  const std::string page = core::readTextFile(html.toStdString(), 16 << 20);
+  EXPECT_NE(page.find("Summary: run-1"), std::string::npos);
+  EXPECT_NE(page.find("Per-class metrics (test)"), std::string::npos);
+  const QString pdf = QString::fromStdString((dir / "run-1.pdf").string());
+  ASSERT_TRUE(w.trainPage()->exportReport(pdf, {"run-1"}, &error)) << error.toStdString();
+  EXPECT_GE(core::checkPdf(core::readTextFile(pdf.toStdString(), 16 << 20), "run-1.pdf").pages, 1);
+  EXPECT_FALSE(w.trainPage()->exportReport(pdf, {"run-9"}, &error));
+  EXPECT_TRUE(error.contains("run-9")) << error.toStdString();
+  EXPECT_FALSE(w.trainPage()->exportReport(QStringLiteral("/tmp/x.txt"), {"run-1"}, &error));
+  EXPECT_TRUE(error.contains(".html or .pdf")) << error.toStdString();
 }
 
 TEST(MainWindow, ClosingDuringTrainingAsksThenCancelsAndRecordsTheRun) {

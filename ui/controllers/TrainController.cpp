@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/runtime/Runtime.h"
+#include "core/train/RunOutputs.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Trust.h"
 
@@ -352,6 +353,17 @@ void TrainController::finishCurrent() {
   current_.seconds = result->seconds;
   if (result->val) current_.valAccuracy = result->val->accuracy;
   if (result->test) current_.testAccuracy = result->test->accuracy;
+  // The run folder gets the same files as a CLI run (metrics, predictions, the dataset as split,
+  // environment, the most confident mistakes): what reports and scripts read.
+  if (!current_.folder.empty() && currentDataset_ && !result->history.empty()) {
+    try {
+      core::writeRunOutputs(current_.folder, current_.config, *result, *currentDataset_);
+    } catch (const std::exception& e) {
+      emit logged(
+          QString::fromStdString(current_.id),
+          {tr("Could not write the run's result files: %1").arg(QString::fromUtf8(e.what()))});
+    }
+  }
   lastResult_ = result;
   lastModel_ = trainer_->model();
   lastDataset_ = currentDataset_;

@@ -228,6 +228,7 @@ void MainWindow::createMenus() {
   train->addAction(tr("Compare with From &Scratch"), trainPage_, &TrainPage::compareWithScratch);
   train->addAction(tr("Compare S&trategies"), trainPage_, &TrainPage::compareStrategies);
   train->addAction(tr("&Data-Efficiency Curve\u2026"), trainPage_, &TrainPage::showDataEfficiency);
+  train->addAction(tr("Export &Report\u2026"), trainPage_, &TrainPage::exportReportInteractive);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (int i = 0; i < pages_->count(); ++i) {

@@ -1,10 +1,14 @@
 #include "ui/pages/TrainPage.h"
 
 #include <QCheckBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -14,6 +18,7 @@
 #include <QVBoxLayout>
 #include <thread>
 
+#include "core/report/RunReport.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/controllers/TrainController.h"
@@ -54,6 +59,7 @@ TrainPage::TrainPage(ProjectController* project, DatasetController* datasets,
       scratch_(new QPushButton(tr("Compare with from scratch"), this)),
       strategies_(new QPushButton(tr("Compare strategies"), this)),
       lrFinder_(new QPushButton(tr("Find learning rate\u2026"), this)),
+      report_(new QPushButton(tr("Export &report\u2026"), this)),
       processes_(new QSpinBox(this)),
       progress_(new QProgressBar(this)),
       status_(new QLabel(this)),
@@ -104,6 +110,13 @@ void TrainPage::buildLayout() {
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->addWidget(form_);
   leftLayout->addWidget(runs_, 1);
+  auto* runButtons = new QHBoxLayout;
+  runButtons->addStretch();
+  runButtons->addWidget(report_);
+  leftLayout->addLayout(runButtons);
+  report_->setToolTip(
+      tr("The checked runs (or the selected one) as an HTML or PDF report: configuration, "
+         "dataset, curves, confusion matrix, per-class metrics, the most confident mistakes"));
   auto* right = new QSplitter(Qt::Vertical, this);
   right->setObjectName(QStringLiteral("trainRightSplitter"));
   right->addWidget(charts_);
@@ -139,6 +152,7 @@ void TrainPage::connectControls() {
   connect(scratch_, &QPushButton::clicked, this, &TrainPage::compareWithScratch);
   connect(strategies_, &QPushButton::clicked, this, &TrainPage::compareStrategies);
   connect(lrFinder_, &QPushButton::clicked, this, &TrainPage::findLearningRate);
+  connect(report_, &QPushButton::clicked, this, &TrainPage::exportReportInteractive);
   connect(pause_, &QPushButton::clicked, this, [this] {
     trainer_->isPaused() ? trainer_->resume() : trainer_->pause();
     refreshButtons();
@@ -325,6 +339,67 @@ void TrainPage::refreshRuns() {
     item->setToolTip(kState, QString::fromStdString(r.error));
     item->setCheckState(kId, checked.contains(item->text(kId)) ? Qt::Checked : Qt::Unchecked);
   }
+}
+
+QStringList TrainPage::reportRunIds() const {
+  QStringList ids;
+  for (int i = 0; i < runs_->topLevelItemCount(); ++i)
+    if (runs_->topLevelItem(i)->checkState(kId) == Qt::Checked)
+      ids << runs_->topLevelItem(i)->text(kId);
+  if (ids.isEmpty() && runs_->currentItem()) ids << runs_->currentItem()->text(kId);
+  return ids;
+}
+
+bool TrainPage::exportReport(const QString& path, const QStringList& runIds, QString* error) {
+  try {
+    if (runIds.isEmpty())
+      throw core::InvalidArgument("no run chosen: check runs in the list, or select one");
+    std::vector<core::ReportRun> runs;
+    for (const QString& id : runIds) {
+      const core::RunRecord* r = project_->project().findRun(id.toStdString());
+      if (!r) throw core::InvalidArgument("run " + id.toStdString() + " is not in the project");
+      if (r->status == core::RunStatus::Running || r->status == core::RunStatus::Queued ||
+          r->status == core::RunStatus::Paused)
+        throw core::InvalidArgument("run " + r->id + " has not ended yet");
+      runs.push_back(core::readRunFolder(r->folder));
+      runs.back().name = r->id + " " + r->name;
+    }
+    const auto written = core::writeRunReport(runs, path.toStdString());
+    status_->setText(tr("Report written: %1 (%2 KB)")
+                         .arg(QFileInfo(path).fileName())
+                         .arg(double(written.bytes) / 1024.0, 0, 'f', 0));
+    return true;
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromUtf8(e.what());
+    return false;
+  }
+}
+
+void TrainPage::exportReportInteractive() {
+  const QStringList ids = reportRunIds();
+  if (ids.isEmpty()) {
+    QMessageBox::information(this, tr("Export report"),
+                             tr("Check the runs to report in the list (or select one) first."));
+    return;
+  }
+  QString filter = tr("HTML (*.html)");
+  const QString suggested =
+      QFileInfo(QString::fromStdString(project_->project().runs.empty()
+                                           ? std::string()
+                                           : project_->project().runs.front().folder))
+          .dir()
+          .filePath(ids.size() == 1 ? ids.front() + QStringLiteral("-report.html")
+                                    : QStringLiteral("comparison-report.html"));
+  QString path = QFileDialog::getSaveFileName(this, tr("Export report"), suggested,
+                                              tr("HTML (*.html);;PDF (*.pdf)"), &filter);
+  if (path.isEmpty()) return;
+  if (QFileInfo(path).suffix().isEmpty())
+    path +=
+        filter.contains(QLatin1String("pdf")) ? QStringLiteral(".pdf") : QStringLiteral(".html");
+  QString error;
+  if (!exportReport(path, ids, &error))
+    QMessageBox::warning(this, tr("Export report"),
+                         tr("The report was not written.\n\n%1").arg(error));
 }
 
 void TrainPage::refreshButtons() {

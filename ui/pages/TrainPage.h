@@ -48,6 +48,14 @@ class TrainPage : public QWidget {
   /// Presenter mode: the run buttons, progress, run list and the two main charts, large; the
   /// settings form, the log and the expert buttons hidden.
   void setPresenterMode(bool on);
+  /// The runs a report covers: the checked ones, else the current one (ids).
+  QStringList reportRunIds() const;
+  /// Writes the report of `runIds` (one run, or a comparison) to `path` (.html or .pdf) and
+  /// reads it back; false with `error` naming the file and the problem.
+  bool exportReport(const QString& path, const QStringList& runIds, QString* error);
+  /// Train -> Export Report...: asks for the file, then exportReport().
+  void exportReportInteractive();
+  QPushButton* reportButton() const { return report_; }
   TrainCharts* charts() const { return charts_; }
   TrainSettingsForm* settingsForm() const { return form_; }
   QPlainTextEdit* log() const { return log_; }
@@ -70,7 +78,7 @@ class TrainPage : public QWidget {
   TrainController* trainer_;
   TrainSettingsForm* form_;
   TrainCharts* charts_;
-  QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_;
+  QPushButton *start_, *pause_, *stop_, *scratch_, *strategies_, *lrFinder_, *report_;
   QSpinBox* processes_;
   QLabel* processesLabel_ = nullptr;
   QProgressBar* progress_;

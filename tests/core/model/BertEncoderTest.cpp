@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/Activations.h"
 #include "core/model/FreezeSpec.h"
 #include "core/model/LayerTree.h"
 #include "core/text/WordPieceTokenizer.h"
@@ -69,6 +70,40 @@ TEST(BertEncoder, PaddingDoesNotChangeTheSentenceEmbedding) {
   // Different texts give different embeddings (the mask does not blank everything out).
   EXPECT_GT((a[0] - a[1]).abs().max().item<float>(), 1e-3);
   EXPECT_EQ(net->forward(tokens(ids, 6)).sizes(), (torch::IntArrayRef{2, 3}));
+  // A batch without any padding takes the path without a mask; same embedding.
+  const auto alone = net->features(tokens({ids[0]}, 4));
+  EXPECT_TRUE(torch::allclose(alone[0], a[0], 1e-5, 1e-6))
+      << (alone[0] - a[0]).abs().max().item<float>();
+}
+
+// fastDropout: torch::dropout's distribution from 16 random bits per element.
+TEST(FastDropout, KeepsOneMinusPScalesTheKeptAndIsSeeded) {
+  const auto x = torch::ones({1000, 1001});  // odd count: the last int32's high half unused
+  torch::manual_seed(5);
+  const auto y = fastDropout(x, 0.1, true);
+  const double kept = y.ne(0).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(kept, 0.9, 0.002);  // 1M draws: sd 0.0003
+  const auto keptValues = y.masked_select(y.ne(0));
+  EXPECT_NEAR(keptValues.min().item<float>(), 1 / 0.9f, 1e-6);
+  EXPECT_NEAR(keptValues.max().item<float>(), 1 / 0.9f, 1e-6);
+  // Both halves of each random word are used, with their own thresholds: even and odd
+  // positions (low and high 16 bits) keep at the same rate.
+  const auto flat = y.flatten().ne(0).to(torch::kDouble);
+  const int64_t half = (flat.numel() + 1) / 2;
+  EXPECT_NEAR(flat.narrow(0, 0, half).mean().item<double>(), 0.9, 0.003);
+  EXPECT_NEAR(flat.narrow(0, half, flat.numel() - half).mean().item<double>(), 0.9, 0.003);
+  // Seeded: the same seed gives the same mask.
+  torch::manual_seed(5);
+  EXPECT_TRUE(torch::equal(fastDropout(x, 0.1, true), y));
+  // Not training, or p = 0: the input itself.
+  EXPECT_TRUE(fastDropout(x, 0.1, false).is_same(x));
+  EXPECT_TRUE(fastDropout(x, 0.0, true).is_same(x));
+  // The gradient is the mask times the scale; bf16 keeps its type.
+  const auto leaf = torch::randn({64, 64}).requires_grad_(true);
+  const auto out = fastDropout(leaf, 0.25, true);
+  out.sum().backward();
+  EXPECT_TRUE(torch::allclose(leaf.grad(), out.detach().ne(0).to(torch::kFloat) / 0.75));
+  EXPECT_EQ(fastDropout(x.to(torch::kBFloat16), 0.1, true).scalar_type(), torch::kBFloat16);
 }
 
 TEST(BertEncoder, FreezesByTransformerBlockWithPerBlockRates) {

@@ -25,6 +25,21 @@ TEST(Precision, ChoiceFollowsTheRequestAndTheHardware) {
   EXPECT_NE(forced.reason.find("emulates"), std::string::npos) << forced.reason;
   EXPECT_EQ(choosePrecision(Precision::Auto, true, "").used, Precision::Fp32);
   EXPECT_EQ(choosePrecision(Precision::Bf16, true, "").used, Precision::Bf16);
+  // Depthwise networks train in fp32 under auto (faster there) but infer in bf16; an explicit
+  // bf16 is honoured for both.
+  const auto train =
+      choosePrecision(Precision::Auto, false, "AVX512_BF16", PrecisionUse::Training, true);
+  EXPECT_EQ(train.used, Precision::Fp32);
+  EXPECT_NE(train.reason.find("depthwise"), std::string::npos) << train.reason;
+  EXPECT_EQ(
+      choosePrecision(Precision::Auto, false, "AVX512_BF16", PrecisionUse::Inference, true).used,
+      Precision::Bf16);
+  EXPECT_EQ(
+      choosePrecision(Precision::Auto, false, "AVX512_BF16", PrecisionUse::Training, false).used,
+      Precision::Bf16);
+  EXPECT_EQ(
+      choosePrecision(Precision::Bf16, false, "AVX512_BF16", PrecisionUse::Training, true).used,
+      Precision::Bf16);
 }
 
 // The CPUID answer agrees with what the kernel found (/proc/cpuinfo flags).
