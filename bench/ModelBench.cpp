@@ -125,8 +125,10 @@ int main(int argc, char** argv) {
   // auto: as the training engine resolves it, per phase (depthwise networks train in fp32).
   const Precision requested = kPrecisionNames.parse(a["--precision"], "--precision");
   const bool depthwise = preferredMemoryFormat(model) == torch::MemoryFormat::ChannelsLast;
+  // A frozen backbone only runs forward: the engine keeps bf16 for it (linear probes).
   const Precision trainPrecision =
-      choosePrecision(requested, false, nativeBf16Feature(), PrecisionUse::Training, depthwise)
+      choosePrecision(requested, false, nativeBf16Feature(), PrecisionUse::Training,
+                      depthwise && a["--freeze"] != "backbone")
           .used;
   const Precision inferPrecision =
       choosePrecision(requested, false, nativeBf16Feature(), PrecisionUse::Inference, depthwise)

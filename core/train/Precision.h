@@ -28,7 +28,8 @@ enum class PrecisionUse { Inference, Training };
 
 /// Resolves `requested` for a run on CUDA or the CPU; `nativeFeature` as nativeBf16Feature().
 /// `auto` with native bf16 picks bf16, except for training a network built on depthwise
-/// convolutions (`depthwise`: MobileNetV2, EfficientNet-Lite0), where fp32 trains faster
+/// convolutions whose backbone trains (`depthwise`: MobileNetV2, EfficientNet-Lite0, not as a
+/// linear probe), where fp32 trains faster
 /// (measured on a Zen 4 with AVX512_BF16: MobileNetV2 at 224 px 36-43 img/s in fp32 against
 /// 25-27 in bf16, EfficientNet-Lite0 23.6 against 15.8); their inference stays bf16 (MobileNetV2
 /// 272 img/s against 142).

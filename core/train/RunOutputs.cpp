@@ -144,6 +144,7 @@ std::string utcNow() {
 // As the session resolved it (TrainingSession::finishSetup).
 Precision precisionFor(const TrainConfig& cfg, const TrainResult& r, PrecisionUse use) {
   const bool depthwise = !r.preprocess.tokenizer && !r.architecture.empty() &&
+                         cfg.strategy != Strategy::LinearProbe &&
                          preferredMemoryFormat(r.architecture) == torch::MemoryFormat::ChannelsLast;
   return choosePrecision(cfg.precision, torch::cuda::is_available(), nativeBf16Feature(), use,
                          depthwise)

@@ -208,7 +208,8 @@ class Session {
     net_->to(device_);
     // Training and inference (feature extraction, evaluation) may differ under `auto`: the
     // depthwise networks train faster in fp32 and infer faster in bf16.
-    const bool depthwise = !preprocess_.tokenizer &&
+    // A linear probe's backbone only runs forward (frozen): bf16 wins there, as in inference.
+    const bool depthwise = !preprocess_.tokenizer && cfg_.strategy != Strategy::LinearProbe &&
                            preferredMemoryFormat(architecture) == torch::MemoryFormat::ChannelsLast;
     const std::string native = nativeBf16Feature();
     const PrecisionChoice precision = choosePrecision(cfg_.precision, device_.is_cuda(), native,
