@@ -11,6 +11,7 @@
 #include "core/util/FileUtil.h"
 #include "core/util/Json.h"
 #include "core/util/Utf8.h"
+#include "core/util/VerifiedWrite.h"
 
 #ifndef TLAB_VERSION_STRING
 #define TLAB_VERSION_STRING "unknown"
@@ -921,12 +922,8 @@ ReportWritten writeRunReport(const std::vector<ReportRun>& runs, const fs::path&
   w.format = reportFormatFor(out);
   const std::string bytes =
       w.format == ReportFormat::Html ? reportHtml(runs, title) : reportPdf(runs, title);
-  writeFileAtomic(out, bytes);
-  const std::string back = readTextFile(out, bytes.size() + 1);
-  if (back != bytes)
-    throw IoError(out.string(), "read back " + std::to_string(back.size()) +
-                                    " bytes that differ from the " + std::to_string(bytes.size()) +
-                                    " written");
+  writeFileVerified(out, bytes);  // atomically, then read back byte for byte
+  const std::string& back = bytes;
   w.bytes = back.size();
   for (const auto& r : runs)
     for (const auto& m : r.mistakes) w.images += !m.thumbnailJpeg.empty();
