@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/runtime/Runtime.h"
+#include "ui/capture/FrameSource.h"
 #include "ui/controllers/ProjectController.h"
 #include "ui/pages/MainWindow.h"
 #include "ui/widgets/ExampleDialog.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  tlab::ui::FrameSource::preferFfmpegBackend();
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("TransferLab"));
   QApplication::setOrganizationName(QStringLiteral("TransferLab"));

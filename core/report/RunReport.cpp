@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "core/Errors.h"
 #include "core/report/PdfWriter.h"
+#include "core/util/Clock.h"
 #include "core/util/FileUtil.h"
 #include "core/util/Json.h"
 #include "core/util/Utf8.h"
@@ -249,14 +249,7 @@ std::string duration(double seconds) {
   return fmt(seconds / 60.0, 1) + " min";
 }
 
-std::string today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string today() { return utcNow("%Y-%m-%d %H:%M UTC"); }
 
 std::string setting(const ReportRun& r, const std::string& key) {
   for (const auto& [k, v] : r.settings)
@@ -266,6 +259,35 @@ std::string setting(const ReportRun& r, const std::string& key) {
 
 std::string accuracyText(const std::optional<ReportEvaluation>& e) {
   return e ? fmt(e->accuracy) : "-";
+}
+
+std::string reportTitle(const std::vector<ReportRun>& runs, const std::string& title) {
+  if (!title.empty()) return title;
+  return runs.size() == 1 ? "Run report: " + runs.front().name
+                          : "Comparison of " + std::to_string(runs.size()) + " runs";
+}
+
+// A run's summary, as both formats show it.
+std::vector<std::pair<std::string, std::string>> runSummary(const ReportRun& r) {
+  std::vector<std::pair<std::string, std::string>> summary{
+      {"state", r.state.empty() ? "-" : r.state},   {"epochs", std::to_string(r.history.size())},
+      {"best epoch", std::to_string(r.bestEpoch)},  {"training time", duration(r.seconds)},
+      {"validation accuracy", accuracyText(r.val)}, {"test accuracy", accuracyText(r.test)}};
+  if (const auto* f = r.final()) summary.emplace_back(f->split + " macro-F1", fmt(f->macroF1));
+  return summary;
+}
+
+// A run's row of the comparison table: run, backbone, strategy, epochs, val and test accuracy,
+// test macro-F1, time.
+std::vector<std::string> comparisonRow(const ReportRun& r) {
+  return {r.name,
+          setting(r, "backbone"),
+          setting(r, "strategy"),
+          std::to_string(r.history.size()),
+          accuracyText(r.val),
+          accuracyText(r.test),
+          r.test ? fmt(r.test->macroF1) : "-",
+          duration(r.seconds)};
 }
 
 // Eight distinguishable line colours (the Okabe-Ito palette plus grey).
@@ -559,11 +581,7 @@ figcaption small{color:#777;word-break:break-all}blockquote{margin:0;padding:.3e
 }  // namespace
 
 std::string reportHtml(const std::vector<ReportRun>& runs, const std::string& titleIn) {
-  const std::string title =
-      !titleIn.empty()
-          ? titleIn
-          : (runs.size() == 1 ? "Run report: " + runs.front().name
-                              : "Comparison of " + std::to_string(runs.size()) + " runs");
+  const std::string title = reportTitle(runs, titleIn);
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
                   esc(title) + "</title><style>" + kCss + "</style></head><body>\n<h1>" +
                   esc(title) + "</h1><p class=\"meta\">Written by TransferLab " +
@@ -572,11 +590,12 @@ std::string reportHtml(const std::vector<ReportRun>& runs, const std::string& ti
     h += "<h2>Comparison</h2><table class=\"num\"><tr><th>run</th><th>backbone</th>"
          "<th>strategy</th><th>epochs</th><th>val accuracy</th><th>test accuracy</th>"
          "<th>test macro-F1</th><th>time</th></tr>";
-    for (const auto& r : runs)
-      h += "<tr><th>" + esc(r.name) + "</th><td>" + esc(setting(r, "backbone")) + "</td><td>" +
-           esc(setting(r, "strategy")) + "</td><td>" + std::to_string(r.history.size()) +
-           "</td><td>" + accuracyText(r.val) + "</td><td>" + accuracyText(r.test) + "</td><td>" +
-           (r.test ? fmt(r.test->macroF1) : "-") + "</td><td>" + duration(r.seconds) + "</td></tr>";
+    for (const auto& r : runs) {
+      const auto cells = comparisonRow(r);
+      h += "<tr><th>" + esc(cells[0]) + "</th>";
+      for (size_t i = 1; i < cells.size(); ++i) h += "<td>" + esc(cells[i]) + "</td>";
+      h += "</tr>";
+    }
     h += "</table><div class=\"charts\">";
     for (const auto& c : comparisonCharts(runs)) h += svgChart(c);
     h += "</div>\n";
@@ -584,12 +603,7 @@ std::string reportHtml(const std::vector<ReportRun>& runs, const std::string& ti
   for (const auto& r : runs) {
     h += "<section><h2>" + std::string(runs.size() > 1 ? "Run: " : "Summary: ") + esc(r.name) +
          "</h2>";
-    std::vector<std::pair<std::string, std::string>> summary{
-        {"state", r.state.empty() ? "-" : r.state},   {"epochs", std::to_string(r.history.size())},
-        {"best epoch", std::to_string(r.bestEpoch)},  {"training time", duration(r.seconds)},
-        {"validation accuracy", accuracyText(r.val)}, {"test accuracy", accuracyText(r.test)}};
-    if (const auto* f = r.final()) summary.emplace_back(f->split + " macro-F1", fmt(f->macroF1));
-    h += htmlKeyValues(summary);
+    h += htmlKeyValues(runSummary(r));
     if (!r.notes.empty()) {
       h += "<p class=\"notes\">";
       for (const auto& n : r.notes) h += esc(n) + "<br>";
@@ -834,11 +848,7 @@ class PdfFlow {
 }  // namespace
 
 std::string reportPdf(const std::vector<ReportRun>& runs, const std::string& titleIn) {
-  const std::string title =
-      !titleIn.empty()
-          ? titleIn
-          : (runs.size() == 1 ? "Run report: " + runs.front().name
-                              : "Comparison of " + std::to_string(runs.size()) + " runs");
+  const std::string title = reportTitle(runs, titleIn);
   PdfFlow f;
   f.need(0);
   f.heading(title, 18);
@@ -848,22 +858,14 @@ std::string reportPdf(const std::vector<ReportRun>& runs, const std::string& tit
     f.heading("Comparison", 14);
     std::vector<std::vector<std::string>> rows{
         {"run", "backbone", "strategy", "epochs", "val acc", "test acc", "test macro-F1", "time"}};
-    for (const auto& r : runs)
-      rows.push_back({r.name, setting(r, "backbone"), setting(r, "strategy"),
-                      std::to_string(r.history.size()), accuracyText(r.val), accuracyText(r.test),
-                      r.test ? fmt(r.test->macroF1) : "-", duration(r.seconds)});
+    for (const auto& r : runs) rows.push_back(comparisonRow(r));
     f.table(rows, {0.2, 0.16, 0.14, 0.08, 0.1, 0.1, 0.12, 0.1}, true);
     f.chartPair(comparisonCharts(runs));
   }
   for (const auto& r : runs) {
     if (runs.size() > 1) f.need(1e9);  // each run on its own pages
     f.heading((runs.size() > 1 ? "Run: " : "Summary: ") + r.name, 14);
-    std::vector<std::pair<std::string, std::string>> summary{
-        {"state", r.state.empty() ? "-" : r.state},   {"epochs", std::to_string(r.history.size())},
-        {"best epoch", std::to_string(r.bestEpoch)},  {"training time", duration(r.seconds)},
-        {"validation accuracy", accuracyText(r.val)}, {"test accuracy", accuracyText(r.test)}};
-    if (const auto* e = r.final()) summary.emplace_back(e->split + " macro-F1", fmt(e->macroF1));
-    f.keyValues(summary);
+    f.keyValues(runSummary(r));
     for (const auto& n : r.notes) f.paragraph(n, 8.5, {0.55, 0.35, 0});
     f.heading("Training curves", 11);
     f.chartPair(runCharts(r));

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/version.hpp>
@@ -20,6 +19,7 @@
 #include "core/train/Precision.h"
 #include "core/train/TrainConfig.h"
 #include "core/train/Trainer.h"
+#include "core/util/Clock.h"
 #include "core/util/FileUtil.h"
 #include "core/zoo/BackboneCatalog.h"
 #include "core/zoo/Download.h"
@@ -130,15 +130,6 @@ std::string cpuModel() {
   }
   if (name.empty()) return "unknown";
   return family.empty() ? name : name + " (family " + family + ", model " + model + ")";
-}
-
-std::string utcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // As the session resolved it (TrainingSession::finishSetup).

@@ -59,6 +59,15 @@ TEST(DataEfficiencyDialog, PlotsEveryStrategyLiveAndSavesWhatItShows) {
   const auto points = dialog.controller()->points();
   ASSERT_EQ(points.size(), 6u);
   EXPECT_NEAR(dialog.plot()->graph(0)->data()->at(0)->value, points[0].mean, 1e-12);
+  // Presenter mode: thicker lines and points, larger axis text; off restores them.
+  const double tick = dialog.plot()->xAxis->tickLabelFont().pointSizeF();
+  dialog.setPresenterMode(true);
+  EXPECT_DOUBLE_EQ(dialog.plot()->graph(0)->pen().widthF(), 4);
+  EXPECT_DOUBLE_EQ(dialog.plot()->graph(0)->scatterStyle().size(), 14);
+  EXPECT_NEAR(dialog.plot()->xAxis->tickLabelFont().pointSizeF(), tick * 1.5, 0.01);
+  dialog.setPresenterMode(false);
+  EXPECT_DOUBLE_EQ(dialog.plot()->graph(0)->pen().widthF(), 2);
+  EXPECT_DOUBLE_EQ(dialog.plot()->xAxis->tickLabelFont().pointSizeF(), tick);
   EXPECT_TRUE(dialog.startButton()->isEnabled());
   EXPECT_TRUE(dialog.status()->text().startsWith("Done: 12 of 12 runs"))
       << dialog.status()->text().toStdString();

@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QListView>
 #include <QListWidget>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -20,10 +21,15 @@
 #include <QTest>
 #include <QTextBrowser>
 #include <QTreeView>
+#include <opencv2/imgproc.hpp>
 
 #include "core/TestImages.h"
 #include "core/project/Project.h"
 #include "core/runtime/Runtime.h"
+#include "ui/capture/CaptureController.h"
+#include "ui/capture/CaptureDialog.h"
+#include "ui/capture/FrameSource.h"
+#include "ui/capture/LivePredictor.h"
 #include "ui/controllers/DataEfficiencyController.h"
 #include "ui/controllers/DataIssuesController.h"
 #include "ui/controllers/DatasetController.h"
@@ -307,6 +313,112 @@ TEST(GuiEndToEnd, NegativeTransferExampleShowsItsCurve) {
   EXPECT_TRUE(dialog->close());
   explanation->close();
   EXPECT_TRUE(w.close());
+}
+
+}  // namespace
+}  // namespace tlab::ui
+
+namespace tlab::ui {
+namespace {
+
+// The capture loop in a real window with the video-file source (Qt Multimedia decoding an AVI):
+// label the video's frames into two classes while it plays, train, play it again; the live
+// prediction names the ball's colour. (CaptureTest checks the same loop on unseen frames.)
+TEST(GuiEndToEnd, CaptureWindowPredictsLiveOnAVideo) {
+  test::TempDir dir;
+  MainWindow w(core::configureRuntime());
+  w.setAsk([](const QString&, const QString&, QMessageBox::StandardButtons) {
+    return QMessageBox::Discard;
+  });
+  w.resize(1280, 800);
+  w.show();
+  QString error;
+  ASSERT_TRUE(
+      w.projectController()->saveAs(QString::fromStdString((dir / "lab.tlproj").string()), &error));
+  CaptureDialog* d = w.showCapture();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(d));
+  d->controller()->setMaxRecordFps(0);
+  const QString video = QStringLiteral(TLAB_TEST_DATA_DIR "/capture/two-balls.avi");
+  // Label frames from the video: the red half into one class, the blue half into another,
+  // leaving out the frames around the change.
+  {
+    int seen = 0;
+    QMetaObject::Connection labeller =
+        QObject::connect(d->controller(), &CaptureController::frameArrived, d, [&](const QImage&) {
+          ++seen;
+          if (seen == 1) d->classBox()->setCurrentText(QStringLiteral("red ball"));
+          if (seen == 1 || seen == 30) {
+            if (seen == 30) d->classBox()->setCurrentText(QStringLiteral("blue ball"));
+            ASSERT_TRUE(d->beginRecording());
+          }
+          if (seen == 19) d->endRecording();
+        });
+    QSignalSpy failed(d->controller(), &CaptureController::sourceFailed);
+    QSignalSpy ended(d->controller(), &CaptureController::sourceFinished);
+    QSignalSpy loaded(w.datasetController(), &DatasetController::loaded);
+    d->useSource(new VideoFileSource(video));
+    ASSERT_TRUE(ended.wait(20000) || !failed.isEmpty());
+    ASSERT_TRUE(failed.isEmpty()) << failed.at(0).at(0).toString().toStdString();
+    QObject::disconnect(labeller);
+    EXPECT_GE(seen, 40);  // 48 in the file; a backend may drop a few
+    const auto counts = d->controller()->classCounts();
+    ASSERT_EQ(counts.size(), 2);
+    EXPECT_GE(counts.value(QStringLiteral("red ball")), 15);
+    EXPECT_GE(counts.value(QStringLiteral("blue ball")), 10);
+    const int total =
+        counts.value(QStringLiteral("red ball")) + counts.value(QStringLiteral("blue ball"));
+    while (loaded.isEmpty() ||
+           loaded.last().at(0).value<std::shared_ptr<const core::Dataset>>()->size() !=
+               size_t(total))
+      ASSERT_TRUE(loaded.wait(20000));
+  }
+  core::TrainConfig c = w.projectController()->project().config;
+  c.backbone = "small_cnn";
+  c.strategy = core::Strategy::Scratch;
+  c.epochs = 15;
+  c.lr = 3e-3;
+  c.batchSize = 8;
+  c.imageSize = 48;
+  c.checkpointEvery = 0;
+  w.projectController()->setConfig(c, "small");
+  QSignalSpy finished(w.trainController(), &TrainController::runFinished);
+  emit d->trainRequested();
+  ASSERT_TRUE(finished.wait(120000));
+  ASSERT_TRUE(d->predictor()->hasModel()) << d->predictor()->modelProblem().toStdString();
+
+  // Play it again: the live prediction follows the ball's colour. Each prediction is paired
+  // with the number of frames seen when it came (latency ~10 ms, a frame every 83 ms).
+  int seen = 0;
+  QVector<QPair<int, QString>> shown;
+  QObject::connect(d->controller(), &CaptureController::frameArrived, d, [&] { ++seen; });
+  QObject::connect(d->predictor(), &LivePredictor::predicted, [&](const Prediction& p, double) {
+    shown.push_back({seen, p.labels.value(0)});
+  });
+  QSignalSpy failed(d->controller(), &CaptureController::sourceFailed);
+  QSignalSpy ended(d->controller(), &CaptureController::sourceFinished);
+  QSignalSpy overlays(d->predictor(), &LivePredictor::overlay);
+  d->gradCamBox()->setChecked(true);  // and show where the model looks
+  d->useSource(new VideoFileSource(video));
+  QTest::qWait(1200);  // the red half of the video
+  screenshotOf(*d, QStringLiteral("capture.png"));
+  ASSERT_TRUE(ended.wait(20000) || !failed.isEmpty());
+  ASSERT_TRUE(failed.isEmpty()) << failed.at(0).at(0).toString().toStdString();
+  QTRY_VERIFY_WITH_TIMEOUT(!d->predictor()->isBusy(), 20000);
+  int red = 0, redRight = 0, blue = 0, blueRight = 0;
+  for (const auto& [frame, label] : shown) {
+    if (frame >= 3 && frame <= 18) {
+      ++red;
+      redRight += label == QStringLiteral("red ball");
+    } else if (frame >= 30 && frame <= 44) {
+      ++blue;
+      blueRight += label == QStringLiteral("blue ball");
+    }
+  }
+  ASSERT_GE(red, 8);
+  ASSERT_GE(blue, 8);
+  EXPECT_GE(redRight, red * 9 / 10) << redRight << " of " << red;
+  EXPECT_GE(blueRight, blue * 9 / 10) << blueRight << " of " << blue;
+  EXPECT_GE(overlays.count(), red + blue);
 }
 
 }  // namespace

@@ -3,9 +3,12 @@
 
 #include <QApplication>
 
+#include "ui/capture/FrameSource.h"
+
 int main(int argc, char** argv) {
   qputenv("QT_QPA_PLATFORM",
           qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
+  tlab::ui::FrameSource::preferFfmpegBackend();
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("TransferLabTests"));
   ::testing::InitGoogleTest(&argc, argv);

@@ -34,12 +34,15 @@ torch::Tensor inputOf(const core::Preprocess& pre, const QString& input, bool te
   return core::imageInput(img.pixels, pre);
 }
 
-Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,
-                      const QString& input, bool text, int topK) {
+/// The top-k prediction for the input `makeInput()` builds (errors, including its own, come back
+/// in Prediction::error).
+template <typename MakeInput>
+Prediction predictInput(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,
+                        const QString& input, MakeInput makeInput, int topK) {
   Prediction p;
   p.input = input;
   try {
-    const torch::Tensor x = inputOf(info.preprocess, input, text);
+    const torch::Tensor x = makeInput();
     torch::NoGradGuard g;
     std::lock_guard<std::mutex> lock(inferenceMutex());
     const auto features = net.features(x.to(core::deviceOf(net)));
@@ -64,7 +67,28 @@ Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInf
   return p;
 }
 
+Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInfo& info,
+                      const QString& input, bool text, int topK) {
+  return predictInput(
+      net, info, input, [&] { return inputOf(info.preprocess, input, text); }, topK);
+}
+
 }  // namespace
+
+Prediction predictFrame(const core::ImageClassifier& net, const core::ModelBundleInfo& info,
+                        const QImage& frame, int topK) {
+  return predictInput(
+      *net, info, QString(),
+      [&] {
+        if (info.preprocess.tokenizer)
+          throw core::InvalidArgument("a text model cannot predict camera frames");
+        const QImage rgb = frame.convertToFormat(QImage::Format_RGB888);
+        const cv::Mat pixels(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar*>(rgb.bits()),
+                             size_t(rgb.bytesPerLine()));
+        return core::imageInput(pixels, info.preprocess);  // copies into the tensor
+      },
+      topK);
+}
 
 PredictController::PredictController(QObject* parent)
     : QObject(parent),

@@ -43,6 +43,11 @@ struct PredictExplanation {
   QString error;
 };
 
+/// One frame (a camera or video picture) through an image model; safe from any thread (the
+/// forward passes of all predictions are serialised). Errors come back in Prediction::error.
+Prediction predictFrame(const core::ImageClassifier& net, const core::ModelBundleInfo& info,
+                        const QImage& frame, int topK);
+
 class PredictController : public QObject {
   Q_OBJECT
  public:
@@ -55,6 +60,7 @@ class PredictController : public QObject {
                 std::shared_ptr<const core::Dataset> dataset = nullptr);
   bool openBundle(const QString& dir, QString* error);
   bool hasModel() const { return net_ != nullptr; }
+  const core::ImageClassifier& network() const { return net_; }
   bool isText() const { return bool(info_.preprocess.tokenizer); }
   QString modelName() const { return name_; }
   const core::ModelBundleInfo& info() const { return info_; }

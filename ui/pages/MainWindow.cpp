@@ -5,6 +5,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -17,6 +19,8 @@
 #include <QTabWidget>
 #include <QUndoStack>
 
+#include "ui/capture/CaptureController.h"
+#include "ui/capture/CaptureDialog.h"
 #include "ui/controllers/DatasetController.h"
 #include "ui/controllers/EvaluateController.h"
 #include "ui/controllers/ExplainController.h"
@@ -68,7 +72,8 @@ MainWindow::MainWindow(const core::RuntimeReport& runtime, QWidget* parent)
       trainPage_(new TrainPage(project_, datasetController_, trainer_, this)),
       evaluatePage_(new EvaluatePage(evaluate_, explain_, this)),
       predictPage_(new PredictPage(predict_, this)),
-      blasProbe_(this) {
+      blasProbe_(this),
+      capture_(new CaptureController(this)) {
   FutureSynchronizer::setCurrent(&synchronizer_);
   setUpAskers();
   pages_->addTab(datasetPage_, tr("&Data"));
@@ -154,6 +159,16 @@ void MainWindow::connectControllers() {
   // Import, undo and redo all change the settings; the dataset follows them.
   connect(project_, &ProjectController::datasetSettingsChanged, this,
           [this] { reloadDataset(ReloadPolicy::IfSourceChanged); });
+  capture_->setUndoStack(project_->undoStack());
+  // Queued: a burst's undo command announces itself from inside QUndoStack::push, where
+  // pushing the dataset change would re-enter the stack.
+  connect(capture_, &CaptureController::capturesChanged, this, &MainWindow::capturesChanged,
+          Qt::QueuedConnection);
+  const auto followProject = [this] {
+    if (!capture_->isRecording()) capture_->setRoot(captureFolder());
+  };
+  connect(project_, &ProjectController::projectReplaced, this, followProject);
+  connect(project_, &ProjectController::filePathChanged, this, followProject);
   connect(project_, &ProjectController::modifiedChanged, this, &MainWindow::updateTitle);
   connect(project_, &ProjectController::filePathChanged, this, &MainWindow::updateTitle);
   connect(project_, &ProjectController::autosaveFailed, this, [this](const QString& m) {
@@ -206,6 +221,8 @@ void MainWindow::createMenus() {
     project_->setDatasetSettings(
         s, tr("import dataset %1").arg(QFileInfo(QString::fromStdString(s.path)).fileName()));
   });
+  addItem(file, tr("&Capture from Camera or Video\u2026"), QKeySequence(tr("Ctrl+Shift+C")), this,
+          [this] { showCapture(); });
   file->addSeparator();
   addItem(file, tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -357,6 +374,57 @@ void MainWindow::setPresenterMode(bool on) {
 }
 
 ExampleDialog* MainWindow::exampleDialog() const { return exampleDialog_.data(); }
+
+CaptureDialog* MainWindow::captureDialog() const { return captureDialog_.data(); }
+
+QString MainWindow::captureFolder() const {
+  const QString dataset = QString::fromStdString(project_->project().dataset.path);
+  if (!dataset.isEmpty() && QFileInfo(dataset).fileName().endsWith(QLatin1String("-captures")))
+    return dataset;  // already capturing into it (possibly since before the project was saved)
+  const QString file = project_->filePath();
+  if (!file.isEmpty()) {
+    const QFileInfo f(file);
+    return f.dir().filePath(f.completeBaseName() + QStringLiteral("-captures"));
+  }
+  return untitledCaptures_;
+}
+
+CaptureDialog* MainWindow::showCapture() {
+  if (captureFolder().isEmpty()) {  // an unsaved project: a fresh folder in the data folder
+    untitledCaptures_ =
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+            .filePath(
+                QStringLiteral("captures/untitled-%1-captures")
+                    .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss"))));
+  }
+  if (!capture_->isRecording()) capture_->setRoot(captureFolder());
+  if (!captureDialog_) {
+    captureDialog_ = new CaptureDialog(capture_, predict_, this);
+    connect(captureDialog_, &CaptureDialog::trainRequested, this, [this] {
+      pages_->setCurrentWidget(trainPage_);
+      trainPage_->startRun();
+    });
+  }
+  captureDialog_->show();
+  captureDialog_->raise();
+  captureDialog_->activateWindow();
+  return captureDialog_;
+}
+
+void MainWindow::capturesChanged() {
+  const QString root = capture_->root();
+  core::DatasetSettings s = project_->project().dataset;
+  const std::string absolute = QFileInfo(root).absoluteFilePath().toStdString();
+  if (s.path == absolute) {
+    reloadDataset(ReloadPolicy::Always);  // the same folder, other files
+    return;
+  }
+  if (capture_->classCounts().isEmpty()) return;  // an undo emptied a folder not in use
+  s.path = absolute;
+  s.format = "auto";
+  project_->setDatasetSettings(
+      s, tr("use captures %1 as the dataset").arg(QFileInfo(root).fileName()));
+}
 
 bool MainWindow::openExample(const QString& id, QString* error) {
   const std::vector<Example> all = builtInExamples();

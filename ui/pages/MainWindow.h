@@ -17,6 +17,8 @@ class QLabel;
 class QTabWidget;
 
 namespace tlab::ui {
+class CaptureController;
+class CaptureDialog;
 class DatasetController;
 class DatasetPage;
 class EvaluateController;
@@ -48,6 +50,14 @@ class MainWindow : public QMainWindow {
   /// Where the examples' project copies go (default: the application data folder's examples/).
   void setExamplesFolder(const QString& folder) { examplesFolder_ = folder; }
   ExampleDialog* exampleDialog() const;
+  /// File -> Capture: the camera / video / image-folder capture window with live prediction
+  /// (created on first use). Recording makes the capture folder the project's dataset.
+  CaptureDialog* showCapture();
+  CaptureDialog* captureDialog() const;
+  CaptureController* captureController() const { return capture_; }
+  /// Where captures of the current project go: the project's dataset when it is a capture
+  /// folder, else PROJECT-captures beside the project file, else one in the data folder.
+  QString captureFolder() const;
   /// View -> Presenter Mode, for a projector: the application's text 1.5x, thicker chart lines,
   /// a simplified Train page. Remembered across sessions; off restores everything.
   void setPresenterMode(bool on);
@@ -88,6 +98,8 @@ class MainWindow : public QMainWindow {
   enum class ReloadPolicy { Always, IfSourceChanged };
   /// Opens the project's dataset (path, format, path policy) in the background.
   void reloadDataset(ReloadPolicy policy);
+  /// After a recorded burst, an undo or a redo of one: the dataset is the capture folder, re-read.
+  void capturesChanged();
 
   FutureSynchronizer synchronizer_;  // first: outlives nothing it waits for
   DatasetController* datasetController_;
@@ -113,6 +125,9 @@ class MainWindow : public QMainWindow {
   std::optional<QFont> presenterFont_;  // the font before presenter mode, while it is on
   QAction* presenterAction_ = nullptr;
   QPointer<ExampleDialog> exampleDialog_;
+  CaptureController* capture_;
+  QPointer<CaptureDialog> captureDialog_;
+  QString untitledCaptures_;  // the unsaved project's capture folder, once chosen
 };
 
 }  // namespace tlab::ui

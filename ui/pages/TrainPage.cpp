@@ -298,6 +298,7 @@ DataEfficiencyDialog* TrainPage::showDataEfficiency() {
   }
   auto* dialog = new DataEfficiencyDialog(project_, source, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setPresenterMode(presenter_);
   dialog->show();
   return dialog;
 }
@@ -309,6 +310,8 @@ void TrainPage::setPresenterMode(bool on) {
   runs_->setColumnHidden(kState, on);  // the progress bar says what runs; the accuracies fit
   runs_->setColumnHidden(kTime, on);
   charts_->setPresenterMode(on);
+  presenter_ = on;
+  for (auto* dialog : findChildren<DataEfficiencyDialog*>()) dialog->setPresenterMode(on);
 }
 
 DataEfficiencyDialog* TrainPage::showDataEfficiencyFor(const QStringList& strategies) {

@@ -64,6 +64,7 @@ class TrainPage : public QWidget {
   QSpinBox* processesBox() const { return processes_; }
 
  private:
+  bool presenter_ = false;  // View -> Presenter Mode, passed on to the dialogs this page opens
   void buildLayout();
   void connectControls();
   void connectTrainer();

@@ -23,6 +23,7 @@
 #include "core/util/FileUtil.h"
 #include "ui/controllers/DataEfficiencyController.h"
 #include "ui/controllers/ProjectController.h"
+#include "ui/widgets/PresenterMode.h"
 
 namespace tlab::ui {
 namespace {
@@ -240,6 +241,15 @@ void DataEfficiencyDialog::setRunning(bool running) {
   progress_->setRange(0, 1000);
 }
 
+void DataEfficiencyDialog::setPresenterMode(bool on) {
+  const double lines = on ? kPresenterLineScale : 1.0, fonts = on ? kPresenterFontScale : 1.0;
+  if (lines == lineScale_) return;
+  const double l = lines / lineScale_, f = fonts / fontScale_;
+  lineScale_ = lines;
+  fontScale_ = fonts;
+  scalePlot(plot_, l, f);
+}
+
 // Plot and table from every finished run so far.
 void DataEfficiencyDialog::refresh() {
   const auto points = controller_->points();
@@ -255,11 +265,11 @@ void DataEfficiencyDialog::refresh() {
       auto* g = plot_->addGraph();
       const QColor colour = colourOf(s);
       g->setName(QString::fromUtf8(core::strategyName(s)));
-      g->setPen(QPen(colour, 2));
-      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, 7));
+      g->setPen(QPen(colour, 2 * lineScale_));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, 7 * lineScale_));
       auto* bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
       bars->setDataPlottable(g);
-      bars->setPen(QPen(colour, 1.5));
+      bars->setPen(QPen(colour, 1.5 * lineScale_));
       bars->removeFromLegend();
       series_.insert(it.key(), {g, bars});
     }

@@ -54,6 +54,9 @@ class DataEfficiencyDialog : public QDialog {
 
   DataEfficiencyController* controller() const { return controller_; }
   QCustomPlot* plot() const { return plot_; }
+  /// View -> Presenter Mode (TrainPage passes it on): the curve's lines, points and error bars
+  /// kPresenterLineScale times thicker, its axis and legend text kPresenterFontScale larger.
+  void setPresenterMode(bool on);
   QTableWidget* table() const { return table_; }
   QLineEdit* sizesEdit() const { return sizes_; }
   QSpinBox* seedsBox() const { return seeds_; }
@@ -82,6 +85,7 @@ class DataEfficiencyDialog : public QDialog {
   QLabel* status_;
   QProgressBar* progress_;
   QCustomPlot* plot_;
+  double lineScale_ = 1, fontScale_ = 1;
   QTableWidget* table_;
   QMap<int, QPair<QCPGraph*, QCPErrorBars*>> series_;  // per strategy
   Ask ask_;

@@ -78,25 +78,7 @@ void TrainCharts::setPresenterMode(bool on) {
   const double lines = on ? kPresenterLineScale : 1.0, fonts = on ? kPresenterFontScale : 1.0;
   if (lines == lineScale_) return;
   const double l = lines / lineScale_, f = fonts / fontScale_;
-  for (QCustomPlot* p : {loss_, accuracy_, lr_, compare_}) {
-    for (int i = 0; i < p->graphCount(); ++i) {
-      QCPGraph* g = p->graph(i);
-      QPen pen = g->pen();
-      pen.setWidthF(pen.widthF() * l);
-      g->setPen(pen);
-      QCPScatterStyle style = g->scatterStyle();
-      if (!style.isNone()) {
-        style.setSize(style.size() * l);
-        g->setScatterStyle(style);
-      }
-    }
-    for (QCPAxis* a : {p->xAxis, p->yAxis}) {
-      a->setLabelFont(scaledFont(a->labelFont(), f));
-      a->setTickLabelFont(scaledFont(a->tickLabelFont(), f));
-    }
-    p->legend->setFont(scaledFont(p->legend->font(), f));
-    p->replot(QCustomPlot::rpQueuedReplot);
-  }
+  for (QCustomPlot* p : {loss_, accuracy_, lr_, compare_}) scalePlot(p, l, f);
   compareHint_->setFont(scaledFont(compareHint_->font(), f));
   lr_->setVisible(!on);  // a projector shows the two curves that tell the story, large
   compare_->setVisible(!on);
