@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/Errors.h"
 #include "core/dataset/Hdf5Handle.h"
@@ -72,6 +73,48 @@ FeatureCache::FeatureCache(fs::path directory) : directory_(std::move(directory)
 
 fs::path FeatureCache::fileFor(const std::string& key) const {
   return directory_ / (key.substr(0, 32) + ".h5");
+}
+
+std::optional<CachedFeatures> FeatureCache::loadSamples(const Dataset& ds,
+                                                        const std::vector<size_t>& samples,
+                                                        const std::string& backboneId,
+                                                        const std::string& weightsDigest,
+                                                        const Preprocess& preprocess) const {
+  if (samples.empty()) return std::nullopt;
+  std::vector<bool> needed(4, false);
+  for (size_t s : samples) {
+    if (s >= ds.size()) return std::nullopt;
+    needed[size_t(ds.samples[s].split)] = true;
+  }
+  // Where each sample's row is: (entry, row).
+  std::unordered_map<size_t, std::pair<size_t, int64_t>> where;
+  std::vector<torch::Tensor> entries;
+  for (Split split : {Split::Train, Split::Val, Split::Test}) {
+    if (!needed[size_t(split)]) continue;
+    const std::vector<size_t> idx = ds.indicesOf(split);
+    std::optional<CachedFeatures> hit;
+    for (const std::string& id : {backboneId, backboneId + "@bf16"}) {
+      hit = load(featureCacheKey(ds, idx, id, weightsDigest, preprocess), idx);
+      if (hit) break;
+    }
+    if (!hit) return std::nullopt;
+    for (size_t r = 0; r < hit->samples.size(); ++r)
+      where[hit->samples[r]] = {entries.size(), int64_t(r)};
+    entries.push_back(hit->features.to(torch::kFloat));
+  }
+  std::vector<int64_t> offsets(entries.size(), 0);
+  for (size_t e = 1; e < entries.size(); ++e) offsets[e] = offsets[e - 1] + entries[e - 1].size(0);
+  std::vector<int64_t> rows;
+  rows.reserve(samples.size());
+  for (size_t s : samples) {
+    const auto it = where.find(s);
+    if (it == where.end()) return std::nullopt;  // e.g. left out when it failed to decode
+    rows.push_back(offsets[it->second.first] + it->second.second);
+  }
+  CachedFeatures out;
+  out.features = torch::cat(entries).index_select(0, torch::tensor(rows, torch::kLong));
+  out.samples = samples;
+  return out;
 }
 
 std::optional<CachedFeatures> FeatureCache::load(const std::string& key,

@@ -42,6 +42,16 @@ class FeatureCache {
   /// (miss; `note` says why when a file was rejected).
   std::optional<CachedFeatures> load(const std::string& key, const std::vector<size_t>& expected,
                                      std::string* note = nullptr) const;
+  /// The features of `samples` (any order, any mix of splits) from the entries stored per split
+  /// under the keys training uses (featureCacheKey over the whole split's indices; an fp32 entry,
+  /// else a bf16 run's "ID@bf16" one), rows in the order of `samples`; nullopt when any sample
+  /// is not covered. How the embedding map reuses what a linear probe or the data-issues check
+  /// extracted.
+  std::optional<CachedFeatures> loadSamples(const Dataset& dataset,
+                                            const std::vector<size_t>& samples,
+                                            const std::string& backboneId,
+                                            const std::string& weightsDigest,
+                                            const Preprocess& preprocess) const;
   void store(const std::string& key, const CachedFeatures& features) const;
   std::filesystem::path fileFor(const std::string& key) const;
 

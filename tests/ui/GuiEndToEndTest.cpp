@@ -208,6 +208,18 @@ TEST(GuiEndToEnd, DemoProjectTrainsAndFillsChartsAndConfusionMatrix) {
     EXPECT_EQ(map->result().before.size(), 4000);  // the pre-trained small_cnn_fmnist
     EXPECT_GT(map->result().knnAfter, 0.5);
     screenshot(w, 3, QStringLiteral("embedding-map.png"));
+    // The whole test split (PCA): the pre-trained features, once extracted, are stored in the
+    // feature cache under the keys training uses; the next map reads them, point for point.
+    map->methodBox()->setCurrentIndex(0);
+    map->findChild<QSpinBox*>()->setValue(100000);
+    map->compute();
+    ASSERT_TRUE(mapped.wait(180000));
+    const QVector<QPointF> whole = map->result().before;
+    EXPECT_EQ(whole.size(), 10000);
+    map->compute();
+    ASSERT_TRUE(mapped.wait(180000));
+    EXPECT_TRUE(map->result().featuresFromCache);
+    EXPECT_EQ(map->result().before, whole);
     // Calibration: the run's reliability diagram before and after its temperature, and
     // accuracy against coverage with the "unsure" threshold.
     page->lowerTabs()->setCurrentWidget(page->calibrationView());

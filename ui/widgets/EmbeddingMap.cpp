@@ -14,11 +14,15 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/Errors.h"
 #include "core/dataset/Dataset.h"
 #include "core/explain/Projection.h"
+#include "core/train/CachedFeatures.h"
 #include "core/train/Evaluate.h"
+#include "core/train/FeatureCache.h"
 #include "core/train/StartingModel.h"
 #include "core/util/Random.h"
+#include "core/zoo/Download.h"
 #include "ui/controllers/ExplainController.h"
 #include "ui/workers/Thumbnail.h"
 
@@ -175,25 +179,83 @@ void EmbeddingMapView::compute() {
         const auto t0 = std::chrono::steady_clock::now();
         EmbeddingMapResult r;
         r.method = umap ? QStringLiteral("UMAP") : QStringLiteral("PCA");
-        // Stage weights of the progress bar: features 0-0.35 (fine-tuned) and 0.35-0.7
-        // (pre-trained), projections 0.7-1.
+        // Stage weights of the progress bar: features 0-0.35 (pre-trained) and 0.35-0.7
+        // (fine-tuned), projections 0.7-1.
         const auto report = [&](const QString& stage, double fraction) {
           shared->report(stage.toStdString(), size_t(std::lround(1000 * fraction)), 1000);
         };
         core::InferenceOptions opts;
         opts.cancel = &cancelled;
         opts.batchSize = 64;
-        opts.progress = [&](size_t done, size_t total) {
-          report(QObject::tr("Features of the fine-tuned model"),
-                 0.35 * double(done) / double(total));
-        };
+        // The pre-trained backbone's features: from the feature cache when a linear probe, the
+        // data-issues check or an earlier map stored those of the split (the keys training
+        // uses), else extracted (and stored when they are a whole split's).
+        torch::Tensor before;
+        std::vector<size_t> keptBefore;
+        try {
+          const auto start = core::startingModel(config, *dataset, [](const std::string&) {});
+          start.net->eval();
+          std::optional<core::FeatureCache> cache;
+          std::string digest;
+          if (!start.weightsPath.empty()) {  // random weights differ per seed: never cached
+            cache.emplace(core::featureCacheDirectory());
+            digest = core::sha256File(start.weightsPath);
+            if (auto hit = cache->loadSamples(*dataset, indices, config.backbone, digest,
+                                              start.preprocess)) {
+              before = hit->features;
+              keptBefore = indices;
+              r.featuresFromCache = true;
+            }
+          }
+          if (!before.defined()) {
+            opts.progress = [&](size_t done, size_t total) {
+              report(QObject::tr("Features of the pre-trained backbone"),
+                     0.35 * double(done) / double(total));
+            };
+            before = core::extractFeatures(*start.net, dataset, indices, start.preprocess,
+                                           keptBefore, opts);
+            const auto whole = dataset->indicesOf(core::Split(std::max(split, 0)));
+            if (cache && split > 0 && keptBefore == whole) {
+              try {  // the cache only saves time: a full disk must not fail the map
+                core::CachedFeatures entry{before, keptBefore};
+                cache->store(core::featureCacheKey(*dataset, whole, config.backbone, digest,
+                                                   start.preprocess),
+                             entry);
+              } catch (const core::Error&) {
+              }
+            }
+          }
+          if (start.weightsPath.empty())
+            r.note = QObject::tr("the run started from random weights: the left map shows them");
+        } catch (const core::Cancelled&) {
+          throw;
+        } catch (const std::exception& e) {
+          r.note = QObject::tr("no pre-trained map: %1").arg(QString::fromUtf8(e.what()));
+          before = torch::Tensor();
+        }
+        // The fine-tuned model's. A linear probe trains only the head: its features are the
+        // pre-trained backbone's, so those serve (no second pass over the images).
         std::vector<size_t> kept;
-        const auto after =
-            core::extractFeatures(*net, dataset, indices, info.preprocess, kept, opts);
+        torch::Tensor after;
+        if (config.strategy == core::Strategy::LinearProbe && before.defined()) {
+          after = before;
+          kept = keptBefore;
+        } else {
+          opts.progress = [&](size_t done, size_t total) {
+            report(QObject::tr("Features of the fine-tuned model"),
+                   0.35 + 0.35 * double(done) / double(total));
+          };
+          after = core::extractFeatures(*net, dataset, indices, info.preprocess, kept, opts);
+          if (before.defined() && keptBefore != kept) {  // a sample failed in one pass only
+            before = torch::Tensor();
+            r.note = QObject::tr("no pre-trained map: the two passes read different samples");
+          }
+        }
         r.samples = kept;
         {
           torch::NoGradGuard noGrad;
-          const auto probs = torch::softmax(net->classify(after).to(torch::kFloat), 1);
+          const auto probs =
+              torch::softmax(net->classify(after.to(core::deviceOf(*net))).to(torch::kFloat), 1);
           const auto [conf, pred] = probs.max(1);
           for (int64_t i = 0; i < pred.size(0); ++i) {
             r.predicted.push_back(int(pred[i].item<int64_t>()));
@@ -204,24 +266,6 @@ void EmbeddingMapView::compute() {
         for (size_t s : kept) {
           labels.push_back(dataset->samples[s].label);
           r.labels.push_back(dataset->samples[s].label);
-        }
-        torch::Tensor before;
-        try {
-          const auto start = core::startingModel(config, *dataset, [](const std::string&) {});
-          opts.progress = [&](size_t done, size_t total) {
-            report(QObject::tr("Features of the pre-trained backbone"),
-                   0.35 + 0.35 * double(done) / double(total));
-          };
-          std::vector<size_t> keptBefore;
-          before =
-              core::extractFeatures(*start.net, dataset, kept, start.preprocess, keptBefore, opts);
-          if (keptBefore.size() != kept.size()) before = torch::Tensor();
-          if (start.weightsPath.empty())
-            r.note = QObject::tr("the run started from random weights: the left map shows them");
-        } catch (const core::Cancelled&) {
-          throw;
-        } catch (const std::exception& e) {
-          r.note = QObject::tr("no pre-trained map: %1").arg(QString::fromUtf8(e.what()));
         }
         const auto p0 = std::chrono::steady_clock::now();
         const auto project = [&](const torch::Tensor& f, double from, double to) {
@@ -263,11 +307,13 @@ void EmbeddingMapView::compute() {
         }
         result_ = r;
         status_->setText(
-            tr("%1 points \u00b7 %2 in %3 s (projection %4 s)%5")
+            tr("%1 points \u00b7 %2 in %3 s (projection %4 s)%5%6")
                 .arg(r.samples.size())
                 .arg(r.method)
                 .arg(r.seconds, 0, 'f', 1)
                 .arg(r.projectSeconds, 0, 'f', 1)
+                .arg(r.featuresFromCache ? tr(" \u00b7 pre-trained features from the cache")
+                                         : QString())
                 .arg(r.note.isEmpty() ? QString() : QStringLiteral(" \u00b7 ") + r.note));
         draw();
         emit finished();

@@ -37,6 +37,7 @@ struct EmbeddingMapResult {
   double knnBefore = -1, knnAfter = -1;
   double seconds = 0, projectSeconds = 0;
   QString method, note, error;
+  bool featuresFromCache = false;  ///< the pre-trained features came from the feature cache
 };
 
 class EmbeddingMapView : public QWidget {

@@ -14,10 +14,13 @@
 #include "core/TestImages.h"
 #include "core/train/CachedFeatures.h"
 #include "core/train/Checkpoint.h"
+#include "core/train/Evaluate.h"
 #include "core/train/FeatureCache.h"
 #include "core/train/ModelBundle.h"
+#include "core/train/StartingModel.h"
 #include "core/util/Random.h"
 #include "core/weights/StateDict.h"
+#include "core/zoo/Download.h"
 
 namespace tlab::core {
 namespace {
@@ -289,6 +292,40 @@ TEST(Trainer, FeatureCacheMissThenHitThenRecoversFromCorruption) {
   EXPECT_TRUE(std::any_of(l4.begin(), l4.end(), [](const std::string& s) {
     return s.find("corrupt") != std::string::npos;
   }));
+}
+
+// What the embedding map reuses: a linear probe's per-split cache entries serve any mix of
+// samples, row for row equal to extracting them again.
+TEST(Trainer, CachedSplitFeaturesServeAnyMixOfSamples) {
+  test::ScopedCache cache;
+  TrainConfig c = smallConfig(Strategy::LinearProbe, 1);
+  c.featureCache = true;
+  c.precision = Precision::Fp32;
+  const auto ds = squares();
+  StartingModel start = startingModel(c, *ds, [](const std::string&) {});
+  ASSERT_FALSE(start.weightsPath.empty());
+  const std::string digest = sha256File(start.weightsPath);
+  const FeatureCache fc(featureCacheDirectory());
+  const std::vector<size_t> mix{ds->indicesOf(Split::Test).at(4), ds->indicesOf(Split::Train).at(7),
+                                ds->indicesOf(Split::Val).at(0), ds->indicesOf(Split::Test).at(1)};
+  EXPECT_FALSE(fc.loadSamples(*ds, mix, c.backbone, digest, start.preprocess));  // none yet
+
+  Trainer t(c, ds, {});
+  t.start();
+  t.join();
+  ASSERT_EQ(t.result().state, RunState::Finished) << t.result().error;
+  ASSERT_EQ(t.result().featureCache, FeatureCacheUse::Miss);  // extracted and stored
+  const auto hit = fc.loadSamples(*ds, mix, c.backbone, digest, start.preprocess);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->samples, mix);
+  start.net->eval();
+  std::vector<size_t> kept;
+  const auto direct = extractFeatures(*start.net, ds, mix, start.preprocess, kept);
+  ASSERT_EQ(kept, mix);
+  EXPECT_TRUE(torch::allclose(hit->features, direct, 1e-4, 1e-5));
+  // Another backbone id or weights: nothing covers them.
+  EXPECT_FALSE(fc.loadSamples(*ds, mix, "resnet18", digest, start.preprocess));
+  EXPECT_FALSE(fc.loadSamples(*ds, mix, c.backbone, "random", start.preprocess));
 }
 
 // Found by a new user: a linear probe showed no progress for the ~30 s of feature extraction.
