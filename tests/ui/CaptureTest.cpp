@@ -211,6 +211,24 @@ TEST(CaptureController, ALostSourceMidBurstKeepsWhatWasRecorded) {
   EXPECT_EQ(undo.count(), 1);  // still one undoable step
 }
 
+TEST(CaptureLoop, EachProjectCapturesIntoItsOwnFolder) {
+  test::TempDir dir;
+  MainWindow w(core::RuntimeReport{});
+  w.setAsk([](const QString&, const QString&, QMessageBox::StandardButtons) {
+    return QMessageBox::Discard;
+  });
+  // Unsaved: a folder of its own in the data folder, kept while the project is open.
+  const QString first = w.showCapture()->controller()->root();
+  EXPECT_TRUE(first.endsWith("-captures")) << first.toStdString();
+  EXPECT_EQ(w.showCapture()->controller()->root(), first);
+  w.projectController()->newProject();  // another untitled project: another folder
+  const QString second = w.showCapture()->controller()->root();
+  EXPECT_NE(second, first);
+  QString error;
+  ASSERT_TRUE(w.projectController()->saveAs(q(dir / "lab.tlproj"), &error));
+  EXPECT_EQ(w.captureController()->root(), q(dir / "lab-captures"));  // beside the project file
+}
+
 /// Waits until the live predictor has answered the last frame it was given.
 void waitIdle(LivePredictor* live) {
   QTRY_VERIFY_WITH_TIMEOUT(!live->isBusy(), 20000);

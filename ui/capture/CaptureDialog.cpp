@@ -255,7 +255,8 @@ void CaptureDialog::keyReleaseEvent(QKeyEvent* event) {
 }
 
 void CaptureDialog::hideEvent(QHideEvent* event) {
-  stopSource();  // closing the window turns the camera off
+  // Closing the window turns the camera off; minimising it (a spontaneous hide) does not.
+  if (!event->spontaneous()) stopSource();
   QDialog::hideEvent(event);
 }
 

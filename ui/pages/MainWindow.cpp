@@ -167,7 +167,10 @@ void MainWindow::connectControllers() {
   const auto followProject = [this] {
     if (!capture_->isRecording()) capture_->setRoot(captureFolder());
   };
-  connect(project_, &ProjectController::projectReplaced, this, followProject);
+  connect(project_, &ProjectController::projectReplaced, this, [this, followProject] {
+    untitledCaptures_.clear();  // a new untitled project gets a folder of its own
+    followProject();
+  });
   connect(project_, &ProjectController::filePathChanged, this, followProject);
   connect(project_, &ProjectController::modifiedChanged, this, &MainWindow::updateTitle);
   connect(project_, &ProjectController::filePathChanged, this, &MainWindow::updateTitle);
@@ -390,12 +393,13 @@ QString MainWindow::captureFolder() const {
 }
 
 CaptureDialog* MainWindow::showCapture() {
+  static int untitledSerial = 0;    // two untitled projects in one millisecond still differ
   if (captureFolder().isEmpty()) {  // an unsaved project: a fresh folder in the data folder
-    untitledCaptures_ =
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-            .filePath(
-                QStringLiteral("captures/untitled-%1-captures")
-                    .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss"))));
+    untitledCaptures_ = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+                            .filePath(QStringLiteral("captures/untitled-%1-%2-captures")
+                                          .arg(QDateTime::currentDateTime().toString(
+                                              QStringLiteral("yyyyMMdd-hhmmss-zzz")))
+                                          .arg(++untitledSerial));
   }
   if (!capture_->isRecording()) capture_->setRoot(captureFolder());
   if (!captureDialog_) {
