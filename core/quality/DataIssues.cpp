@@ -17,7 +17,6 @@
 #include "core/train/FeatureCache.h"
 #include "core/train/StartingModel.h"
 #include "core/util/Random.h"
-#include "core/zoo/Download.h"
 
 namespace tlab::core {
 namespace {
@@ -371,8 +370,7 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
   if (start.weightsPath.empty())
     say("warning: " + o.backbone + " has no pre-trained weights here; random features find little");
   start.net->eval();
-  const std::string digest =
-      start.weightsPath.empty() ? std::string("random") : sha256File(start.weightsPath);
+  const std::string digest = weightsDigest(start.weightsPath);
   FeatureCache cache(featureCacheDirectory());
   bool allHit = true;
   // Per split, with the keys a training run uses: a linear probe afterwards hits the cache.
@@ -380,7 +378,7 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
     CachedFeatures out;
     const auto idx = ds.indicesOf(split);
     if (idx.empty()) return out;
-    const std::string key = featureCacheKey(ds, idx, cfg.backbone, digest, start.preprocess);
+    const std::string key = splitFeatureKey(ds, split, cfg.backbone, digest, start.preprocess);
     if (o.useCache) {
       if (auto hit = cache.load(key, idx)) return std::move(*hit);
     }

@@ -22,7 +22,6 @@
 #include "core/train/TrainPlan.h"
 #include "core/util/Random.h"
 #include "core/zoo/BackboneLoader.h"
-#include "core/zoo/Download.h"
 
 namespace tlab::core {
 namespace fs = std::filesystem;
@@ -319,15 +318,14 @@ class Session {
 
   void prepareCache() {
     FeatureCache cache(featureCacheDirectory());
-    const std::string weightsDigest =
-        weightsPath_.empty() ? std::string("random") : sha256File(weightsPath_);
+    const std::string digest = weightsDigest(weightsPath_);
     bool allHit = true;
     auto get = [&](const std::vector<size_t>& idx, CachedFeatures& out, const char* split) {
       if (idx.empty()) return;
       // bf16 features are not fp32 features: their own cache entries (fp32 keys unchanged).
       const std::string key = featureCacheKey(
           *dataset_, idx, cfg_.backbone + (inferencePrecision_ == Precision::Bf16 ? "@bf16" : ""),
-          weightsDigest, preprocess_);
+          digest, preprocess_);
       std::string note;
       auto hit = cache.load(key, idx, &note);
       if (dp_->everyoneGoesOn(hit.has_value())) {  // every rank has them: none extracts

@@ -293,8 +293,7 @@ void CaptureDialog::showFrame(const QImage& image) {
       image.scaled(preview_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
 }
 
-void CaptureDialog::showPrediction(const Prediction& p, double latencyMs) {
-  Q_UNUSED(latencyMs);
+void CaptureDialog::showPrediction(const Prediction& p) {
   if (!p.error.isEmpty()) {
     model_->setText(tr("Cannot predict: %1").arg(p.error));
     return;

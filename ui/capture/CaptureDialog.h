@@ -67,7 +67,7 @@ class CaptureDialog : public QDialog {
   void refreshClasses();
   void refreshModel();
   void showFrame(const QImage& image);
-  void showPrediction(const Prediction& p, double latencyMs);
+  void showPrediction(const Prediction& p);
   void showStats();
   void setStatus(const QString& text, bool error = false);
 
@@ -83,7 +83,6 @@ class CaptureDialog : public QDialog {
   QVector<QProgressBar*> bars_;
   QString shownTop_;
   QTimer statsTimer_;
-  QImage lastShown_;
   qint64 lastPreviewMs_ = 0;
 };
 

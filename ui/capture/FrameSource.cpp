@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "core/image/ImageDecoder.h"
+#include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
 
@@ -74,15 +75,6 @@ QStringList imagesIn(const QString& folder) {
     if (core::hasImageExtension(f.fileName().toStdString())) files << f.absoluteFilePath();
   std::sort(files.begin(), files.end(), naturalLess);
   return files;
-}
-
-QImage toQImage(const cv::Mat& pixels) {
-  if (pixels.channels() == 1)
-    return QImage(pixels.data, pixels.cols, pixels.rows, int(pixels.step),
-                  QImage::Format_Grayscale8)
-        .convertToFormat(QImage::Format_RGB888);
-  return QImage(pixels.data, pixels.cols, pixels.rows, int(pixels.step), QImage::Format_RGB888)
-      .copy();
 }
 
 int intervalMs(double fps) { return std::clamp(int(1000.0 / std::max(fps, 0.1)), 1, 10000); }
@@ -150,15 +142,14 @@ void ImageSequenceSource::next() {
              .arg(QDir::toNativeSeparators(file), QString::fromStdString(img.error)));
     return;
   }
-  deliver(toQImage(img.pixels));
+  deliver(toQImage(img.pixels).convertToFormat(QImage::Format_RGB888));  // frames are RGB888
 }
 
 // ---- camera ---------------------------------------------------------------------------------
 
 namespace {
 
-QString cameraError(QCamera::Error error, const QString& detail, const QString& name) {
-  Q_UNUSED(error);
+QString cameraError(const QString& detail, const QString& name) {
   return QObject::tr(
              "The camera %1 cannot be used: %2. It may be in use by another application; close "
              "it, or choose another source.")
@@ -224,7 +215,7 @@ void CameraSource::start() {
   session_->setVideoSink(sink_);
   connect(sink_, &QVideoSink::videoFrameChanged, this, &CameraSource::onFrame);
   connect(camera_, &QCamera::errorOccurred, this,
-          [this](QCamera::Error e, const QString& s) { fail(cameraError(e, s, name_)); });
+          [this](QCamera::Error, const QString& s) { fail(cameraError(s, name_)); });
   auto* devicesWatch = new QMediaDevices(camera_);
   connect(devicesWatch, &QMediaDevices::videoInputsChanged, this, &CameraSource::onDevicesChanged);
   setActive(true);

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <mutex>
+#include <opencv2/core/mat.hpp>
 #include <vector>
 
 #include "core/explain/Attribution.h"
 #include "core/train/ModelInput.h"
 #include "ui/controllers/ExplainController.h"
 #include "ui/controllers/PredictController.h"
+#include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
 
@@ -29,15 +31,41 @@ struct LivePredictor::Result {
 
 namespace {
 
-QImage overlayOf(LivePredictor::Model& m, const QImage& frame, const Prediction& p) {
-  if (!m.camNet || m.camLayer.empty() || !p.error.isEmpty()) return {};
+/// The model for a network, with its own copy for Grad-CAM when `withCamNet` (and the network has
+/// a spatial layer).
+std::shared_ptr<LivePredictor::Model> makeModel(core::ImageClassifier net,
+                                                const core::ModelBundleInfo& info,
+                                                const std::string& camLayer, bool withCamNet) {
+  auto m = std::make_shared<LivePredictor::Model>();
+  m->net = std::move(net);
+  m->info = info;
+  m->camLayer = camLayer;
+  if (withCamNet && !camLayer.empty()) m->camNet = copyNetwork(m->net, m->info);
+  return m;
+}
+
+/// One frame through the model: the input is built once and serves the prediction and, with
+/// `cam`, the Grad-CAM overlay of the predicted class.
+void predictInto(LivePredictor::Model& m, const QImage& frame, int topK, bool cam,
+                 LivePredictor::Result& r) {
   const QImage rgb = frame.convertToFormat(QImage::Format_RGB888);
-  const cv::Mat pixels(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar*>(rgb.bits()),
-                       size_t(rgb.bytesPerLine()));
-  const auto x = core::imageInput(pixels, m.info.preprocess);
-  std::lock_guard<std::mutex> lock(m.camMutex);
-  const auto maps = core::gradCam(*m.camNet, x, {-1}, m.camLayer);
-  return overlayImage(rgb, sampleMapOf(maps.at(0), pixels, m.info.preprocess), 0.5);
+  const cv::Mat pixels = rgbView(rgb);
+  torch::Tensor x;
+  try {
+    x = core::imageInput(pixels, m.info.preprocess);  // copies into the tensor
+  } catch (const std::exception& e) {
+    r.prediction.error = QString::fromStdString(e.what());
+    return;
+  }
+  r.prediction = predictFrame(m.net, m.info, x, topK);
+  if (!cam || !m.camNet || m.camLayer.empty() || !r.prediction.error.isEmpty()) return;
+  try {
+    std::lock_guard<std::mutex> lock(m.camMutex);
+    const auto maps = core::gradCam(*m.camNet, x, {-1}, m.camLayer);
+    r.overlay = overlayImage(rgb, sampleMapOf(maps.at(0), pixels, m.info.preprocess), 0.5);
+  } catch (const std::exception& e) {
+    r.prediction.error = QString::fromStdString(e.what());
+  }
 }
 
 }  // namespace
@@ -64,13 +92,10 @@ void LivePredictor::setModelFrom(const PredictController& predict) {
         tr("%1 is a text model; live prediction needs an image model.").arg(predict.modelName());
     return;
   }
-  auto m = std::make_shared<Model>();
-  m->net = predict.network();
-  m->info = predict.info();
-  const auto& pre = m->info.preprocess;
-  m->camLayer = core::defaultCamLayer(*m->net, pre.inputSize, pre.channels);
-  if (gradCam_ && !m->camLayer.empty()) m->camNet = copyNetwork(m->net, m->info);
-  model_ = std::move(m);
+  const auto& pre = predict.info().preprocess;
+  model_ =
+      makeModel(predict.network(), predict.info(),
+                core::defaultCamLayer(*predict.network(), pre.inputSize, pre.channels), gradCam_);
   name_ = predict.modelName();
 }
 
@@ -79,11 +104,8 @@ bool LivePredictor::canExplain() const { return model_ && !model_->camLayer.empt
 void LivePredictor::setGradCam(bool on) {
   gradCam_ = on;
   if (!model_ || !on || model_->camNet || model_->camLayer.empty()) return;
-  auto m = std::make_shared<Model>();  // the copy is made once, when first asked for
-  m->net = model_->net;
-  m->info = model_->info;
-  m->camLayer = model_->camLayer;
-  m->camNet = copyNetwork(m->net, m->info);
+  // The copy is made once, when first asked for; a running job keeps the model it started with.
+  auto m = makeModel(model_->net, model_->info, model_->camLayer, true);
   cancel();
   model_ = std::move(m);
 }
@@ -104,20 +126,13 @@ void LivePredictor::submit(const QImage& frame) {
 
 void LivePredictor::run(const QImage& frame, qint64 arrivedNs) {
   busy_ = true;
-  const auto model = std::const_pointer_cast<Model>(model_);
+  const auto model = model_;
   const int k = topK_;
   const bool cam = gradCam_;
   task_->start(
       [model, frame, arrivedNs, k, cam] {
         auto r = std::make_shared<Result>();
-        r->prediction = predictFrame(model->net, model->info, frame, k);
-        if (cam) {
-          try {
-            r->overlay = overlayOf(*model, frame, r->prediction);
-          } catch (const std::exception& e) {
-            r->prediction.error = QString::fromStdString(e.what());
-          }
-        }
+        predictInto(*model, frame, k, cam, *r);
         r->arrivedNs = arrivedNs;
         return r;
       },

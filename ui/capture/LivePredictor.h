@@ -63,7 +63,7 @@ class LivePredictor : public QObject {
 
  private:
   void run(const QImage& frame, qint64 arrivedNs);
-  std::shared_ptr<const Model> model_;
+  std::shared_ptr<Model> model_;
   QString name_, problem_;
   int topK_ = 3;
   bool gradCam_ = false;

@@ -76,16 +76,13 @@ Prediction predictOne(core::ImageClassifierImpl& net, const core::ModelBundleInf
 }  // namespace
 
 Prediction predictFrame(const core::ImageClassifier& net, const core::ModelBundleInfo& info,
-                        const QImage& frame, int topK) {
+                        const torch::Tensor& input, int topK) {
   return predictInput(
       *net, info, QString(),
       [&] {
         if (info.preprocess.tokenizer)
           throw core::InvalidArgument("a text model cannot predict camera frames");
-        const QImage rgb = frame.convertToFormat(QImage::Format_RGB888);
-        const cv::Mat pixels(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar*>(rgb.bits()),
-                             size_t(rgb.bytesPerLine()));
-        return core::imageInput(pixels, info.preprocess);  // copies into the tensor
+        return input;
       },
       topK);
 }

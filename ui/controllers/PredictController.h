@@ -43,10 +43,12 @@ struct PredictExplanation {
   QString error;
 };
 
-/// One frame (a camera or video picture) through an image model; safe from any thread (the
-/// forward passes of all predictions are serialised). Errors come back in Prediction::error.
+/// One frame (a camera or video picture), already prepared as the model's input [1, C, H, W]
+/// (core::imageInput of its pixels with info.preprocess), through an image model; safe from any
+/// thread (the forward passes of all predictions are serialised). Errors come back in
+/// Prediction::error.
 Prediction predictFrame(const core::ImageClassifier& net, const core::ModelBundleInfo& info,
-                        const QImage& frame, int topK);
+                        const torch::Tensor& input, int topK);
 
 class PredictController : public QObject {
   Q_OBJECT

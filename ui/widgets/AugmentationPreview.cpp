@@ -1,17 +1,10 @@
 #include "ui/widgets/AugmentationPreview.h"
 #include "ui/workers/Async.h"
+#include "ui/workers/Thumbnail.h"
 
 #include <algorithm>
 
 namespace tlab::ui {
-namespace {
-
-QImage toQImage(const cv::Mat& m) {
-  const auto format = m.channels() == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888;
-  return QImage(m.data, m.cols, m.rows, int(m.step), format).copy();
-}
-
-}  // namespace
 
 PreviewGrid renderPreview(const PreviewRequest& r, const std::atomic<bool>* cancel) {
   PreviewGrid g;

@@ -22,7 +22,6 @@
 #include "core/train/FeatureCache.h"
 #include "core/train/StartingModel.h"
 #include "core/util/Random.h"
-#include "core/zoo/Download.h"
 #include "ui/controllers/ExplainController.h"
 #include "ui/workers/Thumbnail.h"
 
@@ -199,7 +198,7 @@ void EmbeddingMapView::compute() {
           std::string digest;
           if (!start.weightsPath.empty()) {  // random weights differ per seed: never cached
             cache.emplace(core::featureCacheDirectory());
-            digest = core::sha256File(start.weightsPath);
+            digest = core::weightsDigest(start.weightsPath);
             if (auto hit = cache->loadSamples(*dataset, indices, config.backbone, digest,
                                               start.preprocess)) {
               before = hit->features;
@@ -214,12 +213,11 @@ void EmbeddingMapView::compute() {
             };
             before = core::extractFeatures(*start.net, dataset, indices, start.preprocess,
                                            keptBefore, opts);
-            const auto whole = dataset->indicesOf(core::Split(std::max(split, 0)));
-            if (cache && split > 0 && keptBefore == whole) {
+            if (cache && split > 0 && keptBefore == dataset->indicesOf(core::Split(split))) {
               try {  // the cache only saves time: a full disk must not fail the map
                 core::CachedFeatures entry{before, keptBefore};
-                cache->store(core::featureCacheKey(*dataset, whole, config.backbone, digest,
-                                                   start.preprocess),
+                cache->store(core::splitFeatureKey(*dataset, core::Split(split), config.backbone,
+                                                   digest, start.preprocess),
                              entry);
               } catch (const core::Error&) {
               }
