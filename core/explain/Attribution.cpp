@@ -61,8 +61,47 @@ CamMethod parseCamMethod(const std::string& name) {
                         "' (use gradcam, gradcam++ or occlusion)");
 }
 
+namespace {
+
+/// The vertex of the parabola through (-1, l), (0, c), (1, r) where c is the largest: an offset
+/// in [-0.5, 0.5] towards the stronger neighbour (0 when the three are level).
+double parabolaVertex(double l, double c, double r) {
+  const double curvature = l - 2 * c + r;
+  if (!(curvature < 0)) return 0;
+  return std::clamp(0.5 * (l - r) / curvature, -0.5, 0.5);
+}
+
+/// peak() of a Grad-CAM map from its cells (see ClassMap::peak).
+std::optional<std::pair<int, int>> cellPeak(const torch::Tensor& cells, int64_t outH,
+                                            int64_t outW) {
+  const auto c = cells.to(torch::kFloat).contiguous();
+  const int64_t h = c.size(0), w = c.size(1);
+  const float* v = c.data_ptr<float>();
+  const int64_t best = c.flatten().argmax().item<int64_t>();
+  if (!(v[best] > 0)) return std::nullopt;
+  const int64_t cy = best / w, cx = best % w;
+  const auto at = [&](int64_t y, int64_t x) -> double {
+    return y < 0 || y >= h || x < 0 || x >= w ? 0.0 : double(v[y * w + x]);
+  };
+  const double top = v[best];
+  const double dx = parabolaVertex(at(cy, cx - 1), top, at(cy, cx + 1));
+  const double dy = parabolaVertex(at(cy - 1, cx), top, at(cy + 1, cx));
+  // Cell centre i of h cells lies at input pixel (i + 0.5) * H / h - 0.5 (the bilinear
+  // upsampling's own alignment, align_corners = false).
+  const auto toPixel = [](double cell, int64_t cellsN, int64_t pixels) {
+    const double p = (cell + 0.5) * double(pixels) / double(cellsN) - 0.5;
+    return int(std::lround(std::clamp(p, 0.0, double(pixels - 1))));
+  };
+  return std::make_pair(toPixel(double(cx) + dx, w, outW), toPixel(double(cy) + dy, h, outH));
+}
+
+}  // namespace
+
 std::optional<std::pair<int, int>> ClassMap::peak() const {
   if (!map.defined() || map.numel() == 0) return std::nullopt;
+  if (cells.defined() && cells.dim() == 2 && map.dim() == 2 && cells.numel() > 0) {
+    return cellPeak(cells, map.size(0), map.size(1));
+  }
   const auto m = map.to(torch::kFloat).contiguous();
   const float top = m.max().item<float>();
   if (!(top > 0)) return std::nullopt;
@@ -179,6 +218,7 @@ std::vector<ClassMap> gradCam(ImageClassifierImpl& net, const torch::Tensor& inp
         (torch::where(grads != 0, alpha, torch::zeros_like(alpha)) * grads.relu()).sum({2, 3});
   }
   auto cams = (weights.unsqueeze(-1).unsqueeze(-1) * act).sum(1, true).relu();
+  const auto cells = normaliseMaps(cams.squeeze(1).cpu());
   cams = torch::nn::functional::interpolate(
              cams, torch::nn::functional::InterpolateFuncOptions()
                        .size(std::vector<int64_t>{input.size(2), input.size(3)})
@@ -190,6 +230,7 @@ std::vector<ClassMap> gradCam(ImageClassifierImpl& net, const torch::Tensor& inp
   std::vector<ClassMap> out(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     out[i].map = cams[i].contiguous();
+    out[i].cells = cells[i].contiguous();
     out[i].classIndex = target[i].item<int64_t>();
     out[i].predicted = predicted[i].item<int64_t>();
     out[i].probabilities = toVector(probs[i]);

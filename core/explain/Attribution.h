@@ -31,8 +31,16 @@ struct ClassMap {
   int64_t predicted = -1;   ///< the network's top-1 class
   std::vector<float> probabilities;
   std::string layer;  ///< the layer explained ("input" for occlusion)
-  /// The map's maximum as (x, y) input pixels (for a plateau of equal maxima, its pixel nearest
-  /// to the plateau's centroid); nullopt when the map is all zero (no evidence anywhere).
+  /// Grad-CAM only: [h, w] the map at the layer's own resolution (`map` is this, bilinearly
+  /// upsampled), which peak() uses to place the maximum between cells.
+  torch::Tensor cells;
+  /// The map's maximum as (x, y) input pixels; nullopt when the map is all zero (no evidence
+  /// anywhere). For Grad-CAM the strongest cell's position is refined between cells: a
+  /// parabola through it and its two neighbours on each axis (0 beyond the image's edge) has
+  /// its vertex within half a cell, towards the stronger neighbour, so evidence that straddles
+  /// two cells peaks between them rather than at one cell's centre. Without cells (occlusion),
+  /// the maximum pixel of `map`; for a plateau of equal maxima, its pixel nearest to the
+  /// plateau's centroid.
   std::optional<std::pair<int, int>> peak() const;
 };
 

@@ -226,3 +226,28 @@ TEST(ClassMapPeak, APlateauPeaksAtItsCentreAndAZeroMapHasNone) {
   m.map[0][6] = 0.9f;                          // a single higher pixel wins
   EXPECT_EQ(*m.peak(), std::make_pair(6, 0));
 }
+
+TEST(ClassMapPeak, GradCamCellsPeakBetweenCellsTowardsTheStrongerNeighbour) {
+  ClassMap m;
+  m.map = torch::zeros({128, 128});  // 4 x 4 cells of 32 px
+  m.cells = torch::full({4, 4}, 0.1f);
+  m.cells[1][1] = 1.0f;
+  ASSERT_TRUE(m.peak().has_value());
+  // Level neighbours: the cell's centre, (1 + 0.5) * 32 - 0.5 = 47.5 on both axes.
+  EXPECT_EQ(*m.peak(), std::make_pair(48, 48));
+  // A strong right neighbour: the vertex of the parabola through 0.1, 1, 0.9 lies 0.4 of a
+  // cell to the right, (1.4 + 0.5) * 32 - 0.5 = 60.3, still in cell 1 (pixels 32-63) but near
+  // the border with cell 2, where evidence straddling the two lies.
+  m.cells[1][2] = 0.9f;
+  EXPECT_EQ(*m.peak(), std::make_pair(60, 48));
+  // Beyond the image's edge counts as 0: a corner cell with a weak neighbour stays near its
+  // centre, pulled slightly inwards (the vertex of 0, 1, 0.1 is +0.026 of a cell).
+  m.cells = torch::zeros({4, 4});
+  m.cells[0][0] = 1.0f;
+  m.cells[0][1] = 0.1f;
+  EXPECT_EQ(*m.peak(), std::make_pair(16, 16));  // 16.3 and 15.5, rounded
+  // All-zero cells: no peak, whatever the upsampled map holds.
+  m.cells = torch::zeros({4, 4});
+  m.map.fill_(1.0f);
+  EXPECT_FALSE(m.peak().has_value());
+}

@@ -151,21 +151,24 @@ TEST(Pointing, TopAttributedWordIsTheKeyword) {
 // The same check on a pre-trained EfficientNet-Lite0, fully fine-tuned in-process on fresh
 // images (128 px; the shape is 32 px, one cell of the last stage's 4 x 4 map), at the default
 // layer and at _blocks.10 (stride 16). Skipped when the weights have not been fetched
-// (scripts/fetch-weights). TLAB_POINTING_SIZE/_SHAPE/_STEPS change the set-up and
+// (scripts/fetch-weights). TLAB_POINTING_SIZE/_SHAPE/_STEPS change the set-up,
+// TLAB_POINTING_BACKBONE another pre-trained backbone (default layer only) and
 // TLAB_POINTING_DUMP=DIR writes the first overlays (box in white, peak in magenta).
 TEST(Pointing, EfficientNetLite0GradCamPeakFallsOnTheShape) {
   if (tlab::test::kAddressSanitizer)
     GTEST_SKIP() << "minutes of training under ASan; the small-CNN test covers the code";
+  const char* backboneEnv = std::getenv("TLAB_POINTING_BACKBONE");
+  const std::string backbone = backboneEnv ? backboneEnv : "efficientnet_lite0";
   const auto catalog = BackboneCatalog::loadDefault();
   BackboneLoadOptions options;
   options.allowDownload = false;
   LoadedBackbone loaded;
   try {
-    loaded = loadBackbone(catalog, "efficientnet_lite0", options);
+    loaded = loadBackbone(catalog, backbone, options);
   } catch (const std::exception& e) {
-    GTEST_SKIP() << "EfficientNet-Lite0 weights not available: " << e.what();
+    GTEST_SKIP() << backbone << " weights not available: " << e.what();
   }
-  if (loaded.weightsPath.empty()) GTEST_SKIP() << "EfficientNet-Lite0 weights not available";
+  if (loaded.weightsPath.empty()) GTEST_SKIP() << backbone << " weights not available";
   torch::manual_seed(3);
   at::set_num_threads(2);
   auto net = loaded.net;
@@ -194,17 +197,31 @@ TEST(Pointing, EfficientNetLite0GradCamPeakFallsOnTheShape) {
     opt.step();
   }
   Rng testRng(8);
-  const auto layers = camLayers(*net, side, 3);
-  std::map<std::string, int> pointed, pointedPP;
+  const std::string last = camLayers(*net, side, 3).back();
+  std::vector<std::string> layers{last};
+  if (backbone == "efficientnet_lite0") layers.push_back("_blocks.10");
+  // Per layer: Grad-CAM's peak, the same map's strongest cell centre (no refinement between
+  // cells), Grad-CAM++'s peak, and a wrong class's Grad-CAM peak.
+  struct Counts {
+    int peak = 0, cellCentre = 0, plusPlus = 0, wrong = 0;
+  };
+  std::map<std::string, Counts> counts;
   int correct = 0;
   const int n = 100;
   for (int i = 0; i < n; ++i) {
     const auto s = tlab::test::makeShapeImage(testRng, side, shape, 2);
     const auto x = imageInput(s.rgb, p);
-    for (const auto& layer : std::vector<std::string>{layers.back(), "_blocks.10"}) {
+    for (const auto& layer : layers) {
+      auto& c = counts[layer];
       const auto map = gradCam(*net, x, {s.label}, layer)[0];
-      if (layer == layers.back()) correct += map.predicted == s.label;
-      pointed[layer] += inside(map.peak(), s.box);
+      if (layer == last) correct += map.predicted == s.label;
+      c.peak += inside(map.peak(), s.box);
+      ClassMap coarse = map;
+      coarse.cells = torch::Tensor();
+      c.cellCentre += inside(coarse.peak(), s.box);
+      c.plusPlus +=
+          inside(gradCam(*net, x, {s.label}, layer, CamMethod::GradCamPlusPlus)[0].peak(), s.box);
+      c.wrong += inside(gradCam(*net, x, {(s.label + 1) % 3}, layer)[0].peak(), s.box);
       if (const char* dump = std::getenv("TLAB_POINTING_DUMP"); dump && i < 8) {
         cv::Mat o = overlayHeatmap(s.rgb, map.map, p, 0.5);
         cv::rectangle(o, s.box, cv::Scalar(255, 255, 255), 1);
@@ -213,21 +230,23 @@ TEST(Pointing, EfficientNetLite0GradCamPeakFallsOnTheShape) {
         cv::cvtColor(o, o, cv::COLOR_RGB2BGR);
         cv::imwrite(std::string(dump) + "/" + std::to_string(i) + "-" + layer + ".png", o);
       }
-      pointedPP[layer] +=
-          inside(gradCam(*net, x, {s.label}, layer, CamMethod::GradCamPlusPlus)[0].peak(), s.box);
     }
   }
   std::printf(
-      "pointing (efficientnet_lite0 pre-trained, full fine-tune %d steps of 16 at %d px, "
-      "shape %d px, %d test images): accuracy %.2f; peak in the shape's box: Grad-CAM at "
-      "%s %.2f, at _blocks.10 %.2f; Grad-CAM++ %.2f and %.2f\n",
-      steps, side, shape, n, correct / double(n), layers.back().c_str(),
-      pointed[layers.back()] / double(n), pointed["_blocks.10"] / double(n),
-      pointedPP[layers.back()] / double(n), pointedPP["_blocks.10"] / double(n));
+      "pointing (%s pre-trained, full fine-tune %d steps of 16 at %d px, shape %d px, %d test "
+      "images): accuracy %.2f\n",
+      backbone.c_str(), steps, side, shape, n, correct / double(n));
+  for (const auto& layer : layers) {
+    const auto& c = counts[layer];
+    std::printf(
+        "  at %s: peak in the shape's box: Grad-CAM %.2f (strongest cell's centre %.2f), "
+        "Grad-CAM++ %.2f; a wrong class's Grad-CAM %.2f\n",
+        layer.c_str(), c.peak / double(n), c.cellCentre / double(n), c.plusPlus / double(n),
+        c.wrong / double(n));
+  }
   EXPECT_GE(correct, 90);
-  // Measured here: 0.63 at _bn1 and 0.83 at _blocks.10 after 150 steps (0.67 and 0.86 after
-  // 300); chance is 0.06 (a 32 px box in 128 px). The goal, 0.9, is met by the small CNN
-  // but not by Lite0's coarse 4 x 4 last stage: these bounds guard against regressions only.
-  EXPECT_GE(pointed[layers.back()], 50);
-  EXPECT_GE(pointed["_blocks.10"], 70);
+  // Measured here (Lite0, 128 px, 150 steps): Grad-CAM 1.00 at _bn1 and 0.97 at _blocks.10;
+  // the strongest cell's centre alone 0.63 and 0.83 (chance is 0.06: a 32 px box in 128 px).
+  EXPECT_GE(counts[last].peak, 90);
+  EXPECT_LE(counts[last].wrong, 30);
 }
