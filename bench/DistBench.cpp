@@ -5,8 +5,9 @@
 //                   [--steps 8] [--warmup 2] [--threads 0]
 //                   [--world-size W --rank R --dist-store FILE]
 // --batch is the global batch: each of W ranks runs batch/W images per step. Rank 0 prints one
-// JSON line: images per second (global), step and all-reduce milliseconds (medians), megabytes
-// all-reduced per step, and the all-reduce's share of the step.
+// JSON line: images per second (global), step, forward + backward, buffer broadcast and
+// all-reduce milliseconds (medians), megabytes all-reduced per step, and the all-reduce's share
+// of the step.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -68,12 +69,15 @@ int main(int argc, char** argv) {
   torch::manual_seed(uint64_t(1 + spec.rank));
   const auto x = torch::randn({batch, 3, size, size}).contiguous(format);
   const auto y = torch::randint(0, classes, {batch}, torch::kLong);
-  std::vector<double> stepTimes, reduceTimes;
+  std::vector<double> stepTimes, reduceTimes, computeTimes, buffersTimes;
   for (int i = 0; i < warmup + steps; ++i) {
     const auto t0 = Clock::now();
     dp.zeroGradients(opt);
     dp.broadcastBuffers(*net);
+    const double buffers = since(t0);
+    const auto c0 = Clock::now();
     torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+    const double compute = since(c0);
     const auto r0 = Clock::now();
     dp.averageGradients(opt);
     const double reduce = since(r0);
@@ -82,6 +86,8 @@ int main(int argc, char** argv) {
     if (i >= warmup) {
       stepTimes.push_back(step);
       reduceTimes.push_back(reduce);
+      computeTimes.push_back(compute);
+      buffersTimes.push_back(buffers);
     }
   }
   if (spec.rank != 0) return 0;
@@ -94,6 +100,8 @@ int main(int argc, char** argv) {
                    {"img_per_s", double(batch * spec.worldSize) / stepS},
                    {"step_ms", stepS * 1000},
                    {"allreduce_ms", reduceS * 1000},
+                   {"compute_ms", median(computeTimes) * 1000},  // forward + backward
+                   {"buffers_ms", median(buffersTimes) * 1000},  // zero_grad + BN buffers
                    {"allreduce_mb", spec.enabled() ? double(gradBytes) / 1e6 : 0.0},
                    {"allreduce_share", stepS > 0 ? reduceS / stepS : 0}};
   std::printf("%s\n", j.dump().c_str());

@@ -239,10 +239,24 @@ struct Communicator::Impl {
     }
   }
 
-  // Consecutive tensors of one dtype, up to `bucketBytes`, as flat CPU buffers: `op` runs on
-  // each buffer, then the values go back into the tensors.
+  // Tensors of one dtype, up to `bucketBytes`, as flat CPU buffers: `op` runs on each buffer,
+  // then the values go back into the tensors. The tensors are grouped by dtype first (in order
+  // of each dtype's first appearance, the same on every rank): interleaved types, such as
+  // BatchNorm's float statistics and int64 batch counters, make one bucket per type rather than
+  // one collective per tensor.
   template <typename Op>
-  void inBuckets(const std::vector<at::Tensor>& tensors, size_t bucketBytes, Op op) {
+  void inBuckets(const std::vector<at::Tensor>& given, size_t bucketBytes, Op op) {
+    std::vector<at::Tensor> tensors;
+    tensors.reserve(given.size());
+    std::vector<bool> taken(given.size(), false);
+    for (size_t a = 0; a < given.size(); ++a) {
+      if (taken[a]) continue;
+      for (size_t b = a; b < given.size(); ++b) {
+        if (taken[b] || given[b].scalar_type() != given[a].scalar_type()) continue;
+        tensors.push_back(given[b]);
+        taken[b] = true;
+      }
+    }
     for (const auto& [i, j] : bucketRanges(tensors, bucketBytes)) {
       const at::Tensor& first = tensors[i];
       if (j == i + 1 && first.is_contiguous() && first.device().is_cpu()) {

@@ -155,6 +155,18 @@ TEST(Communicator, AllReduceBroadcastAndGatherAgreeAcrossRanks) {
       auto b = torch::full({4}, r * 10);
       c.broadcast({b}, 1);
       EXPECT_TRUE(torch::equal(b, torch::full({4}, 10.f)));
+      // Interleaved dtypes, as BatchNorm's float statistics and int64 counters (grouped by
+      // dtype into one bucket each): every tensor gets rank 0's values, in its own place.
+      std::vector<torch::Tensor> mixed{
+          torch::full({3}, r), torch::full({1}, int64_t(s.rank) + 7, torch::kLong),
+          torch::full({2, 2}, r + 0.5f), torch::full({1}, int64_t(s.rank) * 3, torch::kLong),
+          torch::full({4}, r - 1)};
+      c.broadcast(mixed, 0);
+      EXPECT_TRUE(torch::equal(mixed[0], torch::full({3}, 0.f)));
+      EXPECT_EQ(mixed[1].item<int64_t>(), 7);
+      EXPECT_TRUE(torch::equal(mixed[2], torch::full({2, 2}, 0.5f)));
+      EXPECT_EQ(mixed[3].item<int64_t>(), 0);
+      EXPECT_TRUE(torch::equal(mixed[4], torch::full({4}, -1.f)));
       // Uneven row counts: rank r contributes r + 1 rows of value r.
       const auto g = c.allGatherRows(torch::full({s.rank + 1, 2}, r));
       ASSERT_EQ(g.size(0), int64_t(w * (w + 1) / 2));
