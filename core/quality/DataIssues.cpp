@@ -378,7 +378,7 @@ DataIssueReport findDataIssues(std::shared_ptr<const Dataset> dataset, const Dat
     CachedFeatures out;
     const auto idx = ds.indicesOf(split);
     if (idx.empty()) return out;
-    const std::string key = splitFeatureKey(ds, split, cfg.backbone, digest, start.preprocess);
+    const std::string key = featureCacheKey(ds, idx, cfg.backbone, digest, start.preprocess);
     if (o.useCache) {
       if (auto hit = cache.load(key, idx)) return std::move(*hit);
     }

@@ -59,11 +59,6 @@ std::string featureCacheKey(const Dataset& ds, const std::vector<size_t>& indice
   return sha256Hex(d.str());
 }
 
-std::string splitFeatureKey(const Dataset& ds, Split split, const std::string& backboneId,
-                            const std::string& weightsDigest, const Preprocess& preprocess) {
-  return featureCacheKey(ds, ds.indicesOf(split), backboneId, weightsDigest, preprocess);
-}
-
 std::string weightsDigest(const std::filesystem::path& weightsPath) {
   return weightsPath.empty() ? std::string("random") : sha256File(weightsPath);
 }
@@ -103,7 +98,7 @@ std::optional<CachedFeatures> FeatureCache::loadSamples(const Dataset& ds,
     const std::vector<size_t> idx = ds.indicesOf(split);
     std::optional<CachedFeatures> hit;
     for (const std::string& id : {backboneId, backboneId + "@bf16"}) {
-      hit = load(splitFeatureKey(ds, split, id, weightsDigest, preprocess), idx);
+      hit = load(featureCacheKey(ds, idx, id, weightsDigest, preprocess), idx);
       if (hit) break;
     }
     if (!hit) return std::nullopt;

@@ -29,10 +29,6 @@ struct CachedFeatures;
 std::string featureCacheKey(const Dataset& dataset, const std::vector<size_t>& indices,
                             const std::string& backboneId, const std::string& weightsDigest,
                             const Preprocess& preprocess);
-/// featureCacheKey over the whole of `split`: the entries that training, the data-issues check
-/// and the embedding map share.
-std::string splitFeatureKey(const Dataset& dataset, Split split, const std::string& backboneId,
-                            const std::string& weightsDigest, const Preprocess& preprocess);
 /// What featureCacheKey's `weightsDigest` names: the weights file's SHA-256, or "random" for no
 /// file (random weights).
 std::string weightsDigest(const std::filesystem::path& weightsPath);

@@ -13,6 +13,7 @@
 #include "core/explain/Overlay.h"
 #include "core/train/ModelInput.h"
 #include "core/weights/StateDict.h"
+#include "ui/workers/Thumbnail.h"
 
 namespace tlab::ui {
 
@@ -52,8 +53,7 @@ SampleMap sampleMapOf(const core::ClassMap& m, const cv::Mat& image, const core:
   const auto map = m.map.contiguous();
   cv::Mat values(int(map.size(0)), int(map.size(1)), CV_32F, map.data_ptr<float>()), map8;
   values.convertTo(map8, CV_8U, 255.0);
-  s.values =
-      QImage(map8.data, map8.cols, map8.rows, int(map8.step), QImage::Format_Grayscale8).copy();
+  s.values = toQImage(map8);
   s.heat = jet(map8);
   const auto r = core::evalViewRegion(image.cols, image.rows, pre);
   s.region =

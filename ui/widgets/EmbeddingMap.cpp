@@ -216,8 +216,8 @@ void EmbeddingMapView::compute() {
             if (cache && split > 0 && keptBefore == dataset->indicesOf(core::Split(split))) {
               try {  // the cache only saves time: a full disk must not fail the map
                 core::CachedFeatures entry{before, keptBefore};
-                cache->store(core::splitFeatureKey(*dataset, core::Split(split), config.backbone,
-                                                   digest, start.preprocess),
+                cache->store(core::featureCacheKey(*dataset, keptBefore, config.backbone, digest,
+                                                   start.preprocess),
                              entry);
               } catch (const core::Error&) {
               }
