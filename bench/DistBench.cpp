@@ -3,7 +3,9 @@
 // buffer broadcast around each synthetic training step. See bench/run-dist-bench.
 //   tlab_bench_dist --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96 --batch 32
 //                   [--steps 8] [--warmup 2] [--threads 0]
-//                   [--world-size W --rank R --dist-store FILE]
+//                   [--world-size W --rank R --dist-store FILE | --master HOST:PORT]
+//                   [--grad-compression none|fp16|bf16]
+//                   [--comm-only 1]   (after one backward pass: only the communication, timed)
 // --batch is the global batch: each of W ranks runs batch/W images per step. Rank 0 prints one
 // JSON line: images per second (global), step, forward + backward, buffer broadcast and
 // all-reduce milliseconds (medians), megabytes all-reduced per step, and the all-reduce's share
@@ -36,17 +38,24 @@ double since(Clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a = {
-      {"--model", "resnet18"}, {"--size", "96"},  {"--batch", "32"},
-      {"--steps", "8"},        {"--warmup", "2"}, {"--threads", "0"},
-      {"--world-size", "1"},   {"--rank", "0"},   {"--dist-store", ""}};
+  std::map<std::string, std::string> a = {{"--model", "resnet18"}, {"--size", "96"},
+                                          {"--batch", "32"},       {"--steps", "8"},
+                                          {"--warmup", "2"},       {"--threads", "0"},
+                                          {"--world-size", "1"},   {"--rank", "0"},
+                                          {"--dist-store", ""},    {"--grad-compression", "none"},
+                                          {"--master", ""},        {"--comm-only", "0"}};
   for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   const RuntimeReport rt = configureRuntime({std::stoi(a["--threads"]), false});
   DistributedSpec spec;
   spec.worldSize = std::stoi(a["--world-size"]);
   spec.rank = std::stoi(a["--rank"]);
   spec.storeFile = a["--dist-store"];
+  if (const std::string m = a["--master"]; !m.empty()) {  // across machines (or namespaces)
+    spec.masterAddr = m.substr(0, m.rfind(':'));
+    spec.masterPort = std::stoi(m.substr(m.rfind(':') + 1));
+  }
   spec.timeoutSeconds = 300;
+  spec.gradientWire = kGradientWireNames.parse(a["--grad-compression"], "gradient compression");
   DataParallel dp(spec);
   const std::string model = a["--model"];
   const int64_t size = std::stoll(a["--size"]), classes = 10;
@@ -64,30 +73,33 @@ int main(int argc, char** argv) {
   for (auto& g : trainableParameterGroups(*net, all))
     params.insert(params.end(), g.params.begin(), g.params.end());
   torch::optim::SGD opt(params, torch::optim::SGDOptions(0.01).momentum(0.9));
-  int64_t gradBytes = 0;
-  for (const auto& p : params) gradBytes += p.numel() * int64_t(sizeof(float));
   torch::manual_seed(uint64_t(1 + spec.rank));
   const auto x = torch::randn({batch, 3, size, size}).contiguous(format);
   const auto y = torch::randint(0, classes, {batch}, torch::kLong);
-  std::vector<double> stepTimes, reduceTimes, computeTimes, buffersTimes;
+  std::vector<double> stepTimes, reduceTimes, computeTimes, buffersTimes, optimizerTimes;
   for (int i = 0; i < warmup + steps; ++i) {
     const auto t0 = Clock::now();
     dp.zeroGradients(opt);
     dp.broadcastBuffers(*net);
     const double buffers = since(t0);
     const auto c0 = Clock::now();
-    torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+    // --comm-only 1: gradients from the first step only, then the communication alone.
+    if (i == 0 || a["--comm-only"] != "1")
+      torch::nn::functional::cross_entropy(net->forward(x), y).backward();
     const double compute = since(c0);
     const auto r0 = Clock::now();
     dp.averageGradients(opt);
     const double reduce = since(r0);
+    const auto o0 = Clock::now();
     opt.step();
+    const double optimizer = since(o0);
     const double step = since(t0);
     if (i >= warmup) {
       stepTimes.push_back(step);
       reduceTimes.push_back(reduce);
       computeTimes.push_back(compute);
       buffersTimes.push_back(buffers);
+      optimizerTimes.push_back(optimizer);
     }
   }
   if (spec.rank != 0) return 0;
@@ -102,7 +114,9 @@ int main(int argc, char** argv) {
                    {"allreduce_ms", reduceS * 1000},
                    {"compute_ms", median(computeTimes) * 1000},  // forward + backward
                    {"buffers_ms", median(buffersTimes) * 1000},  // zero_grad + BN buffers
-                   {"allreduce_mb", spec.enabled() ? double(gradBytes) / 1e6 : 0.0},
+                   {"optimizer_ms", median(optimizerTimes) * 1000},
+                   {"allreduce_mb", dp.allReduceBytes() / 1e6 / double(warmup + steps)},
+                   {"grad_compression", kGradientWireNames.name(spec.gradientWire)},
                    {"allreduce_share", stepS > 0 ? reduceS / stepS : 0}};
   std::printf("%s\n", j.dump().c_str());
   return 0;

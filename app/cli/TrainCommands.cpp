@@ -38,7 +38,7 @@ struct TrainArgs {
   bool resume = false, json = false, printConfig = false;
   // Data-parallel: a local launcher (--nproc), or one rank of a group.
   int nproc = 0, threadsPerProc = 0, maxRestarts = 0, worldSize = 0, rank = -1;
-  std::string master, distStore;
+  std::string master, distStore, gradCompression = "none";
   double distTimeout = 600;
 };
 
@@ -70,6 +70,7 @@ core::DistributedSpec distributedSpec(const TrainArgs& a) {
     throw core::InvalidArgument("--rank " + std::to_string(s.rank) + " is outside a world of " +
                                 std::to_string(s.worldSize));
   s.timeoutSeconds = a.distTimeout;
+  s.gradientWire = core::kGradientWireNames.parse(a.gradCompression, "gradient compression");
   if (s.enabled() && !core::distributedBuilt())
     throw core::Error("distributed training is not in this build (built without libgloo-dev)");
   return s;
@@ -327,6 +328,11 @@ void addTrain(CLI::App& app, int& exitCode) {
   t->add_option("--dist-timeout", a->distTimeout,
                 "Seconds a collective may wait before a silent rank counts as hung (default 600)")
       ->check(CLI::Range(1.0, 86400.0))
+      ->group(dist);
+  t->add_option("--grad-compression", a->gradCompression,
+                "none|fp16|bf16: gradients travel as 16 bits in the all-reduce (half the "
+                "bytes; as DDP's compress hooks): pays on links slower than ~10 Gb/s")
+      ->check(CLI::IsMember(core::kGradientWireNames.names()))
       ->group(dist);
   t->add_option("--dist-store", a->distStore, "Rendezvous file of a local group (set by --nproc)")
       ->group("");

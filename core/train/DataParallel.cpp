@@ -110,11 +110,11 @@ void DataParallel::averageGradients(torch::optim::Optimizer& optimizer) {
   if (!onCpu) {  // (Gloo reduces CUDA tensors through host copies: the general path)
     std::vector<torch::Tensor> grads;
     for (auto& p : params) grads.push_back(p.grad());
-    comm_->allReduceMean(grads);
+    comm_->allReduceMean(grads, 25u << 20, spec_.gradientWire);
     return;
   }
   if (!gradientsAreViews(params)) makeGradientViews(params);
-  comm_->allReduceMean(buckets_, 0);  // each bucket on its own, in place
+  comm_->allReduceMean(buckets_, 0, spec_.gradientWire);  // each bucket on its own, in place
 }
 
 void DataParallel::sum(double& a, int64_t& b, int64_t& c) {

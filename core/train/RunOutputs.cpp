@@ -90,6 +90,7 @@ void writeMetrics(const fs::path& dir, const TrainResult& r) {
     metrics["world_size"] = r.worldSize;
     metrics["allreduce_seconds"] = r.allReduceSeconds;
     metrics["allreduce_mb_per_step"] = r.steps ? r.allReduceBytes / 1e6 / double(r.steps) : 0;
+    metrics["gradient_compression"] = kGradientWireNames.name(r.gradientWire);
   }
   writeFileAtomic(dir / "metrics.json", metrics.dump(1));
 }

@@ -46,10 +46,11 @@ struct TrainResult {
   std::vector<std::string> classNames;
   Preprocess preprocess;
   std::string architecture;
-  int worldSize = 1;            ///< ranks that trained together (data-parallel)
-  int64_t steps = 0;            ///< optimisation steps this rank took
-  double allReduceSeconds = 0;  ///< time this rank spent averaging gradients
-  double allReduceBytes = 0;    ///< gradient bytes it all-reduced
+  int worldSize = 1;                               ///< ranks that trained together (data-parallel)
+  int64_t steps = 0;                               ///< optimisation steps this rank took
+  double allReduceSeconds = 0;                     ///< time this rank spent averaging gradients
+  double allReduceBytes = 0;                       ///< gradient bytes it all-reduced
+  GradientWire gradientWire = GradientWire::Fp32;  ///< how the gradients travelled
   /// Temperature scaling fitted on the validation split at the end (the bundle keeps it).
   CalibrationSummary calibration;
 };

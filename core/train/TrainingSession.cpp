@@ -148,6 +148,9 @@ class Session {
         ")");
     dp_ = std::make_unique<DataParallel>(dist_);
     log("all " + std::to_string(dist_.worldSize) + " ranks joined");
+    if (dist_.gradientWire != GradientWire::Fp32)
+      log(std::string("gradients travel as ") + kGradientWireNames.name(dist_.gradientWire) +
+          " in the all-reduce (half the bytes; the optimizer still gets fp32)");
     if (dataset_->modality == Modality::Text)
       log("texts are not grouped by length in a data-parallel run");
   }
@@ -680,6 +683,7 @@ class Session {
     out_.result.steps = step_;
     out_.result.allReduceSeconds = dp_->allReduceSeconds();
     out_.result.allReduceBytes = dp_->allReduceBytes();
+    out_.result.gradientWire = dist_.gradientWire;
     out_.model = net_;
   }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -149,8 +150,43 @@ bool waitUntil(const std::function<bool()>& done, std::chrono::seconds limit) {
   return true;
 }
 
-TEST(CliDistributed, KillingOneRankMakesTheOtherExitNamingIt) {
+// 16-bit gradients on the wire: the same run as fp32 to the wire's precision, half the bytes.
+TEST(CliDistributed, SixteenBitGradientsTrainAsFp32DoesWithHalfTheBytes) {
   if (!tlab::core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
+  tlab::test::TempDir dir;
+  const fs::path data = tlab::test::makeShapesDataset(dir);
+  const fs::path config = writeConfig(dir, "full", "always-frozen");
+  const std::string common = "train --dataset " + data.string() + " --config " + config.string() +
+                             " --epochs 2 --threads-per-proc 1 --batch-size 10 --nproc 2 ";
+  const std::string env = "TLAB_CACHE_DIR=" + (dir / "cache" / "weights").string() + " ";
+  std::map<std::string, json> metrics;
+  for (const std::string wire : {"none", "fp16", "bf16"}) {
+    const auto run = tlab::test::runCli(
+        common + "--grad-compression " + wire + " --out " + (dir / wire).string(), env, true);
+    ASSERT_EQ(run.first, 0) << run.second;
+    metrics[wire] = json::parse(readAll(dir / wire / "metrics.json"));
+    EXPECT_EQ(metrics[wire]["gradient_compression"], wire);
+    if (wire != "none") {
+      EXPECT_NE(run.second.find("gradients travel as " + wire), std::string::npos) << run.second;
+      // (Within 16 bytes: each step also sums a few scalars, such as whether every rank goes on.)
+      EXPECT_NEAR(metrics[wire]["allreduce_mb_per_step"].get<double>(),
+                  metrics["none"]["allreduce_mb_per_step"].get<double>() / 2, 16e-6);
+      // 12 steps of SGD from the same start: the weights stay within the wire's rounding.
+      const double diff = largestDifference(dir / "none", dir / wire);
+      std::cout << wire << ": largest weight difference from the fp32 wire " << diff << "\n";
+      EXPECT_GT(diff, 0.0) << "the wire was not 16 bits";
+      EXPECT_LT(diff, 5e-3);  // (measured: 7.7e-4 fp16, 5.6e-4 bf16)
+      EXPECT_NEAR(metrics[wire]["test"]["accuracy"].get<double>(),
+                  metrics["none"]["test"]["accuracy"].get<double>(), 0.07);  // 2 of 30
+    }
+  }
+  const auto bad = tlab::test::runCli(common + "--grad-compression int8 --out x", env, true);
+  EXPECT_NE(bad.first, 0);
+  EXPECT_NE(bad.second.find("int8"), std::string::npos) << bad.second;
+}
+
+// Kills rank 1 of two mid-epoch; rank 0 must exit non-zero within 10 s naming it.
+void expectKilledRankNamed(const std::string& extra) {
   tlab::test::TempDir dir;
   const fs::path data = tlab::test::makeShapesDataset(dir);
   const std::string store = (dir / "store").string();
@@ -160,7 +196,7 @@ TEST(CliDistributed, KillingOneRankMakesTheOtherExitNamingIt) {
         spawnShell("exec " + std::string(TLAB_CLI_PATH) + " train --dataset " + data.string() +
                    " --strategy full --epochs 500 --batch-size 4 --threads-per-proc 1 "
                    "--world-size 2 --rank " +
-                   std::to_string(r) + " --dist-store " + store + " --json --out " +
+                   std::to_string(r) + " --dist-store " + store + " " + extra + " --json --out " +
                    (dir / "run").string() + " > " + (dir / ("out" + std::to_string(r))).string() +
                    " 2> " + (dir / ("err" + std::to_string(r))).string());
   }
@@ -179,6 +215,16 @@ TEST(CliDistributed, KillingOneRankMakesTheOtherExitNamingIt) {
   EXPECT_NE(code, -1) << "rank 0 hung after rank 1 died";
   EXPECT_LT(seconds, 10.0) << err;
   EXPECT_NE(err.find("rank 1 of 2 was lost"), std::string::npos) << err;
+}
+
+TEST(CliDistributed, KillingOneRankMakesTheOtherExitNamingIt) {
+  if (!tlab::core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
+  expectKilledRankNamed("");
+}
+
+TEST(CliDistributed, KillingOneRankMakesTheOtherExitNamingIt_SixteenBitWire) {
+  if (!tlab::core::distributedBuilt()) GTEST_SKIP() << "built without distributed training";
+  expectKilledRankNamed("--grad-compression bf16");  // the engine's own ring on send/receive
 }
 
 // A free TCP port on 127.0.0.1 (bound, read, released).

@@ -178,6 +178,48 @@ TEST(Communicator, AllReduceBroadcastAndGatherAgreeAcrossRanks) {
   }
 }
 
+TEST(Communicator, SixteenBitWireHalvesTheBytesAndKeepsTheMeanToItsPrecision) {
+  if (!distributedBuilt()) GTEST_SKIP() << "built without the distributed engine";
+  for (int w : {2, 3}) {
+    for (GradientWire wire : {GradientWire::Fp16, GradientWire::Bf16}) {
+      onRanks(w, [w, wire](const DistributedSpec& s) {
+        Communicator c(s);
+        // Gradient-like values over six decades, different on every rank; an odd length (the
+        // last shard padded) and two buckets, each reduced twice (the kept wire buffers).
+        torch::manual_seed(uint64_t(11 + s.rank));
+        const auto scale = torch::pow(10.0, torch::linspace(-6, 0, 4001)).to(torch::kFloat);
+        const std::vector<torch::Tensor> given{torch::randn({4001}) * scale,
+                                               torch::randn({3, 7}) * 1e3};
+        std::vector<torch::Tensor> exact{given[0].clone(), given[1].clone()};
+        std::vector<torch::Tensor> size{given[0].abs(), given[1].abs()};
+        c.allReduceMean(exact);
+        c.allReduceMean(size);  // the mean magnitude of the shares: what the rounding scales with
+        const double fp32Bytes = c.allReduceBytes() / 2;
+        for (int round = 0; round < 2; ++round) {
+          std::vector<torch::Tensor> mine{given[0].clone(), given[1].clone()};
+          const double before = c.allReduceBytes();
+          c.allReduceMean(mine, 8192, wire);
+          EXPECT_NEAR(c.allReduceBytes() - before, fp32Bytes / 2, 1.0) << "half the bytes";
+          EXPECT_EQ(mine[0].scalar_type(), torch::kFloat) << "gradients stay fp32";
+          for (size_t k = 0; k < mine.size(); ++k) {
+            // Two roundings (the share, the mean) of 2^-11 (fp16; steps of 6e-8 below 6e-5)
+            // or 2^-8 (bf16).
+            const auto err = (mine[k] - exact[k]).abs();
+            const auto bound = wire == GradientWire::Fp16 ? 2e-3 * size[k] + 1e-7 : 1e-2 * size[k];
+            EXPECT_TRUE((err <= bound).all().item<bool>())
+                << kGradientWireNames.name(wire) << " w=" << w << " tensor " << k
+                << ": worst error " << err.max().item<double>();
+            EXPECT_FALSE(torch::equal(mine[k], exact[k])) << "16 bits on the wire, not fp32";
+          }
+          // Every rank ends with the same values.
+          const auto gathered = c.allGatherRows(mine[0].reshape({1, -1}));
+          for (int r = 1; r < w; ++r) EXPECT_TRUE(torch::equal(gathered[r], gathered[0]));
+        }
+      });
+    }
+  }
+}
+
 TEST(DataParallel, GatheredEvaluationCountsEverySampleOnceInTheSplitOrder) {
   if (!distributedBuilt()) GTEST_SKIP() << "built without the distributed engine";
   for (int w : {1, 2, 3}) {
