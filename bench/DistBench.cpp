@@ -3,13 +3,14 @@
 // buffer broadcast around each synthetic training step. See bench/run-dist-bench.
 //   tlab_bench_dist --model resnet18|mobilenet_v2|efficientnet_lite0 --size 96 --batch 32
 //                   [--steps 8] [--warmup 2] [--threads 0]
-//                   [--world-size W --rank R --dist-store FILE | --master HOST:PORT]
+//                   [--world-size W --rank R --dist-store FILE]
 //                   [--grad-compression none|fp16|bf16]
 //                   [--comm-only 1]   (after one backward pass: only the communication, timed)
 // --batch is the global batch: each of W ranks runs batch/W images per step. Rank 0 prints one
 // JSON line: images per second (global), step, forward + backward, buffer broadcast and
 // all-reduce milliseconds (medians), megabytes all-reduced per step, and the all-reduce's share
-// of the step.
+// of the step. Without --dist-store, a group meets as torchrun's would: WORLD_SIZE, RANK,
+// MASTER_ADDR and MASTER_PORT from the environment (the engine's own reader of them).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -43,16 +44,14 @@ int main(int argc, char** argv) {
                                           {"--warmup", "2"},       {"--threads", "0"},
                                           {"--world-size", "1"},   {"--rank", "0"},
                                           {"--dist-store", ""},    {"--grad-compression", "none"},
-                                          {"--master", ""},        {"--comm-only", "0"}};
+                                          {"--comm-only", "0"}};
   for (int i = 1; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   const RuntimeReport rt = configureRuntime({std::stoi(a["--threads"]), false});
-  DistributedSpec spec;
-  spec.worldSize = std::stoi(a["--world-size"]);
-  spec.rank = std::stoi(a["--rank"]);
-  spec.storeFile = a["--dist-store"];
-  if (const std::string m = a["--master"]; !m.empty()) {  // across machines (or namespaces)
-    spec.masterAddr = m.substr(0, m.rfind(':'));
-    spec.masterPort = std::stoi(m.substr(m.rfind(':') + 1));
+  DistributedSpec spec = distributedSpecFromEnvironment();  // across machines (or namespaces)
+  if (!a["--dist-store"].empty()) {
+    spec.worldSize = std::stoi(a["--world-size"]);
+    spec.rank = std::stoi(a["--rank"]);
+    spec.storeFile = a["--dist-store"];
   }
   spec.timeoutSeconds = 300;
   spec.gradientWire = kGradientWireNames.parse(a["--grad-compression"], "gradient compression");

@@ -385,7 +385,7 @@ int Communicator::rank() const { return impl_->spec.rank; }
 int Communicator::worldSize() const { return impl_->spec.worldSize; }
 
 void Communicator::broadcast(const std::vector<at::Tensor>& tensors, int root) {
-  impl_->inBuckets(tensors, 25u << 20, [&](at::Tensor& flat) {
+  impl_->inBuckets(tensors, kBucketBytes, [&](at::Tensor& flat) {
     std::vector<at::Tensor> arg{flat};
     c10d::BroadcastOptions o;
     o.rootRank = root;

@@ -110,7 +110,7 @@ void DataParallel::averageGradients(torch::optim::Optimizer& optimizer) {
   if (!onCpu) {  // (Gloo reduces CUDA tensors through host copies: the general path)
     std::vector<torch::Tensor> grads;
     for (auto& p : params) grads.push_back(p.grad());
-    comm_->allReduceMean(grads, 25u << 20, spec_.gradientWire);
+    comm_->allReduceMean(grads, kBucketBytes, spec_.gradientWire);
     return;
   }
   if (!gradientsAreViews(params)) makeGradientViews(params);
